@@ -1,0 +1,34 @@
+//! Computes the service version `<git-tag>.<commit>.<build epoch>` (or `<commit>.<build epoch>`
+//! when HEAD carries no tag). `GIT_TAG`, `GIT_COMMIT` and `BUILD_EPOCH` override (container builds
+//! have no `.git`).
+
+use std::process::Command;
+
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn main() {
+    for var in ["GIT_TAG", "GIT_COMMIT", "BUILD_EPOCH"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
+        println!("cargo:rerun-if-changed={dir}/HEAD");
+        println!("cargo:rerun-if-changed={dir}/refs/tags");
+        println!("cargo:rerun-if-changed={dir}/refs/heads");
+    }
+    let commit = std::env::var("GIT_COMMIT")
+        .ok()
+        .or_else(|| git(&["rev-parse", "--short=12", "HEAD"]))
+        .unwrap_or_else(|| "unknown".into());
+    let tag = std::env::var("GIT_TAG").ok().or_else(|| git(&["describe", "--tags", "--exact-match", "HEAD"]));
+    let epoch = std::env::var("BUILD_EPOCH").ok().unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0).to_string()
+    });
+    let version = match tag {
+        Some(t) => format!("{t}.{commit}.{epoch}"),
+        None => format!("{commit}.{epoch}"),
+    };
+    println!("cargo:rustc-env=BLOCKID_VERSION={version}");
+}

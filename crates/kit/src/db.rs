@@ -1,0 +1,144 @@
+//! The service database: SQLite (a file under `./data`, the embedded default) or PostgreSQL,
+//! chosen by the URL, behind one sqlx `Any` pool. Queries are portable SQL with `$1` placeholders
+//! and TEXT / BIGINT columns; each backend has its own embedded migrations.
+
+use std::time::Duration;
+
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+
+use crate::error::StoreError;
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+
+    /// The backend a URL names.
+    pub fn of_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::Unavailable("DATABASE_URL must start with sqlite: or postgres://".into()))
+        }
+    }
+}
+
+/// The migrations of one component, for each backend.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    pub sqlite: &'static Migrator,
+    pub postgres: &'static Migrator,
+}
+
+/// The migrations every service runs: the `ephemeral` table and the service identity.
+pub static KIT_MIGRATIONS: Migrations =
+    Migrations { sqlite: &sqlx::migrate!("./migrations/sqlite"), postgres: &sqlx::migrate!("./migrations/postgres") };
+
+/// A connection pool and its backend.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects; for SQLite, creates the file (and its folder) if needed and turns on WAL.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let (url, max) = match backend {
+            Backend::Sqlite => (sqlite_url(url)?, 4),
+            Backend::Postgres => (url.to_owned(), 10),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        if backend == Backend::Sqlite {
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+        }
+        Ok(Self { pool, backend })
+    }
+
+    /// Runs the migrations of each component in order. Components number their migrations in
+    /// separate ranges, so one database can hold them all.
+    pub async fn migrate(&self, sets: &[&Migrations]) -> Result<(), StoreError> {
+        for set in sets {
+            let migrator = match self.backend {
+                Backend::Sqlite => set.sqlite,
+                Backend::Postgres => set.postgres,
+            };
+            let m = Migrator {
+                migrations: migrator.migrations.clone(),
+                ignore_missing: true,
+                locking: migrator.locking,
+                no_tx: migrator.no_tx,
+                table_name: migrator.table_name.clone(),
+                create_schemas: migrator.create_schemas.clone(),
+            };
+            m.run(&self.pool).await.map_err(|e| StoreError::Unavailable(format!("migrations: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Adds `mode=rwc` and creates the parent folder of a SQLite file URL.
+fn sqlite_url(url: &str) -> Result<String, StoreError> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Unavailable(format!("cannot create {}: {e}", parent.display())))?;
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}

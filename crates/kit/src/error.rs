@@ -1,0 +1,139 @@
+//! The error handlers return, and the reshaping of actix's own errors into the wire error shape.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, error, web};
+use envelope::ApiError;
+
+/// A failure of a store (database, Redis, in-process).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => Self::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict(db.message().to_owned()),
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
+}
+
+impl From<redis::RedisError> for StoreError {
+    fn from(e: redis::RedisError) -> Self {
+        Self::Unavailable(e.to_string())
+    }
+}
+
+/// What a handler returns on failure.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// An error meant for the caller, shown as is.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// A store failure: not-found and conflict are shown; the rest is logged and answered 503.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Anything else: logged with its cause, answered with a generic 500.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl AppError {
+    /// An internal error with its cause (for the log only).
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    fn api(&self) -> ApiError {
+        match self {
+            Self::Api(e) => e.clone(),
+            Self::Store(StoreError::NotFound) => ApiError::not_found("Not found"),
+            Self::Store(StoreError::Conflict(m)) => ApiError::conflict(m.clone()),
+            Self::Store(StoreError::Unavailable(_)) => ApiError::unavailable("Storage is unavailable, try again"),
+            Self::Internal(_) => ApiError::internal(),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        self.api().status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if matches!(self, Self::Internal(_) | Self::Store(StoreError::Unavailable(_))) {
+            tracing::error!(error = %self, "request failed");
+        }
+        self.api().error_response()
+    }
+}
+
+/// Shorthand for handler results.
+pub type AppResult<T> = Result<T, AppError>;
+
+/// JSON body errors (bad JSON, wrong content type, too large) in the wire shape.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default().limit(1024 * 1024).error_handler(|err, _req| {
+        let api = match &err {
+            error::JsonPayloadError::OverflowKnownLength { .. } | error::JsonPayloadError::Overflow { .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "request body is too large")
+            }
+            error::JsonPayloadError::ContentType => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
+            }
+            other => ApiError::bad_request(format!("invalid JSON body: {other}")),
+        };
+        api.into()
+    })
+}
+
+/// Path parameter errors in the wire shape.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|err, _req| ApiError::bad_request(format!("invalid path parameter: {err}")).into())
+}
+
+/// Query string errors in the wire shape.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|err, _req| ApiError::bad_request(format!("invalid query string: {err}")).into())
+}
+
+/// Reshapes any remaining non-JSON error reply (for example from a middleware) into the wire shape.
+pub fn reshape_plain_errors<B>(
+    res: actix_web::dev::ServiceResponse<B>,
+) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
+    let is_json = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(actix_web::middleware::ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, _) = res.into_parts();
+    let message = status.canonical_reason().unwrap_or("Error").to_owned();
+    let reply = ApiError::new(status, message).error_response();
+    Ok(actix_web::middleware::ErrorHandlerResponse::Response(
+        actix_web::dev::ServiceResponse::new(req, reply).map_into_right_body(),
+    ))
+}
+
+/// The reply for a request no route matched.
+pub fn not_found(req: &HttpRequest) -> ApiError {
+    ApiError::not_found(format!("Cannot {} {}", req.method(), req.path()))
+}

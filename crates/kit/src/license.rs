@@ -1,0 +1,239 @@
+//! License keys: their levels, the authority that knows them, and the extractor that makes a
+//! handler's accepted levels part of its signature.
+//!
+//! A handler that takes `Licensed<ServiceLevels>` cannot run for a caller without a valid license
+//! of level system, service or service_ext: the check happens before the handler is called.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use async_trait::async_trait;
+use envelope::{ApiError, Caller, LicenseKey};
+use futures_util::future::LocalBoxFuture;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq as _;
+
+/// The authorization level of a license key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    System,
+    Service,
+    ServiceExt,
+    App,
+    AppExt,
+}
+
+impl Level {
+    /// Every level, most powerful first.
+    pub const ALL: [Level; 5] = [Level::System, Level::Service, Level::ServiceExt, Level::App, Level::AppExt];
+
+    /// The wire name (`service_ext`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::Service => "service",
+            Self::ServiceExt => "service_ext",
+            Self::App => "app",
+            Self::AppExt => "app_ext",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the authority knows of a valid key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct License {
+    /// Its level.
+    pub level: Level,
+    /// Its tag (free text set by the administrator).
+    pub tag: String,
+    /// The communities it may act on; `None` means all.
+    pub communities: Option<Vec<String>>,
+}
+
+impl License {
+    /// Whether the key may act on `community_id`.
+    pub fn allows_community(&self, community_id: &str) -> bool {
+        self.communities.as_ref().is_none_or(|c| c.iter().any(|id| id == community_id))
+    }
+}
+
+/// Why a key was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LicenseError {
+    #[error("license key is not valid")]
+    Unknown,
+    #[error("license key is disabled")]
+    Disabled,
+    #[error("license key has expired")]
+    Expired,
+    #[error("the license authority is unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<LicenseError> for ApiError {
+    fn from(e: LicenseError) -> Self {
+        match e {
+            LicenseError::Unavailable(cause) => {
+                tracing::error!(%cause, "license authority unavailable");
+                ApiError::unavailable("the license authority is unavailable, try again")
+            }
+            other => ApiError::unauthorized(other.to_string()),
+        }
+    }
+}
+
+/// Knows which license keys are valid.
+#[async_trait]
+pub trait LicenseAuthority: Send + Sync {
+    /// The license of `key`, or why it is refused.
+    async fn check(&self, key: &LicenseKey) -> Result<License, LicenseError>;
+}
+
+/// Keys configured for this service: `INFRA_LICENSE_KEY` (service level) and `LICENSE_KEYS`.
+pub struct LocalLicenses {
+    keys: Vec<(LicenseKey, License)>,
+}
+
+impl LocalLicenses {
+    /// From the settings' `INFRA_LICENSE_KEY` and `LICENSE_KEYS` (`level:key,level:key`).
+    pub fn from_settings(settings: &crate::config::Settings) -> Result<Self, crate::config::ConfigError> {
+        let mut keys = Vec::new();
+        if let Some(infra) = &settings.infra_license_key {
+            keys.push((
+                LicenseKey::new(&infra.0),
+                License { level: Level::Service, tag: "infra".into(), communities: None },
+            ));
+        }
+        if let Some(list) = &settings.license_keys {
+            for item in list.0.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let (level, key) = item
+                    .split_once(':')
+                    .and_then(|(l, k)| Some((Level::from_name(l)?, k.trim())))
+                    .filter(|(_, k)| !k.is_empty())
+                    .ok_or_else(|| {
+                        crate::config::ConfigError("LICENSE_KEYS entries must be level:key (level system, service, service_ext, app or app_ext)".into())
+                    })?;
+                keys.push((LicenseKey::new(key), License { level, tag: "local".into(), communities: None }));
+            }
+        }
+        Ok(Self { keys })
+    }
+}
+
+#[async_trait]
+impl LicenseAuthority for LocalLicenses {
+    async fn check(&self, key: &LicenseKey) -> Result<License, LicenseError> {
+        // Compare against every key in constant time so timing says nothing about which matched.
+        let mut found = None;
+        for (known, license) in &self.keys {
+            if bool::from(known.expose().as_bytes().ct_eq(key.expose().as_bytes())) {
+                found = Some(license.clone());
+            }
+        }
+        found.ok_or(LicenseError::Unknown)
+    }
+}
+
+/// A set of license levels a handler accepts.
+pub trait Levels {
+    /// The accepted levels.
+    const ALLOWED: &'static [Level];
+}
+
+/// system, service, service_ext, app, app_ext.
+#[derive(Debug)]
+pub struct AnyLevel;
+impl Levels for AnyLevel {
+    const ALLOWED: &'static [Level] = &Level::ALL;
+}
+
+/// system, service, service_ext.
+#[derive(Debug)]
+pub struct ServiceLevels;
+impl Levels for ServiceLevels {
+    const ALLOWED: &'static [Level] = &[Level::System, Level::Service, Level::ServiceExt];
+}
+
+/// system, service.
+#[derive(Debug)]
+pub struct SystemOrService;
+impl Levels for SystemOrService {
+    const ALLOWED: &'static [Level] = &[Level::System, Level::Service];
+}
+
+/// system only.
+#[derive(Debug)]
+pub struct SystemOnly;
+impl Levels for SystemOnly {
+    const ALLOWED: &'static [Level] = &[Level::System];
+}
+
+/// A verified caller holding a license of one of the levels `L`, valid for the `communityId` of
+/// the path when there is one.
+#[derive(Debug)]
+pub struct Licensed<L> {
+    pub caller: Caller,
+    pub license: License,
+    levels: PhantomData<L>,
+}
+
+/// Checks `key` against the authority registered in the app and the accepted `levels`.
+pub async fn authorize(
+    authority: &dyn LicenseAuthority,
+    key: Option<&LicenseKey>,
+    levels: &[Level],
+    community: Option<&str>,
+) -> Result<License, ApiError> {
+    let key = key.ok_or_else(|| ApiError::unauthorized("licensekey header is required"))?;
+    let license = authority.check(key).await?;
+    if !levels.contains(&license.level) {
+        let names: Vec<&str> = levels.iter().map(|l| l.name()).collect();
+        return Err(ApiError::forbidden(format!(
+            "a {} license cannot call this endpoint (allowed: {})",
+            license.level,
+            names.join(", ")
+        )));
+    }
+    if let Some(c) = community.filter(|c| !license.allows_community(c)) {
+        return Err(ApiError::forbidden(format!("the license is not authorized for community {c}")));
+    }
+    Ok(license)
+}
+
+/// The license authority registered in the app.
+pub fn authority(req: &HttpRequest) -> Result<Arc<dyn LicenseAuthority>, ApiError> {
+    req.app_data::<web::Data<dyn LicenseAuthority>>().map(|d| d.clone().into_inner()).ok_or_else(|| {
+        tracing::error!("no LicenseAuthority registered as app data");
+        ApiError::internal()
+    })
+}
+
+impl<L: Levels + 'static> FromRequest for Licensed<L> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        let authority = authority(req);
+        let community = req.match_info().get("communityId").map(str::to_owned);
+        Box::pin(async move {
+            let caller = caller.await?;
+            let license = authorize(&*authority?, caller.license_key(), L::ALLOWED, community.as_deref()).await?;
+            Ok(Self { caller, license, levels: PhantomData })
+        })
+    }
+}

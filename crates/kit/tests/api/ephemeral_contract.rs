@@ -1,0 +1,97 @@
+//! One contract for every ephemeral store: memory, SQLite, PostgreSQL (when reachable), Redis
+//! (when reachable).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kit::db::{Db, KIT_MIGRATIONS};
+use kit::ephemeral::{Ephemeral, MemoryStore, RedisStore, SqlStore};
+use kit::testing::{fresh_postgres, reachable_redis};
+
+async fn sql(url: &str) -> Arc<dyn Ephemeral> {
+    let db = Db::connect(url).await.unwrap();
+    db.migrate(&[&KIT_MIGRATIONS]).await.unwrap();
+    Arc::new(SqlStore::new(db))
+}
+
+async fn stores() -> Vec<Arc<dyn Ephemeral>> {
+    let dir = std::env::temp_dir().join(format!("kit-eph-{}", uuid::Uuid::new_v4().simple()));
+    let mut out: Vec<Arc<dyn Ephemeral>> =
+        vec![Arc::new(MemoryStore::new()), sql(&format!("sqlite://{}/e.db", dir.display())).await];
+    if let Some(url) = fresh_postgres("ephemeral contract").await {
+        out.push(sql(&url).await);
+    }
+    if let Some(url) = reachable_redis("ephemeral contract").await {
+        let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
+        out.push(Arc::new(RedisStore::connect(&url, &prefix).await.unwrap()));
+    }
+    out
+}
+
+const LONG: Duration = Duration::from_secs(60);
+const SHORT: Duration = Duration::from_millis(300);
+
+#[tokio::test]
+async fn put_get_take_delete() {
+    for s in stores().await {
+        let b = s.backend();
+        assert_eq!(s.get("a").await.unwrap(), None, "{b}");
+        s.put("a", "1", LONG).await.unwrap();
+        s.put("a", "2", LONG).await.unwrap();
+        assert_eq!(s.get("a").await.unwrap().as_deref(), Some("2"), "{b}");
+        assert_eq!(s.take("a").await.unwrap().as_deref(), Some("2"), "{b}");
+        assert_eq!(s.take("a").await.unwrap(), None, "{b}: take is one-time");
+        s.put("d", "x", LONG).await.unwrap();
+        assert!(s.delete("d").await.unwrap(), "{b}");
+        assert!(!s.delete("d").await.unwrap(), "{b}");
+        s.ping().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn entries_expire_without_a_sweeper() {
+    for s in stores().await {
+        let b = s.backend();
+        s.put("t", "v", SHORT).await.unwrap();
+        assert!(s.put_if_absent("n", "v", SHORT).await.unwrap(), "{b}");
+        assert!(!s.put_if_absent("n", "w", SHORT).await.unwrap(), "{b}: live key kept");
+        assert_eq!(s.incr("c", SHORT).await.unwrap(), 1, "{b}");
+        assert_eq!(s.incr("c", SHORT).await.unwrap(), 2, "{b}");
+        tokio::time::sleep(SHORT + Duration::from_millis(200)).await;
+        assert_eq!(s.get("t").await.unwrap(), None, "{b}");
+        assert_eq!(s.take("t").await.unwrap(), None, "{b}");
+        assert!(s.put_if_absent("n", "w", LONG).await.unwrap(), "{b}: expired key replaced");
+        assert_eq!(s.get("n").await.unwrap().as_deref(), Some("w"), "{b}");
+        assert_eq!(s.incr("c", LONG).await.unwrap(), 1, "{b}: counter restarts after expiry");
+    }
+}
+
+#[tokio::test]
+async fn one_of_many_concurrent_takers_wins() {
+    for s in stores().await {
+        s.put("once", "prize", LONG).await.unwrap();
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let s = s.clone();
+                tokio::spawn(async move { s.take("once").await.unwrap() })
+            })
+            .collect();
+        let mut winners = 0;
+        for t in tasks {
+            winners += usize::from(t.await.unwrap().is_some());
+        }
+        assert_eq!(winners, 1, "{}", s.backend());
+
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let s = s.clone();
+                tokio::spawn(async move { s.put_if_absent("first", &i.to_string(), LONG).await.unwrap() })
+            })
+            .collect();
+        let mut firsts = 0;
+        for t in tasks {
+            firsts += usize::from(t.await.unwrap());
+        }
+        assert_eq!(firsts, 1, "{}", s.backend());
+    }
+}
