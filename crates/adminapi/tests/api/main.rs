@@ -1,0 +1,4 @@
+//! `adminapi` integration tests: the real app on a free port, driven over HTTP as a client would.
+
+mod common_endpoints;
+mod helpers;

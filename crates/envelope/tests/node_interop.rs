@@ -1,0 +1,69 @@
+//! Interoperability with an independent implementation: Node's built-in `crypto` (ECDH on
+//! secp256k1 and prime256v1, AES-256-GCM with a 16-byte IV, ECDSA-SHA256), in both directions.
+//! Skipped, saying so, only when `node` is not installed.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+
+use envelope::{Curve, KeyPair};
+use serde_json::{Value, json};
+
+fn node(cmd: &Value) -> Option<Value> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop.js");
+    let mut child = match Command::new("node").arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("skipped: node is not available ({e})");
+            return None;
+        }
+    };
+    child.stdin.take().unwrap().write_all(cmd.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "node failed: {}", String::from_utf8_lossy(&out.stderr));
+    Some(serde_json::from_slice(&out.stdout).unwrap())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn node_and_envelope_agree_in_both_directions_on_both_curves() {
+    for curve in [Curve::Secp256k1, Curve::P256] {
+        let ours = KeyPair::generate(curve).unwrap();
+        let message = format!("{{\"ts\":1700000000,\"uuid\":\"é-{}\",\"appid\":\"x\"}}", curve.name());
+        let Some(first) = node(&json!({
+            "curve": curve.name(),
+            "peerPublicKey": ours.public_base64(),
+            "encrypt": message,
+            "sign": "nonce-from-node",
+        })) else {
+            return;
+        };
+        let theirs = first["publicKey"].as_str().unwrap();
+        let shared = ours.shared_key_with(theirs).unwrap();
+        assert_eq!(hex(shared.as_bytes()), first["sharedHex"], "{curve}: same raw ECDH X coordinate");
+        assert_eq!(shared.decrypt(first["ciphertext"].as_str().unwrap()).unwrap(), message, "{curve}: node → rust");
+        let their_public = envelope::PublicKey::from_base64(curve, theirs).unwrap();
+        assert!(
+            their_public.verify(b"nonce-from-node", first["signature"].as_str().unwrap()),
+            "{curve}: node signature"
+        );
+
+        // Node's private key in the wire encoding (Node may drop leading zero bytes) imports here.
+        let imported = KeyPair::from_private_base64(curve, first["privateKey"].as_str().unwrap()).unwrap();
+        assert_eq!(imported.public_base64(), theirs);
+
+        let reply = "réponse ✓ from rust";
+        let second = node(&json!({
+            "curve": curve.name(),
+            "privateKey": first["privateKey"],
+            "peerPublicKey": ours.public_base64(),
+            "decrypt": shared.encrypt(reply).unwrap(),
+            "verify": {"message": "nonce-from-rust", "signature": ours.private().sign(b"nonce-from-rust")},
+        }))
+        .unwrap();
+        assert_eq!(second["plaintext"], reply, "{curve}: rust → node");
+        assert_eq!(second["verified"], true, "{curve}: rust signature verified by node");
+    }
+}

@@ -1,0 +1,110 @@
+//! Starts the built service binaries as separate processes on free ports, waits for `/healthz`
+//! with a bounded retry, and stops them when dropped.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The folder holding the built binaries: `BLOCKID_BIN_DIR`, or the workspace's `target/debug`.
+pub fn bin_dir() -> PathBuf {
+    std::env::var_os("BLOCKID_BIN_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target")));
+        target.join("debug")
+    })
+}
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+}
+
+/// A running service process, killed on drop.
+#[derive(Debug)]
+pub struct Proc {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    /// The binary name.
+    pub name: &'static str,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Why a service could not be started.
+#[derive(Debug)]
+pub struct StartFailure(pub String);
+
+/// Starts `name` on `port` with `env` and waits (at most 30 s) until `/healthz` answers 200.
+pub async fn start(name: &'static str, port: u16, env: &[(String, String)]) -> Result<Proc, StartFailure> {
+    let path = bin_dir().join(name);
+    if !path.exists() {
+        return Err(StartFailure(format!(
+            "{} is not built: run `cargo build --workspace --bins` (make test does)",
+            path.display()
+        )));
+    }
+    let log = std::env::var_os("TEST_LOG").is_some();
+    let child = Command::new(&path)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("HOST", "127.0.0.1")
+        .env("PORT", port.to_string())
+        .env("WORKERS", "2")
+        .stdout(if log { Stdio::inherit() } else { Stdio::null() })
+        .stderr(if log { Stdio::inherit() } else { Stdio::null() })
+        .spawn()
+        .map_err(|e| StartFailure(format!("cannot start {}: {e}", path.display())))?;
+    let mut proc = Proc { child, url: format!("http://127.0.0.1:{port}"), name };
+    let http =
+        reqwest::Client::builder().timeout(Duration::from_secs(2)).build().map_err(|e| StartFailure(e.to_string()))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = proc.child.try_wait() {
+            return Err(StartFailure(format!("{name} exited during start-up: {status}")));
+        }
+        if let Ok(resp) = http.get(format!("{}/healthz", proc.url)).send().await {
+            if resp.status().is_success() {
+                return Ok(proc);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(StartFailure(format!("{name} did not become healthy within 30 s")))
+}
+
+/// The three services, wired to each other through the service directory.
+#[derive(Debug)]
+pub struct Stack {
+    pub users_mgmt: Proc,
+    pub adminapi: Proc,
+    pub sessions: Proc,
+    /// The shared data folder (each service keeps its own SQLite file there).
+    pub data_dir: PathBuf,
+}
+
+/// Starts the whole system on the embedded default in a fresh data folder, plus `extra` env.
+pub async fn start_stack(extra: &[(&str, &str)]) -> Result<Stack, StartFailure> {
+    let data_dir = std::env::temp_dir().join(format!("blockid-e2e-{}", uuid::Uuid::new_v4().simple()));
+    let (um, aa, se) = (free_port(), free_port(), free_port());
+    let directory = serde_json::json!({
+        "users-mgmt": format!("http://127.0.0.1:{um}"),
+        "adminapi": format!("http://127.0.0.1:{aa}"),
+        "sessions": format!("http://127.0.0.1:{se}"),
+        "licenses": format!("http://127.0.0.1:{aa}"),
+    });
+    let mut env: Vec<(String, String)> =
+        vec![("DATA_DIR".into(), data_dir.display().to_string()), ("SERVICE_DIRECTORY".into(), directory.to_string())];
+    env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    // adminapi first: it is the license authority of the others.
+    let adminapi = start("adminapi", aa, &env).await?;
+    let users_mgmt = start("users-mgmt", um, &env).await?;
+    let sessions = start("sessions", se, &env).await?;
+    Ok(Stack { users_mgmt, adminapi, sessions, data_dir })
+}

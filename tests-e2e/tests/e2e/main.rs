@@ -1,0 +1,3 @@
+//! End-to-end: the three built binaries as separate processes, driven from outside.
+
+mod foundation;
