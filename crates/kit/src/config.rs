@@ -64,6 +64,22 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// A snapshot of the configuration source, for service-specific variables. Never printed.
+#[derive(Clone, Default)]
+pub struct Vars(std::sync::Arc<BTreeMap<String, String>>);
+
+impl std::fmt::Debug for Vars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Vars({} variables)", self.0.len())
+    }
+}
+
+impl Source for Vars {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
 /// The settings shared by all services.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -95,16 +111,25 @@ pub struct Settings {
     pub service_directory: BTreeMap<String, String>,
     /// `LOG_FORMAT`: `json` or `text` (default).
     pub log_json: bool,
+    /// Every variable of the source, for [`Settings::var`] and [`Settings::parse_var`].
+    vars: Vars,
 }
 
 impl Settings {
     /// Reads the settings of `service` from the process environment.
     pub fn from_env(service: &'static str, default_port: u16) -> Result<Self, ConfigError> {
-        Self::from_source(&ProcessEnv, service, default_port)
+        let vars: BTreeMap<String, String> = std::env::vars().collect();
+        Self::from_source(&vars, service, default_port)
     }
 
     /// Reads the settings of `service` from any source.
-    pub fn from_source(src: &dyn Source, service: &'static str, default_port: u16) -> Result<Self, ConfigError> {
+    pub fn from_source(
+        src: &BTreeMap<String, String>,
+        service: &'static str,
+        default_port: u16,
+    ) -> Result<Self, ConfigError> {
+        let vars = Vars(std::sync::Arc::new(src.clone()));
+        let src: &dyn Source = src;
         let data_dir = read(src, "DATA_DIR")?.unwrap_or_else(|| "./data".into());
         let database_url = read(src, "DATABASE_URL")?
             .unwrap_or_else(|| format!("sqlite://{}/{service}.db", data_dir.trim_end_matches('/')));
@@ -135,7 +160,21 @@ impl Settings {
             service_private_key: read(src, "SERVICE_PRIVATE_KEY")?.map(Secret),
             service_directory,
             log_json: log_format.eq_ignore_ascii_case("json"),
+            vars,
         })
+    }
+
+    /// A service-specific variable (`NAME` or `NAME_FILE`), trimmed; empty is absent.
+    pub fn var(&self, name: &str) -> Result<Option<String>, ConfigError> {
+        read(&self.vars, name)
+    }
+
+    /// A service-specific variable parsed, or `default` when absent.
+    pub fn parse_var<T: std::str::FromStr>(&self, name: &str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        parse(&self.vars, name, default)
     }
 
     /// The base URL of a service named in the directory.
