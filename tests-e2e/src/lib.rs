@@ -69,10 +69,9 @@ pub async fn start(name: &'static str, port: u16, env: &[(String, String)]) -> R
         if let Ok(Some(status)) = proc.child.try_wait() {
             return Err(StartFailure(format!("{name} exited during start-up: {status}")));
         }
-        if let Ok(resp) = http.get(format!("{}/healthz", proc.url)).send().await {
-            if resp.status().is_success() {
-                return Ok(proc);
-            }
+        let healthy = http.get(format!("{}/healthz", proc.url)).send().await.is_ok_and(|r| r.status().is_success());
+        if healthy {
+            return Ok(proc);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

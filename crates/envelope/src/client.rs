@@ -180,11 +180,10 @@ pub fn open_reply(status: u16, bytes: &[u8], shared: &SharedKey) -> Reply {
     } else {
         serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into_owned()))
     };
-    if let Some(data) = body.get("data").and_then(Value::as_str).filter(|_| body.get("publicKey").is_some()) {
-        if let Ok(plain) = shared.decrypt(data) {
-            let inner = serde_json::from_str(&plain).unwrap_or(Value::String(plain));
-            return Reply { status, body: inner, sealed: true };
-        }
+    let sealed = body.get("data").and_then(Value::as_str).filter(|_| body.get("publicKey").is_some());
+    if let Some(Ok(plain)) = sealed.map(|data| shared.decrypt(data)) {
+        let inner = serde_json::from_str(&plain).unwrap_or(Value::String(plain));
+        return Reply { status, body: inner, sealed: true };
     }
     Reply { status, body, sealed: false }
 }

@@ -1,6 +1,7 @@
 //! Interoperability with an independent implementation: Node's built-in `crypto` (ECDH on
 //! secp256k1 and prime256v1, AES-256-GCM with a 16-byte IV, ECDSA-SHA256), in both directions.
 //! Skipped, saying so, only when `node` is not installed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};

@@ -1,4 +1,5 @@
 //! Kit integration tests: the envelope extractor driven over HTTP, and the ephemeral-store contract.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod ephemeral_contract;
 mod helpers;

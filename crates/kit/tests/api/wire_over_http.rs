@@ -8,6 +8,8 @@ use kit::testing::Storage;
 
 use crate::helpers::{APP_KEY, INFRA_KEY, Probe, STORAGES, SYSTEM_KEY, probe};
 
+type Headers = Vec<(&'static str, String)>;
+
 async fn raw(p: &Probe, path: &str, headers: &[(&str, String)], body: Option<Value>) -> (u16, Value) {
     let mut req = reqwest::Client::new().post(format!("{}{path}", p.url));
     for (k, v) in headers {
@@ -83,25 +85,16 @@ async fn garbage_in_every_header_is_a_clear_4xx() {
     let peer = client.peer(&p.url).await.unwrap();
     let body = Some(json!({"data": peer.shared.encrypt("{}").unwrap()}));
     let good = || client.headers(&peer).unwrap();
-    let with = |name: &str, value: &str| {
-        let mut h: Vec<(&str, String)> = good().pairs().into_iter().filter(|(k, _)| *k != name).collect();
+    let with = |name: &'static str, value: &str| -> Headers {
+        let mut h: Headers = good().pairs().into_iter().filter(|(k, _)| *k != name).collect();
         if !value.is_empty() {
-            h.push((
-                if name == "publickey" {
-                    "publickey"
-                } else if name == "requestid" {
-                    "requestid"
-                } else {
-                    "licensekey"
-                },
-                value.to_owned(),
-            ));
+            h.push((name, value.to_owned()));
         }
         h
     };
     let other = envelope::KeyPair::generate(Curve::Secp256k1).unwrap();
     let foreign = other.shared_key_with(&peer.public_key).unwrap();
-    let cases: Vec<(Vec<(&str, String)>, u16, &str)> = vec![
+    let cases: Vec<(Headers, u16, &str)> = vec![
         (with("publickey", ""), 401, "publickey header is required"),
         (with("publickey", "not base64 !!"), 400, "publickey"),
         (with("publickey", "AAAA"), 400, "publickey"),

@@ -1,4 +1,5 @@
 //! `users-mgmt` integration tests: the real app on a free port, driven over HTTP as a client would.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common_endpoints;
 mod helpers;
