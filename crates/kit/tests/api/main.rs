@@ -2,5 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod ephemeral_contract;
+mod health;
 mod helpers;
 mod wire_over_http;
