@@ -1,9 +1,26 @@
 //! sessions: cross-device login sessions (QR code / push): create on one device, complete on another, poll.
+//!
+//! - [`config`]: session and nonce lifetimes;
+//! - [`domain`]: the rules, over the ephemeral-store trait of `kit`;
+//! - [`routes`]: the route table and the short handlers.
+//!
+//! Storage: sessions live in `Platform::durable`: Redis when `REDIS_URL` is set (keys with a TTL,
+//! `GETDEL` for the one-time fetch), otherwise the service database (SQLite by default), so
+//! sessions survive a restart of the process.
+//!
+//! Licenses: creation, polling and nonce signing take `Licensed<AnyLevel>`, checked against the
+//! `LicenseAuthority` the platform registers (local keys today, the license service later).
 
+pub mod config;
+pub mod domain;
 pub mod routes;
 
+use actix_web::web;
 use kit::Settings;
 use kit::app::{Application, Platform, StartError};
+
+use crate::config::SessionSettings;
+use crate::domain::Sessions;
 
 /// The service name, as in the API catalog and the service directory.
 pub const SERVICE: &str = "sessions";
@@ -12,6 +29,9 @@ pub const DEFAULT_PORT: u16 = 8083;
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
 pub async fn build(settings: Settings) -> Result<Application, StartError> {
+    let config = SessionSettings::from_settings(&settings)?;
     let platform = Platform::start(settings, &[]).await?;
-    Application::bind(platform, routes::configure)
+    let sessions = web::Data::new(Sessions::new(platform.durable.clone(), config.session_ttl));
+    let config = web::Data::new(config);
+    Application::bind(platform, move |cfg| routes::configure(cfg, &sessions, &config))
 }

@@ -1,15 +1,79 @@
 //! The route table of `sessions`, to read side by side with `proto-docs/endpoints.md`.
 //! Every catalog endpoint not listed here answers 501 until it is built.
+//!
+//! Wire choices shared by the handlers:
+//! - bodies may come encrypted (`{"data": "<ciphertext>"}`) or as plain JSON, as the SDKs send
+//!   them; a reply is sealed for the caller when its request body was sealed, plain otherwise
+//!   (the Node helper's `createNewSession` sends and reads plain JSON and expects 201);
+//! - the poll reply is always plain JSON: its `data` is already encrypted by the phone for the
+//!   browser, which opens it with ECDH(browser private key, `publicKey` of the reply);
+//! - errors are `{statusCode, error, message}`: 400 bad body, 401 bad headers or license, 403
+//!   wrong level, community or poller, 404 unknown session or no answer yet, 409 second answer,
+//!   410 expired session or answer already fetched.
 
-use actix_web::web;
-use kit::routing::{Endpoint, mount};
+mod authenticate;
+mod nonce;
+mod session;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{Method, StatusCode};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use envelope::{ApiError, Caller};
+use kit::AppResult;
+use kit::routing::{Endpoint, endpoint, mount};
+use serde::Serialize;
+
+use crate::config::SessionSettings;
+use crate::domain::Sessions;
 
 /// The built endpoints.
 pub fn table() -> Vec<Endpoint> {
-    kit::common::endpoints()
+    let mut table = kit::common::endpoints();
+    table.extend([
+        endpoint(Method::PUT, "/session/new", session::create),
+        endpoint(Method::GET, "/session/{sessionId}", session::info),
+        endpoint(Method::GET, "/session/{sessionId}/response", session::poll),
+        endpoint(Method::POST, "/session/{sessionId}/authenticate", authenticate::authenticate),
+        endpoint(
+            Method::PUT,
+            "/api/r1/community/{communityName}/session/{sessionId}/authenticate",
+            authenticate::legacy_authenticate,
+        ),
+        endpoint(Method::POST, "/tenant/{tenantId}/community/{communityId}/nonce/sign", nonce::sign),
+        endpoint(Method::GET, "/nonce/validate", nonce::validate),
+    ]);
+    table
 }
 
-/// Mounts the route table, the 501s and the JSON fallback.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+/// Mounts the route table, the 501s and the JSON fallback, with the session state.
+pub fn configure(cfg: &mut web::ServiceConfig, sessions: &web::Data<Sessions>, settings: &web::Data<SessionSettings>) {
+    cfg.app_data(sessions.clone()).app_data(settings.clone());
     mount(cfg, crate::SERVICE, table());
+}
+
+/// A reply sealed for the caller when the request body was sealed, plain JSON otherwise.
+fn respond<T: Serialize>(caller: &Caller, sealed: bool, status: StatusCode, value: &T) -> AppResult<HttpResponse> {
+    if sealed { Ok(caller.reply_with(status, value)?) } else { Ok(HttpResponse::build(status).json(value)) }
+}
+
+/// The verified caller when the request carries a `requestid` header (the SDKs send one on
+/// every call); `None` on endpoints the spec leaves open when it carries none. Headers that are
+/// present are always verified: a stale or replayed `requestid` is refused.
+#[derive(Debug)]
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(envelope::wire::REQUEST_ID) {
+            return Box::pin(std::future::ready(Ok(Self(None))));
+        }
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move { Ok(Self(Some(caller.await?))) })
+    }
 }

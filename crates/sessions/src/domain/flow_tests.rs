@@ -1,0 +1,127 @@
+//! The session rules against an in-memory store, with a hand-driven clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use envelope::{Curve, KeyPair};
+use kit::ephemeral::{Ephemeral, MemoryStore};
+
+use super::*;
+
+const T0: i64 = 1_700_000_000_000;
+const CREATOR: &str = "creator-public-key";
+
+fn any_community(_: &str) -> bool {
+    true
+}
+
+fn by(public_key: &str) -> Poller<'_> {
+    Poller { public_key, community_allowed: &any_community }
+}
+
+fn sessions() -> (Sessions, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::new());
+    (Sessions::new(store.clone(), Duration::from_secs(300)), store)
+}
+
+fn new_request() -> NewSessionRequest {
+    serde_json::from_value(serde_json::json!({
+        "origin": {"tag": "acme", "url": "https://acme.example", "communityName": "default", "communityId": "c1",
+                   "authPage": "blockid://authenticate"},
+        "scopes": "windows", "authtype": "none", "metadata": {"purpose": "login"}
+    }))
+    .unwrap()
+}
+
+fn answer() -> AuthenticateRequest {
+    let phone = KeyPair::generate(Curve::Secp256k1).unwrap();
+    AuthenticateRequest {
+        data: "ciphertext".into(),
+        public_key: phone.public_base64().to_owned(),
+        did: "did:1".into(),
+        appid: "com.example.app".into(),
+        ial: Some("IAL1".into()),
+        event_data: None,
+    }
+}
+
+#[tokio::test]
+async fn created_sessions_remember_their_creator_and_expire_after_the_ttl() {
+    let (s, _) = sessions();
+    let created = s.create(new_request(), CREATOR, T0).await.unwrap();
+    assert_eq!(created.public_key, CREATOR);
+    assert_eq!(created.expires_ts - created.created_ts, 300);
+    assert_eq!(created.metadata["purpose"], "login");
+    assert_eq!(s.info(&created.session_id, T0 + 299_999).await.unwrap(), created);
+    assert!(matches!(s.info(&created.session_id, T0 + 300_000).await, Err(SessionError::Expired)));
+    // The expired read deleted the records: the next read does not know the session.
+    assert!(matches!(s.info(&created.session_id, T0 + 300_001).await, Err(SessionError::Unknown)));
+}
+
+#[tokio::test]
+async fn one_answer_per_session_fetched_once_by_its_creator() {
+    let (s, _) = sessions();
+    let id = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
+    assert!(matches!(s.poll(&id, &by(CREATOR), false, T0 + 1).await, Err(SessionError::NotYet)));
+
+    let answer_id = s.authenticate(&id, answer(), Curve::Secp256k1, T0 + 2).await.unwrap();
+    assert_eq!(answer_id.len(), 24);
+    assert!(matches!(
+        s.authenticate(&id, answer(), Curve::Secp256k1, T0 + 3).await,
+        Err(SessionError::AlreadyAnswered)
+    ));
+    assert!(matches!(s.poll(&id, &by("someone-else"), false, T0 + 4).await, Err(SessionError::WrongCaller)));
+    let elsewhere = Poller { public_key: CREATOR, community_allowed: &|c: &str| c != "c1" };
+    assert!(matches!(s.poll(&id, &elsewhere, false, T0 + 4).await, Err(SessionError::OtherCommunity(c)) if c == "c1"));
+
+    let reply = s.poll(&id, &by(CREATOR), true, T0 + 5).await.unwrap();
+    assert_eq!(reply.response.session_id, id);
+    assert_eq!(reply.response.data, "ciphertext");
+    assert_eq!(reply.session_info.unwrap().session_id, id);
+    assert!(matches!(s.poll(&id, &by(CREATOR), false, T0 + 6).await, Err(SessionError::AlreadyFetched)));
+    // Answering again after the fetch is still refused.
+    assert!(matches!(
+        s.authenticate(&id, answer(), Curve::Secp256k1, T0 + 7).await,
+        Err(SessionError::AlreadyAnswered)
+    ));
+}
+
+#[tokio::test]
+async fn an_expired_session_refuses_answers_and_polls_and_drops_its_records() {
+    let (s, store) = sessions();
+    let id = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
+    s.authenticate(&id, answer(), Curve::Secp256k1, T0 + 1).await.unwrap();
+    let late = T0 + 300_000;
+    assert!(matches!(s.poll(&id, &by(CREATOR), false, late).await, Err(SessionError::Expired)));
+    for key in [format!("session:{id}"), format!("session:{id}:response"), format!("session:{id}:claim")] {
+        assert_eq!(store.get(&key).await.unwrap(), None, "{key}");
+    }
+    let id2 = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
+    assert!(matches!(s.authenticate(&id2, answer(), Curve::Secp256k1, late).await, Err(SessionError::Expired)));
+}
+
+#[tokio::test]
+async fn unknown_sessions_and_bad_bodies_are_refused() {
+    let (s, _) = sessions();
+    assert!(matches!(s.info("nope", T0).await, Err(SessionError::Unknown)));
+    assert!(matches!(s.poll("nope", &by(CREATOR), false, T0).await, Err(SessionError::Unknown)));
+    assert!(matches!(s.authenticate("nope", answer(), Curve::Secp256k1, T0).await, Err(SessionError::Unknown)));
+    let mut bad = new_request();
+    bad.origin.url = String::new();
+    assert!(matches!(s.create(bad, CREATOR, T0).await, Err(SessionError::Invalid(_))));
+    let id = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
+    let mut no_did = answer();
+    no_did.did = " ".into();
+    assert!(matches!(s.authenticate(&id, no_did, Curve::Secp256k1, T0).await, Err(SessionError::Invalid(_))));
+}
+
+#[tokio::test]
+async fn concurrent_answers_and_polls_have_exactly_one_winner() {
+    let (s, _) = sessions();
+    let id = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
+    let answers = futures_util::future::join_all((0..8).map(|_| s.authenticate(&id, answer(), Curve::Secp256k1, T0)));
+    assert_eq!(answers.await.iter().filter(|r| r.is_ok()).count(), 1);
+    let poller = by(CREATOR);
+    let polls = futures_util::future::join_all((0..8).map(|_| s.poll(&id, &poller, false, T0)));
+    assert_eq!(polls.await.iter().filter(|r| r.is_ok()).count(), 1);
+}

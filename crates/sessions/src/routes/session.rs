@@ -1,0 +1,70 @@
+//! `PUT /session/new`, `GET /session/{sessionId}` and `GET /session/{sessionId}/response`: the
+//! web app's side of a cross-device login.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use envelope::{ApiError, Body};
+use kit::{AnyLevel, AppResult, Licensed};
+use serde::Serialize;
+
+use super::respond;
+use crate::domain::{NewSessionRequest, Poller, Sessions, epoch_ms};
+
+/// The header that asks the poll reply to carry the session too.
+const ADD_SESSION_INFO: &str = "addsessioninfo";
+
+/// Reply of `PUT /session/new`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Created {
+    session_id: String,
+}
+
+/// Create a new session.
+///
+/// Any license level; the license must cover `origin.communityId`. The caller's `publickey` is
+/// remembered: only it may poll, and the phone encrypts its answer for it. Answers 201.
+#[tracing::instrument(skip_all, fields(community = tracing::field::Empty, session_id = tracing::field::Empty))]
+pub async fn create(
+    auth: Licensed<AnyLevel>,
+    body: Body<NewSessionRequest>,
+    sessions: web::Data<Sessions>,
+) -> AppResult<HttpResponse> {
+    let Body { value: request, encrypted } = body;
+    let community = request.origin.community_id.clone();
+    tracing::Span::current().record("community", community.as_str());
+    if !auth.license.allows_community(&community) {
+        return Err(ApiError::forbidden(format!("the license is not authorized for community {community}")).into());
+    }
+    let session = sessions.create(request, auth.caller.public_key(), epoch_ms()).await?;
+    tracing::Span::current().record("session_id", session.session_id.as_str());
+    respond(&auth.caller, encrypted, StatusCode::CREATED, &Created { session_id: session.session_id })
+}
+
+/// Get info about session id: the session object, never its answer. No authentication.
+#[tracing::instrument(skip_all, fields(session_id = %id))]
+pub async fn info(id: web::Path<String>, sessions: web::Data<Sessions>) -> AppResult<HttpResponse> {
+    let session = sessions.info(&id, epoch_ms()).await?;
+    Ok(HttpResponse::Ok().json(session))
+}
+
+/// Fetch session response: the phone's answer, once, to the caller that created the session.
+///
+/// 404 until the phone answers; 410 once fetched or when the session expired (its records are
+/// then deleted). The `addsessioninfo` header, whatever its value, adds `sessionInfo`.
+#[tracing::instrument(skip_all, fields(session_id = %id))]
+pub async fn poll(
+    req: HttpRequest,
+    auth: Licensed<AnyLevel>,
+    id: web::Path<String>,
+    sessions: web::Data<Sessions>,
+) -> AppResult<HttpResponse> {
+    let with_session = req.headers().contains_key(ADD_SESSION_INFO);
+    let license = &auth.license;
+    let poller = Poller {
+        public_key: auth.caller.public_key(),
+        community_allowed: &|community: &str| license.allows_community(community),
+    };
+    let reply = sessions.poll(&id, &poller, with_session, epoch_ms()).await?;
+    Ok(HttpResponse::Ok().json(reply))
+}
