@@ -1,17 +1,46 @@
 //! adminapi: the control plane: tenants, communities, licenses, admin login, configuration, providers, reports.
+//!
+//! It is also the license authority of the platform: its own handlers check keys against its
+//! database ([`authority::DbLicenses`]), and the other services ask it over HTTP.
 
+pub mod authority;
+pub mod cli;
+pub mod domain;
 pub mod routes;
+pub mod store;
+
+use std::sync::Arc;
 
 use kit::Settings;
 use kit::app::{Application, Platform, StartError};
+use kit::db::Migrations;
+use kit::license::LocalLicenses;
+
+use crate::authority::DbLicenses;
+use crate::store::{SqlTenancy, TenancyStore};
 
 /// The service name, as in the API catalog and the service directory.
 pub const SERVICE: &str = "adminapi";
 /// The port of a single-machine deployment.
 pub const DEFAULT_PORT: u16 = 8082;
 
+/// adminapi's migrations (numbered from 2000).
+pub static ADMINAPI_MIGRATIONS: Migrations =
+    Migrations { sqlite: &sqlx::migrate!("./migrations/sqlite"), postgres: &sqlx::migrate!("./migrations/postgres") };
+
+/// What adminapi's handlers share beyond the platform.
+#[derive(Clone)]
+pub struct AdminState {
+    pub store: Arc<dyn TenancyStore>,
+    pub authority: Arc<DbLicenses>,
+}
+
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
 pub async fn build(settings: Settings) -> Result<Application, StartError> {
-    let platform = Platform::start(settings, &[]).await?;
-    Application::bind(platform, routes::configure)
+    let platform = Platform::start(settings, &[&ADMINAPI_MIGRATIONS]).await?;
+    let store: Arc<dyn TenancyStore> = Arc::new(SqlTenancy::new(platform.db.clone()));
+    let local = LocalLicenses::from_settings(&platform.settings)?;
+    let authority = Arc::new(DbLicenses::new(store.clone(), local, platform.settings.curve));
+    let platform = platform.with_licenses(authority.clone());
+    Application::bind(platform, routes::configure(AdminState { store, authority }))
 }

@@ -73,8 +73,16 @@ impl Platform {
             settings.allowed_time_span,
             Arc::new(ReplayCache(shared.clone())),
         ));
-        let local: Arc<dyn LicenseAuthority> = Arc::new(LocalLicenses::from_settings(&settings)?);
-        Ok(Self { settings: Arc::new(settings), db, durable, shared, keys, envelope, licenses: web::Data::from(local) })
+        let licenses = license_authority(&settings, &keys)?;
+        Ok(Self {
+            settings: Arc::new(settings),
+            db,
+            durable,
+            shared,
+            keys,
+            envelope,
+            licenses: web::Data::from(licenses),
+        })
     }
 
     /// Replaces the license authority (the local keys are the default).
@@ -83,6 +91,20 @@ impl Platform {
         self.licenses = web::Data::from(authority);
         self
     }
+}
+
+/// The license authority of a service: the remote one named `licenses` in the service directory
+/// (cached, see [`crate::license_client`]) unless the service is the authority itself, or else
+/// only the keys configured locally.
+fn license_authority(settings: &Settings, keys: &Arc<KeyPair>) -> Result<Arc<dyn LicenseAuthority>, ConfigError> {
+    let local = LocalLicenses::from_settings(settings)?;
+    let Some(url) = crate::license_client::remote_authority_url(settings) else { return Ok(Arc::new(local)) };
+    let client = envelope::Client::new(keys.clone())
+        .map_err(|e| ConfigError(format!("license client: {e}")))?
+        .app_id(settings.service);
+    let ttls = crate::license_client::CacheTtls::from_settings(settings)?;
+    tracing::info!(authority = %url, "license keys are checked by the remote authority");
+    Ok(Arc::new(crate::license_client::RemoteLicenses::new(local, client, url, ttls)))
 }
 
 /// Serves a service on `listener`: `routes` configures its route table; the platform, the

@@ -9,7 +9,9 @@ pub mod ephemeral;
 pub mod error;
 pub mod identity;
 pub mod license;
+pub mod license_client;
 pub mod routing;
+pub mod service_keys;
 pub mod telemetry;
 
 pub use app::{Platform, StartError, serve};

@@ -3,6 +3,10 @@
 //!
 //! A handler that takes `Licensed<ServiceLevels>` cannot run for a caller without a valid license
 //! of level system, service or service_ext: the check happens before the handler is called.
+//!
+//! The authority is `adminapi` (its database) for itself, and a cached remote client of it for
+//! the other services (see [`crate::license_client`]). [`LicenseRecord`] is the record the
+//! authority publishes, in the shape the helper SDKs' `BIDLicenses` module checks.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -71,6 +75,118 @@ impl License {
     }
 }
 
+/// How a license key is made: an `ecdsa` key's keyId is its public key and its secret the private
+/// key; a `hawk` key's keyId is the SHA-512 hex of its secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    Ecdsa,
+    Hawk,
+}
+
+impl KeyType {
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ecdsa => "ecdsa",
+            Self::Hawk => "hawk",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::Ecdsa, Self::Hawk].into_iter().find(|t| t.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// The keyId of a `hawk` key, and the lookup hash of any secret: lowercase SHA-512 hex.
+pub fn secret_hash(secret: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha512::digest(secret.as_bytes()))
+}
+
+/// Whether two secrets are equal, in constant time.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// A license key as the authority publishes it (`GET /servicekey/current`, `GET /servicekeys`,
+/// `GET /community/{communityId}/licensecheck`). `expiry` is epoch seconds here and an RFC 3339
+/// string on the wire (what the SDK's `moment(expiry)` reads; epoch numbers are accepted too).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LicenseRecord {
+    pub key_id: String,
+    pub key_secret: String,
+    #[serde(rename = "type")]
+    pub key_type: KeyType,
+    pub auth_level: Level,
+    pub tag: String,
+    #[serde(with = "expiry_format")]
+    pub expiry: i64,
+    pub disabled: bool,
+    /// The communities the key may act on; absent means all (an addition to the SDK's shape).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub communities: Option<Vec<String>>,
+    /// Only in a `licensecheck` answer: whether the key may act on that community now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_authorized: Option<bool>,
+}
+
+impl std::fmt::Debug for LicenseRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LicenseRecord")
+            .field("key_type", &self.key_type)
+            .field("auth_level", &self.auth_level)
+            .field("tag", &self.tag)
+            .field("expiry", &self.expiry)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LicenseRecord {
+    /// Whether the key is usable at `now` (epoch seconds).
+    pub fn status(&self, now: i64) -> Result<(), LicenseError> {
+        if self.disabled {
+            Err(LicenseError::Disabled)
+        } else if self.expiry <= now {
+            Err(LicenseError::Expired)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// What a handler learns of the key.
+    pub fn license(&self) -> License {
+        License { level: self.auth_level, tag: self.tag.clone(), communities: self.communities.clone() }
+    }
+}
+
+/// `expiry` as RFC 3339 on output; RFC 3339, or epoch seconds / milliseconds, on input.
+mod expiry_format {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error as _};
+
+    pub fn serialize<S: Serializer>(epoch: &i64, s: S) -> Result<S::Ok, S::Error> {
+        let at = chrono::DateTime::from_timestamp(*epoch, 0).unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+        s.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(text) => chrono::DateTime::parse_from_rfc3339(&text)
+                .map(|t| t.timestamp())
+                .map_err(|e| D::Error::custom(format!("expiry {text:?}: {e}"))),
+            // moment(n) reads milliseconds; a value this small can only be seconds.
+            serde_json::Value::Number(n) => n
+                .as_i64()
+                .map(|v| if v > 100_000_000_000 { v / 1000 } else { v })
+                .ok_or_else(|| D::Error::custom("expiry must be an integer")),
+            other => Err(D::Error::custom(format!("expiry must be a date string, not {other}"))),
+        }
+    }
+}
+
 /// Why a key was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LicenseError {
@@ -101,11 +217,38 @@ impl From<LicenseError> for ApiError {
 pub trait LicenseAuthority: Send + Sync {
     /// The license of `key`, or why it is refused.
     async fn check(&self, key: &LicenseKey) -> Result<License, LicenseError>;
+
+    /// The license of `key` and, when `community` is given, whether it may act on it.
+    async fn check_for(&self, key: &LicenseKey, community: Option<&str>) -> Result<(License, bool), LicenseError> {
+        let license = self.check(key).await?;
+        let allowed = community.is_none_or(|c| license.allows_community(c));
+        Ok((license, allowed))
+    }
+
+    /// The service keys this authority holds (`GET /servicekeys`); `caller` is the (already
+    /// checked) system key of the request, which a remote authority forwards.
+    async fn service_keys(&self, caller: &LicenseKey) -> Result<Vec<LicenseRecord>, ApiError> {
+        let _ = caller;
+        Ok(Vec::new())
+    }
+
+    /// Replaces the key `key_id` by a new one with the same level, tag, expiry and communities
+    /// (`DELETE /servicekey/{keyId}`).
+    async fn reset_service_key(&self, caller: &LicenseKey, key_id: &str) -> Result<LicenseRecord, ApiError> {
+        let _ = (caller, key_id);
+        Err(ApiError::not_found("service key not found"))
+    }
 }
 
 /// Keys configured for this service: `INFRA_LICENSE_KEY` (service level) and `LICENSE_KEYS`.
 pub struct LocalLicenses {
     keys: Vec<(LicenseKey, License)>,
+}
+
+impl std::fmt::Debug for LocalLicenses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LocalLicenses({} keys)", self.keys.len())
+    }
 }
 
 impl LocalLicenses {
@@ -145,6 +288,46 @@ impl LicenseAuthority for LocalLicenses {
             }
         }
         found.ok_or(LicenseError::Unknown)
+    }
+
+    async fn service_keys(&self, _caller: &LicenseKey) -> Result<Vec<LicenseRecord>, ApiError> {
+        Ok(self.records())
+    }
+
+    async fn reset_service_key(&self, _caller: &LicenseKey, key_id: &str) -> Result<LicenseRecord, ApiError> {
+        if self.records().iter().any(|r| r.key_id == key_id) {
+            return Err(ApiError::conflict(
+                "this key is configured in the environment (INFRA_LICENSE_KEY / LICENSE_KEYS): change it there",
+            ));
+        }
+        Err(ApiError::not_found("service key not found"))
+    }
+}
+
+impl LocalLicenses {
+    /// The configured keys as `hawk` records. Like the SDKs' infra key, they are valid for a year
+    /// from now: the environment, not a date, decides how long they live.
+    pub fn records(&self) -> Vec<LicenseRecord> {
+        let expiry = envelope::wire::now_epoch() + 365 * 86_400;
+        self.keys
+            .iter()
+            .map(|(key, license)| LicenseRecord {
+                key_id: secret_hash(key.expose()),
+                key_secret: key.expose().to_owned(),
+                key_type: KeyType::Hawk,
+                auth_level: license.level,
+                tag: license.tag.clone(),
+                expiry,
+                disabled: false,
+                communities: None,
+                is_authorized: None,
+            })
+            .collect()
+    }
+
+    /// Whether no key is configured.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 }
 
@@ -199,7 +382,7 @@ pub async fn authorize(
     community: Option<&str>,
 ) -> Result<License, ApiError> {
     let key = key.ok_or_else(|| ApiError::unauthorized("licensekey header is required"))?;
-    let license = authority.check(key).await?;
+    let (license, allowed) = authority.check_for(key, community).await?;
     if !levels.contains(&license.level) {
         let names: Vec<&str> = levels.iter().map(|l| l.name()).collect();
         return Err(ApiError::forbidden(format!(
@@ -208,7 +391,7 @@ pub async fn authorize(
             names.join(", ")
         )));
     }
-    if let Some(c) = community.filter(|c| !license.allows_community(c)) {
+    if let Some(c) = community.filter(|_| !allowed) {
         return Err(ApiError::forbidden(format!("the license is not authorized for community {c}")));
     }
     Ok(license)
@@ -235,5 +418,29 @@ impl<L: Levels + 'static> FromRequest for Licensed<L> {
             let license = authorize(&*authority?, caller.license_key(), L::ALLOWED, community.as_deref()).await?;
             Ok(Self { caller, license, levels: PhantomData })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_read_and_write_the_sdk_shape() {
+        let json = serde_json::json!({
+            "keyId": "id", "keySecret": "s", "type": "hawk", "authLevel": "service_ext",
+            "tag": "t", "expiry": "2030-01-02T03:04:05.000Z", "disabled": false
+        });
+        let r: LicenseRecord = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!((r.auth_level, r.key_type, r.expiry), (Level::ServiceExt, KeyType::Hawk, 1_893_553_445));
+        assert_eq!(serde_json::to_value(&r).unwrap(), json);
+        let ms: LicenseRecord =
+            serde_json::from_value(serde_json::json!({"keyId": "i", "keySecret": "s", "type": "ecdsa",
+                "authLevel": "app", "tag": "", "expiry": 1_893_553_445_000_i64, "disabled": true}))
+            .unwrap();
+        assert_eq!(ms.expiry, 1_893_553_445);
+        assert_eq!(ms.status(0), Err(LicenseError::Disabled));
+        assert!(!format!("{ms:?}").contains("keySecret") && !format!("{ms:?}").contains("\"s\""));
+        assert_eq!(secret_hash("abc").len(), 128);
     }
 }

@@ -2,6 +2,11 @@
 //! table lists what is built, and every other catalog endpoint answers 501 with its name.
 //!
 //! The catalog is `proto-docs/endpoints.json` (a copy of the API reference), embedded at build time.
+//!
+//! A few endpoints the helper SDKs call are not in the catalog (the license checks of
+//! `BIDLicenses`, `community_info`). A service serves them through a separate, documented list of
+//! [`ExtraRoute`]s passed to [`mount_with_extras`]: every catalog route is routed, and every served
+//! route is either in the catalog or in that list, with the reason it exists.
 
 use std::sync::LazyLock;
 
@@ -73,6 +78,36 @@ pub fn uncatalogued(service: &str, built: &[Endpoint]) -> Vec<String> {
         .collect()
 }
 
+/// The endpoints of `endpoints` that the catalog of `service` lists: an extras list must leave
+/// this empty (an extra that the catalog knows belongs in the route table).
+pub fn catalogued(service: &str, endpoints: &[Endpoint]) -> Vec<String> {
+    endpoints
+        .iter()
+        .filter(|b| catalog(service).any(|c| c.method == b.method.as_str() && c.path == b.path))
+        .map(|b| format!("{} {}", b.method, b.path))
+        .collect()
+}
+
+/// A route a service serves outside the catalog, with why it exists (for the reader of the
+/// route table and for the catalog test).
+#[derive(Debug)]
+pub struct ExtraRoute {
+    /// The endpoint.
+    pub endpoint: Endpoint,
+    /// Who calls it and why it is not in the catalog.
+    pub reason: &'static str,
+}
+
+/// An extra route for `handler`, with its reason.
+pub fn extra<F, Args>(method: Method, path: &'static str, reason: &'static str, handler: F) -> ExtraRoute
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    ExtraRoute { endpoint: endpoint(method, path, handler), reason }
+}
+
 /// Static segments sort before parameters, so `/session/new` wins over `/session/{id}`.
 fn specificity(path: &str) -> Vec<bool> {
     path.split('/').map(|seg| seg.starts_with('{')).collect()
@@ -92,7 +127,13 @@ impl RouteTable {
 /// Mounts the built endpoints, a 501 for each catalog endpoint of `service` not among them, and
 /// the JSON 404 / 405 fallback.
 pub fn mount(cfg: &mut web::ServiceConfig, service: &str, built: Vec<Endpoint>) {
-    let mut all: Vec<(Method, &'static str, Route)> = built.into_iter().map(|e| (e.method, e.path, e.route)).collect();
+    mount_with_extras(cfg, service, built, Vec::new());
+}
+
+/// [`mount`], plus `extras`: routes served outside the catalog (see the module documentation).
+pub fn mount_with_extras(cfg: &mut web::ServiceConfig, service: &str, built: Vec<Endpoint>, extras: Vec<ExtraRoute>) {
+    let built = built.into_iter().chain(extras.into_iter().map(|e| e.endpoint));
+    let mut all: Vec<(Method, &'static str, Route)> = built.map(|e| (e.method, e.path, e.route)).collect();
     for entry in catalog(service) {
         let Ok(method) = Method::from_bytes(entry.method.as_bytes()) else { continue };
         if all.iter().any(|(m, p, _)| *m == method && *p == entry.path) {

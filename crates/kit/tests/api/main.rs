@@ -4,4 +4,5 @@
 mod ephemeral_contract;
 mod health;
 mod helpers;
+mod license_client;
 mod wire_over_http;

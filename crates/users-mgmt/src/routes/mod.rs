@@ -6,7 +6,10 @@ use kit::routing::{Endpoint, mount};
 
 /// The built endpoints.
 pub fn table() -> Vec<Endpoint> {
-    kit::common::endpoints()
+    let mut built = kit::common::endpoints();
+    // Answered by the license authority (adminapi) on behalf of the caller's system key.
+    built.extend(kit::service_keys::endpoints());
+    built
 }
 
 /// Mounts the route table, the 501s and the JSON fallback.

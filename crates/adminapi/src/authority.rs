@@ -1,0 +1,87 @@
+//! `adminapi` is the license authority: [`DbLicenses`] answers from its database, after the keys
+//! configured in its environment (`INFRA_LICENSE_KEY`, `LICENSE_KEYS`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use envelope::{ApiError, Curve, LicenseKey};
+use kit::license::{License, LicenseAuthority, LicenseError, LicenseRecord, LocalLicenses, secret_hash};
+
+use crate::domain::{DomainError, licenses};
+use crate::store::TenancyStore;
+
+/// The database-backed license authority.
+pub struct DbLicenses {
+    store: Arc<dyn TenancyStore>,
+    local: LocalLicenses,
+    curve: Curve,
+}
+
+impl std::fmt::Debug for DbLicenses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbLicenses").field("local", &self.local).finish_non_exhaustive()
+    }
+}
+
+fn unavailable(e: impl std::fmt::Display) -> LicenseError {
+    LicenseError::Unavailable(e.to_string())
+}
+
+fn api(e: DomainError) -> ApiError {
+    match e {
+        DomainError::Invalid(m) => ApiError::bad_request(m),
+        DomainError::NotFound(m) => ApiError::not_found(m),
+        DomainError::Store(s) => {
+            tracing::error!(error = %s, "license store failed");
+            ApiError::unavailable("Storage is unavailable, try again")
+        }
+    }
+}
+
+impl DbLicenses {
+    /// Over `store`, with the locally configured keys; reset ECDSA keys are made on `curve`.
+    pub fn new(store: Arc<dyn TenancyStore>, local: LocalLicenses, curve: Curve) -> Self {
+        Self { store, local, curve }
+    }
+
+    /// The record of a presented key as it is, disabled or expired included; `Unknown` when no
+    /// key has that secret.
+    pub async fn record(&self, key: &LicenseKey) -> Result<LicenseRecord, LicenseError> {
+        if self.local.check(key).await.is_ok() {
+            let hash = secret_hash(key.expose());
+            return self.local.records().into_iter().find(|r| r.key_id == hash).ok_or(LicenseError::Unknown);
+        }
+        let found = self.store.license_by_secret_hash(&secret_hash(key.expose())).await.map_err(unavailable)?;
+        licenses::matching(found, key.expose())
+    }
+}
+
+#[async_trait]
+impl LicenseAuthority for DbLicenses {
+    async fn check(&self, key: &LicenseKey) -> Result<License, LicenseError> {
+        let record = self.record(key).await?;
+        record.status(envelope::wire::now_epoch())?;
+        Ok(record.license())
+    }
+
+    async fn service_keys(&self, caller: &LicenseKey) -> Result<Vec<LicenseRecord>, ApiError> {
+        let mut keys = self.local.service_keys(caller).await?;
+        keys.extend(self.store.licenses().await.map_err(|e| api(e.into()))?);
+        Ok(keys)
+    }
+
+    async fn reset_service_key(&self, caller: &LicenseKey, key_id: &str) -> Result<LicenseRecord, ApiError> {
+        if self.local.records().iter().any(|r| r.key_id == key_id) {
+            return self.local.reset_service_key(caller, key_id).await;
+        }
+        let old = self
+            .store
+            .license(key_id)
+            .await
+            .map_err(|e| api(e.into()))?
+            .ok_or_else(|| ApiError::not_found("service key not found"))?;
+        let fresh = licenses::regenerate(&old, self.curve).map_err(api)?;
+        self.store.replace_license(&old.key_id, &fresh).await.map_err(|e| api(e.into()))?;
+        Ok(fresh)
+    }
+}

@@ -1,0 +1,191 @@
+//! The `adminapi` command line: serve (the default), or manage tenants, communities and license
+//! keys in the database named by the same environment (`DATA_DIR`, `DATABASE_URL`), and bootstrap.
+//! Commands print JSON on stdout.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use kit::Settings;
+use kit::db::{Db, KIT_MIGRATIONS};
+use kit::license::{KeyType, Level};
+use serde::Serialize;
+
+use crate::domain::bootstrap::{self, BootstrapOptions};
+use crate::domain::licenses::{LicenseSpec, community_list};
+use crate::domain::tenancy;
+use crate::store::{SqlTenancy, TenancyStore};
+
+/// adminapi: the control plane and license authority of the platform.
+#[derive(Debug, Parser)]
+#[command(name = "adminapi", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP (the default).
+    Serve,
+    /// Tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Communities.
+    #[command(subcommand)]
+    Community(CommunityCommand),
+    /// License keys.
+    #[command(subcommand)]
+    License(LicenseCommand),
+    /// Creates, on the first run only, a default tenant, community and system license, writes
+    /// them to the bootstrap file and prints them. Later runs find and print the same ones.
+    Bootstrap {
+        /// Where to write the result (mode 0600: it holds the system license key).
+        #[arg(long, default_value = "./data/bootstrap.json")]
+        out: PathBuf,
+        #[arg(long, default_value = "localhost")]
+        dns: String,
+        #[arg(long, default_value = "default")]
+        community: String,
+        #[arg(long, default_value = "Default tenant")]
+        tenant_name: String,
+        #[arg(long, default_value = "default")]
+        tenant_tag: String,
+        /// Validity of the system license, in days.
+        #[arg(long, default_value_t = 3650)]
+        days: i64,
+    },
+}
+
+/// `adminapi tenant …`.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Creates a tenant.
+    Create {
+        #[arg(long)]
+        dns: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "default")]
+        tag: String,
+    },
+}
+
+/// `adminapi community …`.
+#[derive(Debug, Subcommand)]
+pub enum CommunityCommand {
+    /// Creates a community of a tenant (named by id or dns).
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// `adminapi license …`.
+#[derive(Debug, Subcommand)]
+pub enum LicenseCommand {
+    /// Creates a license key and prints it (with its secret).
+    Create {
+        /// system, service, service_ext, app or app_ext.
+        #[arg(long)]
+        level: String,
+        /// hawk or ecdsa.
+        #[arg(long = "type", default_value = "hawk")]
+        key_type: String,
+        #[arg(long, default_value = "cli")]
+        tag: String,
+        /// Validity in days.
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+        /// Community ids the key is limited to, comma separated (default: all).
+        #[arg(long)]
+        communities: Option<String>,
+    },
+    /// Disables a key (by keyId).
+    Disable { key_id: String },
+    /// Enables a key again (by keyId).
+    Enable { key_id: String },
+    /// Lists the keys.
+    List,
+}
+
+/// Runs a management command with the settings of the environment.
+pub async fn execute(settings: &Settings, command: Command) -> Result<(), String> {
+    let db = Db::connect(&settings.database_url.0).await.map_err(|e| e.to_string())?;
+    db.migrate(&[&KIT_MIGRATIONS, &crate::ADMINAPI_MIGRATIONS]).await.map_err(|e| e.to_string())?;
+    let store = SqlTenancy::new(db);
+    let store: &dyn TenancyStore = &store;
+    let err = |e: crate::domain::DomainError| e.to_string();
+    match command {
+        Command::Serve => Err("serve is not a management command".into()),
+        Command::Tenant(TenantCommand::Create { dns, name, tag }) => {
+            print(&tenancy::create_tenant(store, &dns, &name, &tag).await.map_err(err)?)
+        }
+        Command::Community(CommunityCommand::Create { tenant, name }) => {
+            print(&tenancy::create_community(store, &tenant, &name).await.map_err(err)?)
+        }
+        Command::License(LicenseCommand::Create { level, key_type, tag, days, communities }) => {
+            let spec = LicenseSpec {
+                key_type: KeyType::from_name(&key_type).ok_or("--type must be hawk or ecdsa")?,
+                level: Level::from_name(&level)
+                    .ok_or("--level must be system, service, service_ext, app or app_ext")?,
+                tag,
+                expiry: envelope::wire::now_epoch() + days.max(1) * 86_400,
+                communities: communities.as_deref().map(community_list).transpose().map_err(err)?,
+            };
+            print(&tenancy::create_license(store, &spec, settings.curve).await.map_err(err)?)
+        }
+        Command::License(LicenseCommand::Disable { key_id }) => {
+            store.set_disabled(&key_id, true).await.map_err(|e| format!("{key_id}: {e}"))?;
+            print(&serde_json::json!({"keyId": key_id, "disabled": true}))
+        }
+        Command::License(LicenseCommand::Enable { key_id }) => {
+            store.set_disabled(&key_id, false).await.map_err(|e| format!("{key_id}: {e}"))?;
+            print(&serde_json::json!({"keyId": key_id, "disabled": false}))
+        }
+        Command::License(LicenseCommand::List) => print(&store.licenses().await.map_err(|e| e.to_string())?),
+        Command::Bootstrap { out, dns, community, tenant_name, tenant_tag, days } => {
+            let urls: BTreeMap<String, String> = ["users-mgmt", "adminapi", "sessions"]
+                .into_iter()
+                .filter_map(|s| Some((s.to_owned(), settings.service_url(s)?.to_owned())))
+                .collect();
+            let options = BootstrapOptions {
+                dns,
+                tenant_name,
+                tenant_tag,
+                community_name: community,
+                license_days: days,
+                curve: settings.curve,
+                urls,
+            };
+            let (result, created) = bootstrap::ensure(store, &options).await.map_err(err)?;
+            write_private(&out, &result)?;
+            eprintln!("{} {}", if created { "bootstrap created:" } else { "bootstrap reused:" }, out.display());
+            print(&result)
+        }
+    }
+}
+
+fn print<T: Serialize>(value: &T) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Writes `value` as JSON to `path`, readable by its owner only.
+fn write_private<T: Serialize>(path: &std::path::Path, value: &T) -> Result<(), String> {
+    use std::io::Write as _;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    let mut file = options.open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    file.write_all(format!("{text}\n").as_bytes()).map_err(|e| format!("{}: {e}", path.display()))
+}

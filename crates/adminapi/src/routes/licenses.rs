@@ -1,0 +1,35 @@
+//! The license checks of the helper SDKs' `BIDLicenses` module (not in the catalog):
+//! `GET /servicekey/current` and `GET /community/{communityId}/licensecheck`. The key to check is
+//! the encrypted `licensekey` header; the answer is the plain JSON record, which the SDK checks
+//! itself (secret, `disabled`, `expiry`, `isAuthorized`). An unknown key answers 401.
+
+use actix_web::{HttpResponse, web};
+use envelope::{ApiError, Caller};
+use kit::AppResult;
+
+use crate::AdminState;
+use crate::domain::{ids, licenses};
+
+fn presented(caller: &Caller) -> Result<&envelope::LicenseKey, ApiError> {
+    caller.license_key().ok_or_else(|| ApiError::unauthorized("licensekey header is required"))
+}
+
+/// The license record of the key in `licensekey`.
+#[tracing::instrument(skip_all)]
+pub async fn current(state: web::Data<AdminState>, caller: Caller) -> AppResult<HttpResponse> {
+    let record = state.authority.record(presented(&caller)?).await.map_err(ApiError::from)?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+/// The license record of the key in `licensekey`, with `isAuthorized` for the community.
+#[tracing::instrument(skip_all, fields(community = %community_id))]
+pub async fn community_check(
+    state: web::Data<AdminState>,
+    caller: Caller,
+    community_id: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let community_id = ids::object_id("communityId", &community_id)?;
+    let mut record = state.authority.record(presented(&caller)?).await.map_err(ApiError::from)?;
+    record.is_authorized = Some(licenses::authorized_for(&record, &community_id, envelope::wire::now_epoch()));
+    Ok(HttpResponse::Ok().json(record))
+}

@@ -1,0 +1,199 @@
+//! The license client every service but the authority uses: it asks the service named `licenses`
+//! in the service directory (`adminapi`) the questions the helper SDKs' `BIDLicenses` module asks,
+//! and caches the answers.
+//!
+//! - Keys configured locally (`INFRA_LICENSE_KEY`, `LICENSE_KEYS`) are answered locally, without a
+//!   call, as the SDKs do for their infra key.
+//! - `check` calls `GET /servicekey/current`; a check for a community calls
+//!   `GET /community/{communityId}/licensecheck`. The key being checked travels encrypted in the
+//!   `licensekey` header; the request is signed with the service's own key pair.
+//! - Positive answers are cached `LICENSE_CACHE_TTL` seconds (default 300): a key disabled or
+//!   reset at the authority may still be accepted here for that long. Refusals (unknown, disabled,
+//!   expired) are cached `LICENSE_NEGATIVE_CACHE_TTL` seconds (default 10), so a key just created
+//!   works quickly. A cached positive answer is still refused once its expiry passes.
+//! - When the authority cannot be reached or answers 5xx, nothing is cached and the caller gets
+//!   [`LicenseError::Unavailable`] (503).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use envelope::{ApiError, Client, LicenseKey};
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::config::{ConfigError, Settings};
+use crate::license::{License, LicenseAuthority, LicenseError, LicenseRecord, LocalLicenses, same_secret};
+
+/// The service that is the license authority itself, and so never uses this client.
+pub const AUTHORITY_SERVICE: &str = "adminapi";
+
+/// How long answers are cached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheTtls {
+    /// `LICENSE_CACHE_TTL` seconds, default 300.
+    pub positive: Duration,
+    /// `LICENSE_NEGATIVE_CACHE_TTL` seconds, default 10.
+    pub negative: Duration,
+}
+
+impl CacheTtls {
+    /// From the settings.
+    pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        let positive: u64 = settings.parse_var("LICENSE_CACHE_TTL", 300)?;
+        let negative: u64 = settings.parse_var("LICENSE_NEGATIVE_CACHE_TTL", 10)?;
+        Ok(Self { positive: Duration::from_secs(positive), negative: Duration::from_secs(negative) })
+    }
+}
+
+/// The URL of the remote authority `settings.service` should use: the directory's `licenses`,
+/// unless the service is the authority.
+pub fn remote_authority_url(settings: &Settings) -> Option<&str> {
+    (settings.service != AUTHORITY_SERVICE).then(|| settings.service_url("licenses")).flatten()
+}
+
+#[derive(Clone)]
+struct Positive {
+    license: License,
+    authorized: bool,
+    expiry: i64,
+}
+
+/// A cached client of the license authority.
+pub struct RemoteLicenses {
+    local: LocalLicenses,
+    client: Client,
+    url: String,
+    positive: moka::sync::Cache<String, Positive>,
+    negative: moka::sync::Cache<String, LicenseError>,
+}
+
+impl std::fmt::Debug for RemoteLicenses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteLicenses").field("url", &self.url).field("local", &self.local).finish_non_exhaustive()
+    }
+}
+
+impl RemoteLicenses {
+    /// A client of the authority at `url`, signing with `client`'s keys, with `local` keys answered locally.
+    pub fn new(local: LocalLicenses, client: Client, url: &str, ttls: CacheTtls) -> Self {
+        let positive = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(ttls.positive).build();
+        let negative = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(ttls.negative).build();
+        Self { local, client, url: url.trim_end_matches('/').to_owned(), positive, negative }
+    }
+
+    /// Asks (or remembers) whether `key` is valid, and for `community` when given.
+    async fn ask(&self, key: &LicenseKey, community: Option<&str>) -> Result<(License, bool), LicenseError> {
+        // Cache entries are named by a hash of the key, never by the key itself.
+        let name = format!("{}|{}", crate::license::secret_hash(key.expose()), community.unwrap_or(""));
+        let now = envelope::wire::now_epoch();
+        if let Some(hit) = self.positive.get(&name) {
+            if hit.expiry > now {
+                return Ok((hit.license, hit.authorized));
+            }
+            self.positive.invalidate(&name);
+            return Err(LicenseError::Expired);
+        }
+        if let Some(refusal) = self.negative.get(&name) {
+            return Err(refusal);
+        }
+        let path = match community {
+            Some(c) => format!("/community/{c}/licensecheck"),
+            None => "/servicekey/current".to_owned(),
+        };
+        match self.fetch(key, &path).await {
+            Ok(found) => {
+                self.positive.insert(name, found.clone());
+                Ok((found.license, found.authorized))
+            }
+            Err(LicenseError::Unavailable(cause)) => Err(LicenseError::Unavailable(cause)),
+            Err(refusal) => {
+                self.negative.insert(name, refusal.clone());
+                Err(refusal)
+            }
+        }
+    }
+
+    async fn fetch(&self, key: &LicenseKey, path: &str) -> Result<Positive, LicenseError> {
+        let client = self.client.clone().license(key.expose());
+        let reply = client
+            .call::<Value>(Method::GET, &self.url, path, None)
+            .await
+            .map_err(|e| LicenseError::Unavailable(e.to_string()))?;
+        match reply.status {
+            200 => {}
+            400..=499 => return Err(LicenseError::Unknown),
+            status => return Err(LicenseError::Unavailable(format!("{}{path} answered {status}", self.url))),
+        }
+        let record: LicenseRecord = serde_json::from_value(reply.body)
+            .map_err(|e| LicenseError::Unavailable(format!("{}{path} answered an unreadable record: {e}", self.url)))?;
+        if !same_secret(&record.key_secret, key.expose()) {
+            return Err(LicenseError::Unknown);
+        }
+        record.status(envelope::wire::now_epoch())?;
+        Ok(Positive {
+            license: record.license(),
+            authorized: record.is_authorized.unwrap_or(true),
+            expiry: record.expiry,
+        })
+    }
+
+    /// Forwards a system caller's request for the service keys to the authority.
+    async fn forward(&self, caller: &LicenseKey, method: Method, path: &str) -> Result<Value, ApiError> {
+        let client = self.client.clone().license(caller.expose());
+        let reply = client.call::<Value>(method, &self.url, path, None).await.map_err(|e| {
+            tracing::error!(error = %e, "license authority unreachable");
+            ApiError::unavailable("the license authority is unavailable, try again")
+        })?;
+        match reply.status {
+            200 => Ok(reply.body),
+            status @ 400..=499 => {
+                let message = reply.body.get("message").and_then(Value::as_str).unwrap_or("refused").to_owned();
+                let status =
+                    actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
+                Err(ApiError::new(status, message))
+            }
+            status => {
+                tracing::error!(status, "license authority failed");
+                Err(ApiError::unavailable("the license authority is unavailable, try again"))
+            }
+        }
+    }
+}
+
+fn unreadable(e: serde_json::Error) -> ApiError {
+    tracing::error!(error = %e, "license authority answered an unreadable body");
+    ApiError::unavailable("the license authority answered an unreadable body")
+}
+
+#[async_trait]
+impl LicenseAuthority for RemoteLicenses {
+    async fn check(&self, key: &LicenseKey) -> Result<License, LicenseError> {
+        self.check_for(key, None).await.map(|(license, _)| license)
+    }
+
+    async fn check_for(&self, key: &LicenseKey, community: Option<&str>) -> Result<(License, bool), LicenseError> {
+        if let Ok(license) = self.local.check(key).await {
+            return Ok((license, true));
+        }
+        match community {
+            // Anything but an id-like value cannot name a community: check the key alone.
+            Some(c) if !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') || c.is_empty() => {
+                self.ask(key, None).await.map(|(license, _)| (license, false))
+            }
+            other => self.ask(key, other).await,
+        }
+    }
+
+    async fn service_keys(&self, caller: &LicenseKey) -> Result<Vec<LicenseRecord>, ApiError> {
+        let body = self.forward(caller, Method::GET, "/servicekeys").await?;
+        serde_json::from_value(body).map_err(unreadable)
+    }
+
+    async fn reset_service_key(&self, caller: &LicenseKey, key_id: &str) -> Result<LicenseRecord, ApiError> {
+        if !key_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+            return Err(ApiError::not_found("service key not found"));
+        }
+        let body = self.forward(caller, Method::DELETE, &format!("/servicekey/{key_id}")).await?;
+        serde_json::from_value(body).map_err(unreadable)
+    }
+}

@@ -1,0 +1,215 @@
+//! The remote license client against a small in-test authority (a kit service answering the
+//! `BIDLicenses` checks from a map), behind a probe service with one route per level set.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix_web::http::Method;
+use actix_web::{HttpResponse, web};
+use envelope::{ApiError, Caller, Client, Curve, KeyPair};
+use kit::app::{Application, Platform};
+use kit::license::{KeyType, Level, LicenseRecord, secret_hash};
+use kit::routing::endpoint;
+use kit::testing::{Storage, test_env};
+use kit::{AnyLevel, AppResult, Licensed, ServiceLevels, SystemOnly, SystemOrService};
+use serde_json::json;
+
+const COMMUNITY_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaa";
+const COMMUNITY_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbb";
+const INFRA: &str = "infra-key-for-client-tests";
+
+/// The in-test authority: records by secret, and how many checks it answered.
+#[derive(Clone, Default)]
+struct Authority {
+    records: Arc<Mutex<HashMap<String, LicenseRecord>>>,
+    calls: Arc<AtomicUsize>,
+}
+
+impl Authority {
+    fn add(&self, secret: &str, level: Level, communities: Option<Vec<String>>, expiry: i64, disabled: bool) {
+        let r = LicenseRecord {
+            key_id: secret_hash(secret),
+            key_secret: secret.into(),
+            key_type: KeyType::Hawk,
+            auth_level: level,
+            tag: "test".into(),
+            expiry,
+            disabled,
+            communities,
+            is_authorized: None,
+        };
+        self.records.lock().unwrap().insert(secret.into(), r);
+    }
+
+    fn lookup(&self, caller: &Caller) -> Result<LicenseRecord, ApiError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let key = caller.license_key().ok_or_else(|| ApiError::unauthorized("no key"))?;
+        self.records.lock().unwrap().get(key.expose()).cloned().ok_or_else(|| ApiError::unauthorized("unknown"))
+    }
+}
+
+async fn current(a: web::Data<Authority>, caller: Caller) -> AppResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(a.lookup(&caller)?))
+}
+
+async fn check(a: web::Data<Authority>, caller: Caller, c: web::Path<String>) -> AppResult<HttpResponse> {
+    let mut r = a.lookup(&caller)?;
+    let ok = r.status(envelope::wire::now_epoch()).is_ok() && r.communities.as_ref().is_none_or(|l| l.contains(&c));
+    r.is_authorized = Some(ok);
+    Ok(HttpResponse::Ok().json(r))
+}
+
+async fn serve(
+    env: std::collections::BTreeMap<String, String>,
+    routes: impl Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+) -> String {
+    let settings = kit::Settings::from_source(&env, "sessions", 0).unwrap();
+    let platform = Platform::start(settings, &[]).await.unwrap();
+    let app = Application::bind(platform, routes).unwrap();
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    url
+}
+
+async fn start_authority(storage: Storage) -> Option<(Authority, String)> {
+    let env = test_env(storage, "license authority").await?;
+    let authority = Authority::default();
+    let a = authority.clone();
+    let url = serve(env, move |cfg| {
+        cfg.app_data(web::Data::new(a.clone()));
+        let mut routes = kit::common::endpoints();
+        routes.push(endpoint(Method::GET, "/servicekey/current", current));
+        routes.push(endpoint(Method::GET, "/community/{communityId}/licensecheck", check));
+        kit::routing::mount(cfg, "authority", routes);
+    })
+    .await;
+    Some((authority, url))
+}
+
+async fn any(a: Licensed<AnyLevel>) -> AppResult<HttpResponse> {
+    Ok(a.caller.reply(&json!({"level": a.license.level}))?)
+}
+async fn service(a: Licensed<ServiceLevels>) -> AppResult<HttpResponse> {
+    Ok(a.caller.reply(&json!({"level": a.license.level}))?)
+}
+async fn sys_or_service(a: Licensed<SystemOrService>) -> AppResult<HttpResponse> {
+    Ok(a.caller.reply(&json!({"level": a.license.level}))?)
+}
+async fn system(a: Licensed<SystemOnly>) -> AppResult<HttpResponse> {
+    Ok(a.caller.reply(&json!({"level": a.license.level}))?)
+}
+
+/// A probe service whose license authority is the remote one at `authority_url`.
+async fn start_probe(storage: Storage, authority_url: &str, ttl: &str) -> Option<String> {
+    let mut env = test_env(storage, "license probe").await?;
+    env.insert("SERVICE_DIRECTORY".into(), json!({"licenses": authority_url}).to_string());
+    env.insert("INFRA_LICENSE_KEY".into(), INFRA.into());
+    env.insert("LICENSE_CACHE_TTL".into(), ttl.into());
+    env.insert("LICENSE_NEGATIVE_CACHE_TTL".into(), ttl.into());
+    Some(
+        serve(env, |cfg| {
+            let mut routes = kit::common::endpoints();
+            routes.extend([
+                endpoint(Method::GET, "/probe/any", any),
+                endpoint(Method::GET, "/probe/service", service),
+                endpoint(Method::GET, "/probe/system_or_service", sys_or_service),
+                endpoint(Method::GET, "/probe/system", system),
+                endpoint(Method::GET, "/probe/community/{communityId}", service),
+            ]);
+            kit::routing::mount(cfg, "probe", routes);
+        })
+        .await,
+    )
+}
+
+async fn status(url: &str, path: &str, key: &str) -> u16 {
+    let client = Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())).unwrap().license(key);
+    client.call::<()>(reqwest::Method::GET, url, path, None).await.unwrap().status
+}
+
+fn far() -> i64 {
+    envelope::wire::now_epoch() + 86_400
+}
+
+#[tokio::test]
+async fn each_level_is_accepted_or_refused_per_endpoint_through_the_remote_authority() {
+    for storage in [Storage::Embedded, Storage::Postgres] {
+        let Some((authority, a_url)) = start_authority(storage).await else { continue };
+        let Some(probe) = start_probe(storage, &a_url, "300").await else { continue };
+        for level in Level::ALL {
+            authority.add(&format!("key-{level}"), level, None, far(), false);
+        }
+        let table: [(&str, &[Level]); 4] = [
+            ("/probe/any", &Level::ALL),
+            ("/probe/service", &[Level::System, Level::Service, Level::ServiceExt]),
+            ("/probe/system_or_service", &[Level::System, Level::Service]),
+            ("/probe/system", &[Level::System]),
+        ];
+        for (path, allowed) in table {
+            for level in Level::ALL {
+                let expected = if allowed.contains(&level) { 200 } else { 403 };
+                assert_eq!(status(&probe, path, &format!("key-{level}")).await, expected, "{path} {level}");
+            }
+            assert_eq!(status(&probe, path, "nobody-knows-this-key").await, 401, "{path}");
+        }
+        // Answers are cached: the authority saw each key once, however many endpoints asked.
+        assert_eq!(authority.calls.load(Ordering::SeqCst), Level::ALL.len() + 1);
+    }
+}
+
+#[tokio::test]
+async fn community_restriction_disabled_expired_and_local_keys() {
+    let Some((authority, a_url)) = start_authority(Storage::Embedded).await else { return };
+    let probe = start_probe(Storage::Embedded, &a_url, "300").await.unwrap();
+    authority.add("limited", Level::Service, Some(vec![COMMUNITY_A.into()]), far(), false);
+    authority.add("disabled", Level::System, None, far(), true);
+    authority.add("expired", Level::System, None, envelope::wire::now_epoch() - 10, false);
+    assert_eq!(status(&probe, &format!("/probe/community/{COMMUNITY_A}"), "limited").await, 200);
+    assert_eq!(status(&probe, &format!("/probe/community/{COMMUNITY_B}"), "limited").await, 403);
+    assert_eq!(status(&probe, "/probe/service", "disabled").await, 401);
+    assert_eq!(status(&probe, "/probe/service", "expired").await, 401);
+    let before = authority.calls.load(Ordering::SeqCst);
+    // The infra key is answered locally (service level), for any community.
+    assert_eq!(status(&probe, &format!("/probe/community/{COMMUNITY_B}"), INFRA).await, 200);
+    assert_eq!(status(&probe, "/probe/system", INFRA).await, 403);
+    assert_eq!(authority.calls.load(Ordering::SeqCst), before, "local keys never reach the authority");
+}
+
+#[tokio::test]
+async fn a_disabled_key_is_refused_once_the_cache_ttl_has_passed() {
+    let Some((authority, a_url)) = start_authority(Storage::Embedded).await else { return };
+    // LICENSE_CACHE_TTL=1: the probe may keep accepting a disabled key for up to one second.
+    let probe = start_probe(Storage::Embedded, &a_url, "1").await.unwrap();
+    authority.add("soon-disabled", Level::Service, None, far(), false);
+    assert_eq!(status(&probe, "/probe/service", "soon-disabled").await, 200);
+    authority.add("soon-disabled", Level::Service, None, far(), true);
+    let mut last = 0;
+    for _ in 0..100 {
+        last = status(&probe, "/probe/service", "soon-disabled").await;
+        if last == 401 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(last, 401, "the disabled key is refused after the cache TTL");
+}
+
+#[tokio::test]
+async fn an_unreachable_authority_answers_503_and_the_service_stays_up() {
+    let closed = format!("http://127.0.0.1:{}", {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    });
+    let probe = start_probe(Storage::Embedded, &closed, "300").await.unwrap();
+    let client = Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())).unwrap().license("some-key");
+    let reply = client.call::<()>(reqwest::Method::GET, &probe, "/probe/any", None).await.unwrap();
+    assert_eq!(reply.status, 503, "{:?}", reply.body);
+    assert_eq!(reply.body["statusCode"], 503);
+    assert!(reply.body["message"].as_str().unwrap().contains("license authority"), "{}", reply.body);
+    // Not cached: still 503 (not 401), and the service is healthy.
+    assert_eq!(status(&probe, "/probe/any", "some-key").await, 503);
+    assert_eq!(status(&probe, "/probe/any", INFRA).await, 200, "local keys still work");
+    let health = reqwest::get(format!("{probe}/healthz")).await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+}
