@@ -2,7 +2,7 @@
 SHELL := bash
 CARGO ?= cargo
 
-.PHONY: run build test lint fmt openapi-check clean
+.PHONY: run build test test-rust lint fmt bench docker helm-check clean
 
 build:
 	$(CARGO) build --workspace --bins
@@ -10,8 +10,20 @@ build:
 run: build
 	scripts/run.sh
 
-test: build
+# Every test: Rust unit, integration and e2e tests, then the Helm chart check.
+test: test-rust helm-check
+
+test-rust: build
 	$(CARGO) test --workspace
+
+bench:
+	$(CARGO) bench -p envelope
+
+docker:
+	scripts/docker-build.sh
+
+helm-check:
+	scripts/helm-check.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
