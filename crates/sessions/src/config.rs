@@ -42,3 +42,28 @@ impl SessionSettings {
         Ok(Self { session_ttl: Duration::from_secs(session), nonce_ttl: Duration::from_secs(nonce) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn read(vars: &[(&str, &str)]) -> Result<SessionSettings, ConfigError> {
+        let src: BTreeMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        SessionSettings::from_settings(&Settings::from_source(&src, "sessions", 0)?)
+    }
+
+    #[test]
+    fn lifetimes_default_to_five_minutes_and_can_be_set() {
+        assert_eq!(read(&[]).unwrap(), SessionSettings::default());
+        let s = read(&[("SESSION_TTL_SECONDS", "30"), ("NONCE_TTL_SECONDS", "7")]).unwrap();
+        assert_eq!((s.session_ttl.as_secs(), s.nonce_ttl.as_secs()), (30, 7));
+    }
+
+    #[test]
+    fn zero_or_garbage_lifetimes_are_refused() {
+        assert!(read(&[("SESSION_TTL_SECONDS", "0")]).is_err());
+        assert!(read(&[("NONCE_TTL_SECONDS", "soon")]).is_err());
+    }
+}

@@ -14,6 +14,9 @@ use subtle::ConstantTimeEq as _;
 use super::store::{Keys, SessionRecord, SessionStore, decode};
 use super::{AuthResponse, AuthenticateRequest, NewSessionRequest, PollReply, Session, SessionError};
 
+/// The longest session id looked up.
+const MAX_ID: usize = 128;
+
 /// Milliseconds since the Unix epoch.
 pub fn epoch_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -78,6 +81,10 @@ impl Sessions {
 
     /// The live record of session `id`; an expired one is deleted with everything attached to it.
     async fn live(&self, id: &str, now_ms: i64) -> Result<(SessionRecord, Keys), SessionError> {
+        // Ids are uuids (the SDKs' examples add short suffixes); anything else cannot exist.
+        if id.is_empty() || id.len() > MAX_ID {
+            return Err(SessionError::Unknown);
+        }
         let keys = Keys::of(id);
         let record: SessionRecord = self.store.get_json(&keys.session).await?.ok_or(SessionError::Unknown)?;
         if now_ms >= record.expires_at_ms {
@@ -120,7 +127,13 @@ impl Sessions {
             created_date: rfc3339(now_ms),
             event_data: request.event_data,
         };
-        self.store.put_json(&keys.response, &response, ttl).await?;
+        if let Err(e) = self.store.put_json(&keys.response, &response, ttl).await {
+            // Free the claim so the phone can retry instead of leaving the session unanswerable.
+            if let Err(cleanup) = self.store.store.delete(&keys.claim).await {
+                tracing::warn!(error = %cleanup, "could not release the answer claim");
+            }
+            return Err(e);
+        }
         Ok(answer_id)
     }
 
@@ -148,7 +161,11 @@ impl Sessions {
             });
         };
         let ttl = self.store.retention(record.expires_at_ms, now_ms);
-        self.store.store.put(&keys.fetched, "1", ttl).await?;
+        // The answer is already taken: failing to mark it fetched must not lose it for the caller
+        // (a later poll then says "not yet" instead of "already fetched", and still gets nothing).
+        if let Err(e) = self.store.store.put(&keys.fetched, "1", ttl).await {
+            tracing::warn!(error = %e, "could not mark the session response as fetched");
+        }
         let response: AuthResponse = decode(&keys.response, &json)?;
         Ok(PollReply { response, session_info: with_session.then_some(record.session) })
     }

@@ -104,6 +104,8 @@ async fn an_expired_session_refuses_answers_and_polls_and_drops_its_records() {
 async fn unknown_sessions_and_bad_bodies_are_refused() {
     let (s, _) = sessions();
     assert!(matches!(s.info("nope", T0).await, Err(SessionError::Unknown)));
+    assert!(matches!(s.info("", T0).await, Err(SessionError::Unknown)));
+    assert!(matches!(s.info(&"x".repeat(4096), T0).await, Err(SessionError::Unknown)));
     assert!(matches!(s.poll("nope", &by(CREATOR), false, T0).await, Err(SessionError::Unknown)));
     assert!(matches!(s.authenticate("nope", answer(), Curve::Secp256k1, T0).await, Err(SessionError::Unknown)));
     let mut bad = new_request();
@@ -124,4 +126,52 @@ async fn concurrent_answers_and_polls_have_exactly_one_winner() {
     let poller = by(CREATOR);
     let polls = futures_util::future::join_all((0..8).map(|_| s.poll(&id, &poller, false, T0)));
     assert_eq!(polls.await.iter().filter(|r| r.is_ok()).count(), 1);
+}
+
+/// A store whose `put` of answers fails while `fail` is set.
+struct FlakyStore {
+    inner: MemoryStore,
+    fail: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl Ephemeral for FlakyStore {
+    async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), kit::StoreError> {
+        if key.ends_with(":response") && self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(kit::StoreError::Unavailable("injected".into()));
+        }
+        self.inner.put(key, value, ttl).await
+    }
+    async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, kit::StoreError> {
+        self.inner.put_if_absent(key, value, ttl).await
+    }
+    async fn get(&self, key: &str) -> Result<Option<String>, kit::StoreError> {
+        self.inner.get(key).await
+    }
+    async fn take(&self, key: &str) -> Result<Option<String>, kit::StoreError> {
+        self.inner.take(key).await
+    }
+    async fn delete(&self, key: &str) -> Result<bool, kit::StoreError> {
+        self.inner.delete(key).await
+    }
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, kit::StoreError> {
+        self.inner.incr(key, ttl).await
+    }
+    async fn ping(&self) -> Result<(), kit::StoreError> {
+        Ok(())
+    }
+    fn backend(&self) -> &'static str {
+        "flaky"
+    }
+}
+
+#[tokio::test]
+async fn a_failed_answer_write_leaves_the_session_answerable() {
+    let store = Arc::new(FlakyStore { inner: MemoryStore::new(), fail: true.into() });
+    let s = Sessions::new(store.clone(), Duration::from_secs(300));
+    let id = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
+    assert!(matches!(s.authenticate(&id, answer(), Curve::Secp256k1, T0).await, Err(SessionError::Store(_))));
+    store.fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert!(s.authenticate(&id, answer(), Curve::Secp256k1, T0).await.is_ok());
+    assert!(s.poll(&id, &by(CREATOR), false, T0).await.is_ok());
 }

@@ -67,3 +67,25 @@ impl From<SessionError> for AppError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::ResponseError as _;
+
+    use super::*;
+
+    #[test]
+    fn refusals_are_4xx_and_store_failures_are_not_blamed_on_the_caller() {
+        let status = |e: SessionError| AppError::from(e).status_code().as_u16();
+        assert_eq!(status(SessionError::Invalid("x".into())), 400);
+        assert_eq!(status(SessionError::Unknown), 404);
+        assert_eq!(status(SessionError::NotYet), 404);
+        assert_eq!(status(SessionError::Expired), 410);
+        assert_eq!(status(SessionError::AlreadyFetched), 410);
+        assert_eq!(status(SessionError::AlreadyAnswered), 409);
+        assert_eq!(status(SessionError::WrongCaller), 403);
+        assert_eq!(status(SessionError::OtherCommunity("c".into())), 403);
+        assert_eq!(status(SessionError::Corrupt("x".into())), 500);
+        assert_eq!(status(SessionError::Store(StoreError::Unavailable("down".into()))), 503);
+    }
+}
