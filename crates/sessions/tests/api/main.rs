@@ -9,3 +9,4 @@ mod helpers;
 mod nonce;
 mod refusals;
 mod restart;
+mod sdk_interop;
