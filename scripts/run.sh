@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Starts the three services on the embedded default (SQLite files under ./data) and prints what a
-# caller needs. Ctrl-C stops them all. Ports: USERS_MGMT_PORT (8081), ADMINAPI_PORT (8082),
-# SESSIONS_PORT (8083). PROFILE=release runs release builds (build them with cargo build --release).
+# Starts the three services on the embedded default (SQLite files under ./data), after bootstrapping
+# a default tenant, community and system license on the first start (./data/bootstrap.json), and
+# prints what a caller needs. Ctrl-C stops them all. Ports: USERS_MGMT_PORT (8081), ADMINAPI_PORT
+# (8082), SESSIONS_PORT (8083). PROFILE=release runs release builds (build them with cargo build --release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,22 +14,21 @@ AA_PORT=${ADMINAPI_PORT:-8082}
 SE_PORT=${SESSIONS_PORT:-8083}
 mkdir -p "$DATA_DIR"
 
-# Local license keys, made once and reused by later runs.
+# The infra license key (service level, for service-to-service calls), made once and reused.
 LOCAL_ENV="$DATA_DIR/local.env"
-if [ ! -f "$LOCAL_ENV" ]; then
+if [ ! -f "$LOCAL_ENV" ] || ! grep -q '^INFRA_LICENSE_KEY=' "$LOCAL_ENV"; then
   umask 077
-  gen() { head -c 24 /dev/urandom | base64 | tr '+/' '-_'; }
-  {
-    echo "INFRA_LICENSE_KEY=$(gen)"
-    echo "SYSTEM_LICENSE_KEY=$(gen)"
-  } > "$LOCAL_ENV"
+  echo "INFRA_LICENSE_KEY=$(head -c 24 /dev/urandom | base64 | tr '+/' '-_')" > "$LOCAL_ENV"
 fi
-# shellcheck disable=SC1090
-source "$LOCAL_ENV"
+INFRA_LICENSE_KEY=$(grep '^INFRA_LICENSE_KEY=' "$LOCAL_ENV" | head -n 1 | cut -d= -f2-)
 
 export DATA_DIR INFRA_LICENSE_KEY
-export LICENSE_KEYS="system:$SYSTEM_LICENSE_KEY${LICENSE_KEYS:+,$LICENSE_KEYS}"
 export SERVICE_DIRECTORY="{\"users-mgmt\":\"http://127.0.0.1:$UM_PORT\",\"adminapi\":\"http://127.0.0.1:$AA_PORT\",\"sessions\":\"http://127.0.0.1:$SE_PORT\",\"licenses\":\"http://127.0.0.1:$AA_PORT\"}"
+
+# On the first start only: a default tenant, community and system license in adminapi's database,
+# written to $DATA_DIR/bootstrap.json. Later starts find the same ones (the command is idempotent).
+BOOTSTRAP="$DATA_DIR/bootstrap.json"
+"$BIN/adminapi" bootstrap --out "$BOOTSTRAP" >/dev/null
 
 pids=()
 stop() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -49,10 +49,11 @@ cat <<INFO
 
 BlockID platform is running (data in $DATA_DIR).
   users-mgmt  http://127.0.0.1:$UM_PORT
-  adminapi    http://127.0.0.1:$AA_PORT
+  adminapi    http://127.0.0.1:$AA_PORT   (license authority)
   sessions    http://127.0.0.1:$SE_PORT
-  system license key:   $SYSTEM_LICENSE_KEY
   infra license key:    $INFRA_LICENSE_KEY   (service level)
+Bootstrap ($BOOTSTRAP; licenseKey is the system license):
+$(cat "$BOOTSTRAP")
 Press Ctrl-C to stop.
 INFO
 wait

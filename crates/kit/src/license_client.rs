@@ -194,6 +194,8 @@ impl LicenseAuthority for RemoteLicenses {
             return Err(ApiError::not_found("service key not found"));
         }
         let body = self.forward(caller, Method::DELETE, &format!("/servicekey/{key_id}")).await?;
-        serde_json::from_value(body).map_err(unreadable)
+        // The spec answers the re-created key in an array.
+        let fresh: Vec<LicenseRecord> = serde_json::from_value(body).map_err(unreadable)?;
+        fresh.into_iter().next().ok_or_else(|| unreadable(serde::de::Error::custom("empty answer")))
     }
 }

@@ -3,3 +3,4 @@
 
 mod foundation;
 mod sessions_flow;
+mod licenses;

@@ -3,3 +3,4 @@
 
 mod common_endpoints;
 mod helpers;
+mod licenses;

@@ -1,0 +1,245 @@
+//! The license authority over HTTP: the SDK's license checks, the service-key endpoints per
+//! level, community lookups, the extras list, and the bootstrap command.
+
+use std::sync::Arc;
+
+use adminapi::domain::licenses::LicenseSpec;
+use adminapi::domain::tenancy;
+use adminapi::store::{SqlTenancy, TenancyStore};
+use envelope::{Client, Curve, KeyPair};
+use kit::db::{Db, KIT_MIGRATIONS};
+use kit::license::{KeyType, Level, LicenseRecord};
+use kit::testing::{Storage, spawn_service, test_env};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::SYSTEM_KEY;
+
+struct Admin {
+    url: String,
+    store: Arc<dyn TenancyStore>,
+}
+
+async fn admin(storage: Storage, test: &str) -> Option<Admin> {
+    let mut env = test_env(storage, test).await?;
+    env.insert("LICENSE_KEYS".into(), format!("system:{SYSTEM_KEY}"));
+    let settings = kit::Settings::from_source(&env, adminapi::SERVICE, 0).unwrap();
+    let app = spawn_service(adminapi::SERVICE, &env, adminapi::build).await;
+    let db = Db::connect(&settings.database_url.0).await.unwrap();
+    db.migrate(&[&KIT_MIGRATIONS, &adminapi::ADMINAPI_MIGRATIONS]).await.unwrap();
+    Some(Admin { url: app.url, store: Arc::new(SqlTenancy::new(db)) })
+}
+
+impl Admin {
+    async fn license(&self, key_type: KeyType, level: Level, communities: Option<Vec<String>>) -> LicenseRecord {
+        let spec = LicenseSpec {
+            key_type,
+            level,
+            tag: format!("{level}-tag"),
+            expiry: envelope::wire::now_epoch() + 86_400,
+            communities,
+        };
+        tenancy::create_license(&*self.store, &spec, Curve::Secp256k1).await.unwrap()
+    }
+
+    async fn call(&self, key: Option<&str>, method: Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut client = Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())).unwrap();
+        if let Some(k) = key {
+            client = client.license(k);
+        }
+        let reply = client.call(method, &self.url, path, body).await.unwrap();
+        (reply.status, reply.body)
+    }
+}
+
+#[tokio::test]
+async fn the_sdk_license_checks_answer_the_record_on_every_database() {
+    for storage in [Storage::Embedded, Storage::Postgres] {
+        let Some(a) = admin(storage, "sdk license checks").await else { continue };
+        let tenant = tenancy::create_tenant(&*a.store, "acme.example.com", "Acme", "acme").await.unwrap();
+        let c1 = tenancy::create_community(&*a.store, &tenant.id, "default").await.unwrap();
+        let c2 = tenancy::create_community(&*a.store, "acme.example.com", "other").await.unwrap();
+        let hawk = a.license(KeyType::Hawk, Level::Service, None).await;
+        let ecdsa = a.license(KeyType::Ecdsa, Level::App, Some(vec![c1.id.clone()])).await;
+
+        let (s, r) = a.call(Some(&hawk.key_secret), Method::GET, "/servicekey/current", None).await;
+        assert_eq!(s, 200, "{storage:?} {r}");
+        assert_eq!(r["keyId"], hawk.key_id);
+        assert_eq!(r["keySecret"], hawk.key_secret);
+        assert_eq!(
+            (r["type"].as_str(), r["authLevel"].as_str(), r["disabled"].as_bool()),
+            (Some("hawk"), Some("service"), Some(false))
+        );
+        assert!(r["expiry"].as_str().unwrap().ends_with('Z'), "{r}");
+        let (s, r) = a.call(Some(&ecdsa.key_secret), Method::GET, "/servicekey/current", None).await;
+        assert_eq!((s, r["keyId"].as_str()), (200, Some(ecdsa.key_id.as_str())));
+        assert_eq!(r["type"], "ecdsa");
+
+        let check = |c: &str| format!("/community/{c}/licensecheck");
+        let (s, r) = a.call(Some(&ecdsa.key_secret), Method::GET, &check(&c1.id), None).await;
+        assert_eq!((s, r["isAuthorized"].as_bool()), (200, Some(true)), "{r}");
+        let (_, r) = a.call(Some(&ecdsa.key_secret), Method::GET, &check(&c2.id), None).await;
+        assert_eq!(r["isAuthorized"], false, "limited to another community");
+        let (_, r) = a.call(Some(&hawk.key_secret), Method::GET, &check(&c2.id), None).await;
+        assert_eq!(r["isAuthorized"], true, "no limit");
+        let (s, _) = a.call(Some(&hawk.key_secret), Method::GET, &check("not-an-id"), None).await;
+        assert_eq!(s, 400);
+
+        // Disabled and expired keys: the record says so, the SDK refuses it, and gated endpoints answer 401.
+        a.store.set_disabled(&hawk.key_id, true).await.unwrap();
+        let (s, r) = a.call(Some(&hawk.key_secret), Method::GET, "/servicekey/current", None).await;
+        assert_eq!((s, r["disabled"].as_bool()), (200, Some(true)));
+        let (_, r) = a.call(Some(&hawk.key_secret), Method::GET, &check(&c1.id), None).await;
+        assert_eq!(r["isAuthorized"], false);
+        let mut expired = a.license(KeyType::Hawk, Level::System, None).await;
+        expired.expiry = envelope::wire::now_epoch() - 5;
+        expired.key_id.push('x');
+        expired.key_secret.push('x');
+        a.store.insert_license(&expired).await.unwrap();
+        let (_, r) = a.call(Some(&expired.key_secret), Method::GET, &check(&c1.id), None).await;
+        assert_eq!(r["isAuthorized"], false, "{r}");
+        for key in [&hawk.key_secret, &expired.key_secret] {
+            let (s, r) = a.call(Some(key), Method::GET, "/servicekeys", None).await;
+            assert_eq!((s, r["statusCode"].as_u64()), (401, Some(401)), "{r}");
+        }
+
+        for key in [Some("unknown-key"), None] {
+            let (s, r) = a.call(key, Method::GET, "/servicekey/current", None).await;
+            assert_eq!((s, r["statusCode"].as_u64()), (401, Some(401)), "{r}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn service_key_endpoints_accept_only_system_keys_and_reset_replaces_the_key() {
+    let a = admin(Storage::Embedded, "service keys").await.unwrap();
+    let mut keys = Vec::new();
+    for level in Level::ALL {
+        keys.push((level, a.license(KeyType::Hawk, level, None).await));
+    }
+    // Level table: (method, path, accepted levels, status for an accepted level).
+    let table: [(Method, &str, &[Level], u16); 2] = [
+        (Method::GET, "/servicekeys", &[Level::System], 200),
+        (Method::DELETE, "/servicekey/no-such-key", &[Level::System], 404),
+    ];
+    for (method, path, accepted, ok) in &table {
+        for (level, key) in &keys {
+            let (s, r) = a.call(Some(&key.key_secret), method.clone(), path, None).await;
+            let expected = if accepted.contains(level) { *ok } else { 403 };
+            assert_eq!(s, expected, "{method} {path} with {level}: {r}");
+        }
+    }
+    let (s, list) = a.call(Some(SYSTEM_KEY), Method::GET, "/servicekeys", None).await;
+    assert_eq!(s, 200);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), Level::ALL.len() + 1, "the configured key and the stored ones");
+    let app = &keys[3].1;
+    assert!(list.iter().any(|k| k["keyId"] == app.key_id && k["keySecret"] == app.key_secret && k["tag"] == "app-tag"));
+
+    let (s, fresh) = a.call(Some(SYSTEM_KEY), Method::DELETE, &format!("/servicekey/{}", app.key_id), None).await;
+    assert_eq!(s, 200, "{fresh}");
+    let fresh = &fresh[0];
+    assert_ne!(fresh["keySecret"], app.key_secret);
+    assert_eq!((fresh["authLevel"].as_str(), fresh["tag"].as_str()), (Some("app"), Some("app-tag")));
+    let (s, _) = a.call(Some(&app.key_secret), Method::GET, "/servicekey/current", None).await;
+    assert_eq!(s, 401, "the old key is gone");
+    let (s, _) = a.call(fresh["keySecret"].as_str(), Method::GET, "/servicekey/current", None).await;
+    assert_eq!(s, 200, "the new key works");
+    let configured = kit::license::secret_hash(SYSTEM_KEY);
+    let (s, _) = a.call(Some(SYSTEM_KEY), Method::DELETE, &format!("/servicekey/{configured}"), None).await;
+    assert_eq!(s, 409, "a key from the environment cannot be reset here");
+}
+
+#[tokio::test]
+async fn communities_are_found_by_dns_and_name() {
+    let a = admin(Storage::Embedded, "community lookups").await.unwrap();
+    let tenant = tenancy::create_tenant(&*a.store, "Acme.Example.com", "Acme", "acme").await.unwrap();
+    let c = tenancy::create_community(&*a.store, &tenant.id, "default").await.unwrap();
+    assert!(tenancy::create_community(&*a.store, &tenant.id, "default").await.is_err(), "names are unique");
+    assert!(tenancy::create_tenant(&*a.store, "acme.example.com", "Again", "x").await.is_err(), "dns is unique");
+
+    let body = json!({"dns": "acme.example.com", "communityName": "default"});
+    let (s, r) = a.call(None, Method::POST, "/community_auth_info/fetch", Some(&body)).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (r["community"]["id"].as_str(), r["tenant"]["id"].as_str()),
+        (Some(c.id.as_str()), Some(tenant.id.as_str()))
+    );
+    assert!(r["authScheme"].is_object() && r["password_reset_options"].is_object());
+    let missing = json!({"dns": "acme.example.com", "communityName": "nope"});
+    let (s, r) = a.call(None, Method::POST, "/community_auth_info/fetch", Some(&missing)).await;
+    assert_eq!((s, r["statusCode"].as_u64()), (404, Some(404)));
+    let (s, _) = a.call(None, Method::POST, "/community_auth_info/fetch", Some(&json!({"dns": "x"}))).await;
+    assert_eq!(s, 400);
+
+    let http = reqwest::Client::new();
+    let info = |b: Value| http.post(format!("{}/community_info/fetch", a.url)).json(&b).send();
+    let r = info(json!({"dns": "acme.example.com", "communityName": "default"})).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r: Value = r.json().await.unwrap();
+    assert_eq!((r["community"]["name"].as_str(), r["tenant"]["tenanttag"].as_str()), (Some("default"), Some("acme")));
+    let r = info(json!({"tenantId": tenant.id, "communityId": c.id})).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = info(json!({"communityName": "default"})).await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+}
+
+#[tokio::test]
+async fn extra_routes_are_documented_and_outside_the_catalog() {
+    let extras = adminapi::routes::extras();
+    let endpoints: Vec<_> = extras.iter().map(|e| format!("{:?}", e.endpoint)).collect();
+    assert_eq!(
+        endpoints,
+        ["GET /servicekey/current", "GET /community/{communityId}/licensecheck", "POST /community_info/fetch"]
+    );
+    assert!(extras.iter().all(|e| !e.reason.is_empty()));
+    let extras: Vec<_> = extras.into_iter().map(|e| e.endpoint).collect();
+    assert!(
+        kit::routing::catalogued(adminapi::SERVICE, &extras).is_empty(),
+        "an extra in the catalog belongs in the table"
+    );
+    assert!(kit::routing::uncatalogued(adminapi::SERVICE, &adminapi::routes::table()).is_empty());
+}
+
+#[tokio::test]
+async fn bootstrap_creates_once_and_reuses() {
+    let dir = std::env::temp_dir().join(format!("adminapi-bootstrap-{}", uuid::Uuid::new_v4().simple()));
+    let out = dir.join("bootstrap.json");
+    let run = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_adminapi"))
+            .arg("bootstrap")
+            .arg("--out")
+            .arg(&out)
+            .env("DATA_DIR", &dir)
+            .env("SERVICE_DIRECTORY", r#"{"adminapi":"http://a","users-mgmt":"http://u","sessions":"http://s"}"#)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let printed: Value = serde_json::from_slice(&first.stdout).unwrap();
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(printed, written);
+    assert_eq!(written["urls"], json!({"adminapi": "http://a", "users-mgmt": "http://u", "sessions": "http://s"}));
+    assert_eq!((written["dns"].as_str(), written["communityName"].as_str()), (Some("localhost"), Some("default")));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("created"));
+    let second = run();
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("reused"));
+    assert_eq!(serde_json::from_slice::<Value>(&second.stdout).unwrap(), written, "the same tenant, community and key");
+
+    // The license works against the served authority on the same data folder.
+    let mut env = test_env(Storage::Embedded, "bootstrap").await.unwrap();
+    env.insert("DATA_DIR".into(), dir.display().to_string());
+    let app = spawn_service(adminapi::SERVICE, &env, adminapi::build).await;
+    let client = Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap()))
+        .unwrap()
+        .license(written["licenseKey"].as_str().unwrap());
+    let reply = client.call::<()>(Method::GET, &app.url, "/servicekeys", None).await.unwrap();
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+}
