@@ -15,9 +15,12 @@ pub mod config;
 pub mod domain;
 pub mod routes;
 
+use std::sync::Arc;
+
 use actix_web::web;
 use kit::Settings;
 use kit::app::{Application, Platform, StartError};
+use kit::license::LicenseAuthority;
 
 use crate::config::SessionSettings;
 use crate::domain::Sessions;
@@ -29,8 +32,19 @@ pub const DEFAULT_PORT: u16 = 8083;
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
 pub async fn build(settings: Settings) -> Result<Application, StartError> {
+    build_with(settings, None).await
+}
+
+/// [`build`] with another license authority than the platform's (tests, embedding).
+pub async fn build_with(
+    settings: Settings,
+    licenses: Option<Arc<dyn LicenseAuthority>>,
+) -> Result<Application, StartError> {
     let config = SessionSettings::from_settings(&settings)?;
-    let platform = Platform::start(settings, &[]).await?;
+    let mut platform = Platform::start(settings, &[]).await?;
+    if let Some(authority) = licenses {
+        platform = platform.with_licenses(authority);
+    }
     let sessions = web::Data::new(Sessions::new(platform.durable.clone(), config.session_ttl));
     let config = web::Data::new(config);
     Application::bind(platform, move |cfg| routes::configure(cfg, &sessions, &config))

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common_endpoints;
+mod communities;
 mod flow;
 mod helpers;
 mod nonce;
