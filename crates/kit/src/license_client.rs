@@ -190,10 +190,18 @@ impl LicenseAuthority for RemoteLicenses {
     }
 
     async fn reset_service_key(&self, caller: &LicenseKey, key_id: &str) -> Result<LicenseRecord, ApiError> {
-        if !key_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
-            return Err(ApiError::not_found("service key not found"));
-        }
-        let body = self.forward(caller, Method::DELETE, &format!("/servicekey/{key_id}")).await?;
+        // An ecdsa keyId is base64: `/`, `+` and `=` travel percent-encoded in the path.
+        let encoded: String = key_id
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let body = self.forward(caller, Method::DELETE, &format!("/servicekey/{encoded}")).await?;
         // The spec answers the re-created key in an array.
         let fresh: Vec<LicenseRecord> = serde_json::from_value(body).map_err(unreadable)?;
         fresh.into_iter().next().ok_or_else(|| unreadable(serde::de::Error::custom("empty answer")))

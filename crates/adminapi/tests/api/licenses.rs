@@ -145,6 +145,16 @@ async fn service_key_endpoints_accept_only_system_keys_and_reset_replaces_the_ke
     assert_eq!(s, 401, "the old key is gone");
     let (s, _) = a.call(fresh["keySecret"].as_str(), Method::GET, "/servicekey/current", None).await;
     assert_eq!(s, 200, "the new key works");
+    // An ecdsa keyId is base64 (it may hold `/` and `+`): it is sent percent-encoded.
+    let ecdsa = a.license(KeyType::Ecdsa, Level::Service, None).await;
+    let encoded: String = ecdsa
+        .key_id
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { char::from(b).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    let (s, fresh) = a.call(Some(SYSTEM_KEY), Method::DELETE, &format!("/servicekey/{encoded}"), None).await;
+    assert_eq!((s, fresh[0]["type"].as_str()), (200, Some("ecdsa")), "{fresh}");
+    assert!(a.store.license(&ecdsa.key_id).await.unwrap().is_none());
     let configured = kit::license::secret_hash(SYSTEM_KEY);
     let (s, _) = a.call(Some(SYSTEM_KEY), Method::DELETE, &format!("/servicekey/{configured}"), None).await;
     assert_eq!(s, 409, "a key from the environment cannot be reset here");

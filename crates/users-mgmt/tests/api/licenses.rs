@@ -78,6 +78,18 @@ async fn service_keys_accept_only_system_keys_known_to_the_authority() {
             call(&p.users, &keys[0].1.key_secret, Method::DELETE, &format!("/servicekey/{}", app.key_id)).await;
         assert_eq!((s, fresh[0]["authLevel"].as_str()), (200, Some("app")), "{fresh}");
         assert!(p.store.license(&app.key_id).await.unwrap().is_none());
+        // An ecdsa keyId (base64, may hold `/` and `+`) is forwarded percent-encoded.
+        let spec = LicenseSpec {
+            key_type: KeyType::Ecdsa,
+            level: Level::App,
+            tag: "ecdsa".into(),
+            expiry: envelope::wire::now_epoch() + 86_400,
+            communities: None,
+        };
+        let ecdsa = tenancy::create_license(&*p.store, &spec, Curve::Secp256k1).await.unwrap();
+        let path = format!("/servicekey/{}", ecdsa.key_id.replace('/', "%2F").replace('+', "%2B").replace('=', "%3D"));
+        let (s, fresh) = call(&p.users, &keys[0].1.key_secret, Method::DELETE, &path).await;
+        assert_eq!((s, fresh[0]["type"].as_str()), (200, Some("ecdsa")), "{fresh}");
     }
 }
 
