@@ -1,6 +1,7 @@
 //! The per-request cost of the wire protocol: ECDH (once per new peer), AES-GCM of a header and a
 //! body, and the full header verification a service does (with a cached shared key).
 //! Run with `cargo bench -p envelope`.
+#![allow(clippy::unwrap_used)]
 
 use std::hint::black_box;
 use std::sync::Arc;

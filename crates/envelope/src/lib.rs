@@ -18,5 +18,5 @@ pub use cipher::{CipherError, SharedKey};
 pub use client::{Client, ClientError, Peer, Reply};
 pub use error::{ApiError, ErrorBody};
 pub use keys::{Curve, KeyError, KeyPair, PrivateKey, PublicKey};
-pub use server::{Body, Caller, Envelope, LicenseKey, PlainLicense, ReplayGuard, Sealed};
+pub use server::{Body, Caller, Envelope, LicenseKey, OptionalCaller, PlainLicense, ReplayGuard, Sealed};
 pub use wire::{RequestId, SignedHeaders};

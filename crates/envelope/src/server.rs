@@ -206,6 +206,17 @@ impl Caller {
         self.reply_with(StatusCode::OK, value)
     }
 
+    /// A reply sealed for the caller when its request body was sealed, plain JSON otherwise (the
+    /// SDKs read plain replies to plain requests).
+    pub fn reply_like<T: Serialize>(
+        &self,
+        sealed: bool,
+        status: StatusCode,
+        value: &T,
+    ) -> Result<HttpResponse, ApiError> {
+        if sealed { self.reply_with(status, value) } else { Ok(HttpResponse::build(status).json(value)) }
+    }
+
     /// An encrypted reply with another status.
     pub fn reply_with<T: Serialize>(&self, status: StatusCode, value: &T) -> Result<HttpResponse, ApiError> {
         let json = serde_json::to_string(value).map_err(|_| ApiError::internal())?;
@@ -240,6 +251,26 @@ impl FromRequest for Caller {
         let shared = fut.shared();
         req.extensions_mut().insert(shared.clone());
         shared
+    }
+}
+
+/// The verified caller when the request carries a `requestid` header, `None` when it carries
+/// none: for endpoints the spec leaves open. Headers that are present are always verified, so a
+/// stale or replayed `requestid` is still refused (unlike actix's `Option<Caller>`, which would
+/// swallow the error).
+#[derive(Debug, Clone)]
+pub struct OptionalCaller(pub Option<Caller>);
+
+impl FromRequest for OptionalCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(REQUEST_ID) {
+            return Box::pin(std::future::ready(Ok(Self(None))));
+        }
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move { Ok(Self(Some(caller.await?))) })
     }
 }
 

@@ -10,13 +10,13 @@ use envelope::Body;
 use kit::AppResult;
 use kit::app::Platform;
 
-use super::MaybeCaller;
 use crate::domain::{AuthenticateRequest, Sessions, epoch_ms};
+use envelope::OptionalCaller;
 
 /// Authenticate session id: record the one answer of a live session.
 #[tracing::instrument(skip_all, fields(session_id = %id))]
 pub async fn authenticate(
-    _caller: MaybeCaller,
+    _caller: OptionalCaller,
     id: web::Path<String>,
     body: Body<AuthenticateRequest>,
     sessions: web::Data<Sessions>,
@@ -28,7 +28,7 @@ pub async fn authenticate(
 /// LEGACY - Authenticate session id: the same as [`authenticate`].
 #[tracing::instrument(skip_all, fields(session_id = %path.1))]
 pub async fn legacy_authenticate(
-    _caller: MaybeCaller,
+    _caller: OptionalCaller,
     path: web::Path<(String, String)>,
     body: Body<AuthenticateRequest>,
     sessions: web::Data<Sessions>,

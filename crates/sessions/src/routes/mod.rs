@@ -15,16 +15,9 @@ mod authenticate;
 mod nonce;
 mod session;
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
-use actix_web::http::{Method, StatusCode};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use envelope::{ApiError, Caller};
-use kit::AppResult;
+use actix_web::http::Method;
+use actix_web::web;
 use kit::routing::{Endpoint, endpoint, mount};
-use serde::Serialize;
 
 use crate::config::SessionSettings;
 use crate::domain::Sessions;
@@ -52,28 +45,4 @@ pub fn table() -> Vec<Endpoint> {
 pub fn configure(cfg: &mut web::ServiceConfig, sessions: &web::Data<Sessions>, settings: &web::Data<SessionSettings>) {
     cfg.app_data(sessions.clone()).app_data(settings.clone());
     mount(cfg, crate::SERVICE, table());
-}
-
-/// A reply sealed for the caller when the request body was sealed, plain JSON otherwise.
-fn respond<T: Serialize>(caller: &Caller, sealed: bool, status: StatusCode, value: &T) -> AppResult<HttpResponse> {
-    if sealed { Ok(caller.reply_with(status, value)?) } else { Ok(HttpResponse::build(status).json(value)) }
-}
-
-/// The verified caller when the request carries a `requestid` header (the SDKs send one on
-/// every call); `None` on endpoints the spec leaves open when it carries none. Headers that are
-/// present are always verified: a stale or replayed `requestid` is refused.
-#[derive(Debug)]
-pub struct MaybeCaller(pub Option<Caller>);
-
-impl FromRequest for MaybeCaller {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if !req.headers().contains_key(envelope::wire::REQUEST_ID) {
-            return Box::pin(std::future::ready(Ok(Self(None))));
-        }
-        let caller = Caller::from_request(req, payload);
-        Box::pin(async move { Ok(Self(Some(caller.await?))) })
-    }
 }

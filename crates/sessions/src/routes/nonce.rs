@@ -8,7 +8,6 @@ use kit::app::Platform;
 use kit::{AnyLevel, AppResult, Licensed};
 use serde::{Deserialize, Serialize};
 
-use super::respond;
 use crate::config::SessionSettings;
 use crate::domain::nonce::{self, SignRequest};
 
@@ -30,7 +29,7 @@ pub async fn sign(
 ) -> AppResult<HttpResponse> {
     let ttl = i64::try_from(settings.nonce_ttl.as_secs()).unwrap_or(i64::MAX);
     let token = nonce::sign(&platform.keys, &body.value, envelope::wire::now_epoch(), ttl)?;
-    respond(&auth.caller, body.encrypted, StatusCode::OK, &Signed { signed_nonce: token })
+    Ok(auth.caller.reply_like(body.encrypted, StatusCode::OK, &Signed { signed_nonce: token })?)
 }
 
 /// Query of the validate endpoint.

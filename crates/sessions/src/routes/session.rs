@@ -7,7 +7,6 @@ use envelope::{ApiError, Body};
 use kit::{AnyLevel, AppResult, Licensed};
 use serde::Serialize;
 
-use super::respond;
 use crate::domain::{NewSessionRequest, Poller, Sessions, epoch_ms};
 
 /// The header that asks the poll reply to carry the session too.
@@ -38,7 +37,7 @@ pub async fn create(
     }
     let session = sessions.create(request, auth.caller.public_key(), epoch_ms()).await?;
     tracing::Span::current().record("session_id", session.session_id.as_str());
-    respond(&auth.caller, encrypted, StatusCode::CREATED, &Created { session_id: session.session_id })
+    Ok(auth.caller.reply_like(encrypted, StatusCode::CREATED, &Created { session_id: session.session_id })?)
 }
 
 /// Get info about session id: the session object, never its answer. No authentication.
