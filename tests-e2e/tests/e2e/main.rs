@@ -2,5 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod foundation;
-mod sessions_flow;
 mod licenses;
+mod platform;
+mod sessions_flow;

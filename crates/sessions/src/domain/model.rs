@@ -71,8 +71,10 @@ pub struct AuthenticateRequest {
     pub appid: String,
     #[serde(default)]
     pub ial: Option<String>,
+    /// Whatever the phone reports about the event: the spec types it as a string in one place
+    /// and as an object (`{mode: …}`) in others, so any JSON value is kept and echoed as sent.
     #[serde(default)]
-    pub event_data: Option<String>,
+    pub event_data: Option<serde_json::Value>,
 }
 
 /// The phone's answer to a session (the spec's SessionAuthResponse), as stored and as polled.
@@ -92,7 +94,7 @@ pub struct AuthResponse {
     pub created_ts: i64,
     pub created_date: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_data: Option<String>,
+    pub event_data: Option<serde_json::Value>,
 }
 
 /// The reply of `GET /session/{sessionId}/response`: the answer, plus the session when asked for.
@@ -146,7 +148,8 @@ impl AuthenticateRequest {
         required("appid", &self.appid, MAX_SHORT)?;
         required("publicKey", &self.public_key, MAX_SHORT)?;
         optional("ial", self.ial.as_deref(), MAX_SHORT)?;
-        optional("eventData", self.event_data.as_deref(), MAX_LONG)?;
+        let event_data = self.event_data.as_ref().map(serde_json::Value::to_string);
+        optional("eventData", event_data.as_deref(), MAX_LONG)?;
         PublicKey::from_base64(curve, &self.public_key)
             .map_err(|e| SessionError::Invalid(format!("publicKey is {e}")))?;
         Ok(())
