@@ -121,8 +121,14 @@ impl RemoteLicenses {
             .map_err(|e| LicenseError::Unavailable(e.to_string()))?;
         match reply.status {
             200 => {}
-            400..=499 => return Err(LicenseError::Unknown),
-            status => return Err(LicenseError::Unavailable(format!("{}{path} answered {status}", self.url))),
+            // Only a refusal of the key itself is an answer about the key; a refusal of our own
+            // signed request (clock skew, a replay, a bad service key) is the authority being
+            // unusable, and must not be reported to callers as an invalid license.
+            401 | 403 if refuses_the_key(&reply.body) => return Err(LicenseError::Unknown),
+            status => {
+                let message = reply.body.get("message").and_then(Value::as_str).unwrap_or_default();
+                return Err(LicenseError::Unavailable(format!("{}{path} answered {status}: {message}", self.url)));
+            }
         }
         let record: LicenseRecord = serde_json::from_value(reply.body)
             .map_err(|e| LicenseError::Unavailable(format!("{}{path} answered an unreadable record: {e}", self.url)))?;
@@ -160,6 +166,13 @@ impl RemoteLicenses {
     }
 }
 
+/// Whether an error reply of the authority is about the license key (not about our request).
+fn refuses_the_key(body: &Value) -> bool {
+    body.get("message")
+        .and_then(Value::as_str)
+        .is_some_and(|m| m.starts_with("license key") || m.starts_with("licensekey"))
+}
+
 fn unreadable(e: serde_json::Error) -> ApiError {
     tracing::error!(error = %e, "license authority answered an unreadable body");
     ApiError::unavailable("the license authority answered an unreadable body")
@@ -176,8 +189,9 @@ impl LicenseAuthority for RemoteLicenses {
             return Ok((license, true));
         }
         match community {
-            // Anything but an id-like value cannot name a community: check the key alone.
-            Some(c) if !c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_') || c.is_empty() => {
+            // Community ids are 24-hex ObjectIds: anything else names no community, so the key is
+            // checked alone and is not authorized there (403), rather than asking the authority.
+            Some(c) if !(c.len() == 24 && c.bytes().all(|b| b.is_ascii_hexdigit())) => {
                 self.ask(key, None).await.map(|(license, _)| (license, false))
             }
             other => self.ask(key, other).await,

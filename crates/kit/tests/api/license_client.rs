@@ -44,8 +44,17 @@ impl Authority {
 
     fn lookup(&self, caller: &Caller) -> Result<LicenseRecord, ApiError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        let key = caller.license_key().ok_or_else(|| ApiError::unauthorized("no key"))?;
-        self.records.lock().unwrap().get(key.expose()).cloned().ok_or_else(|| ApiError::unauthorized("unknown"))
+        let key = caller.license_key().ok_or_else(|| ApiError::unauthorized("licensekey header is required"))?;
+        if key.expose() == REFUSED_REQUEST {
+            // What the authority says when it refuses the calling service's own signed request.
+            return Err(ApiError::unauthorized("requestid has already been used"));
+        }
+        self.records
+            .lock()
+            .unwrap()
+            .get(key.expose())
+            .cloned()
+            .ok_or_else(|| ApiError::from(kit::license::LicenseError::Unknown))
     }
 }
 
@@ -126,6 +135,27 @@ async fn start_probe(storage: Storage, authority_url: &str, ttl: &str) -> Option
 async fn status(url: &str, path: &str, key: &str) -> u16 {
     let client = Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())).unwrap().license(key);
     client.call::<()>(reqwest::Method::GET, url, path, None).await.unwrap().status
+}
+
+/// A key for which the fake authority refuses the request itself, not the key.
+const REFUSED_REQUEST: &str = "refused-request";
+
+#[tokio::test]
+async fn a_refusal_of_the_services_own_request_is_a_503_not_an_invalid_key() {
+    let (authority, a_url) = start_authority(Storage::Embedded).await.unwrap();
+    let probe = start_probe(Storage::Embedded, &a_url, "300").await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(status(&probe, "/probe/any", REFUSED_REQUEST).await, 503);
+    }
+    assert_eq!(authority.calls.load(Ordering::SeqCst), 2, "such a failure is never cached");
+    assert_eq!(
+        status(&probe, "/probe/community/not-an-object-id", INFRA).await,
+        200,
+        "local keys cover all communities"
+    );
+    authority.add("remote-service-key", Level::Service, None, far(), false);
+    let s = status(&probe, "/probe/community/not-an-object-id", "remote-service-key").await;
+    assert_eq!(s, 403, "an id that cannot name a community is not authorized, and is not an outage");
 }
 
 fn far() -> i64 {
