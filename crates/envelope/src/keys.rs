@@ -127,9 +127,11 @@ impl PublicKey {
         match &self.point {
             Point::K(p) => {
                 let key = k256::ecdsa::VerifyingKey::from(p);
+                // k256 accepts only low-S signatures; OpenSSL (the SDKs) makes high-S ones half
+                // the time, and (r, n - s) is the same signature, so normalize first.
                 k256::ecdsa::Signature::from_der(&sig)
                     .or_else(|_| k256::ecdsa::Signature::from_slice(&sig))
-                    .is_ok_and(|s| key.verify(message, &s).is_ok())
+                    .is_ok_and(|s| key.verify(message, &s.normalize_s()).is_ok())
             }
             Point::P(p) => {
                 let key = p256::ecdsa::VerifyingKey::from(p);
@@ -339,6 +341,18 @@ mod tests {
         assert!(PrivateKey::from_base64(Curve::Secp256k1, &B64.encode([1u8; 40])).is_err());
         assert!(Curve::from_name("ed25519").is_err());
         assert_eq!(Curve::from_name("prime256v1").unwrap(), Curve::P256);
+    }
+
+    /// OpenSSL signs with a high S half the time; such a signature must verify.
+    #[test]
+    fn high_s_signatures_from_other_implementations_verify() {
+        let pair = KeyPair::generate(Curve::Secp256k1).unwrap();
+        let low = k256::ecdsa::Signature::from_der(&B64.decode(pair.private().sign(b"m")).unwrap()).unwrap();
+        let high_s = -*low.s().as_ref();
+        let high = k256::ecdsa::Signature::from_scalars(low.r().to_bytes(), high_s.to_bytes()).unwrap();
+        assert_ne!(high, low.normalize_s());
+        assert!(pair.public().verify(b"m", &B64.encode(high.to_der().as_bytes())));
+        assert!(!pair.public().verify(b"other", &B64.encode(high.to_der().as_bytes())));
     }
 
     #[test]

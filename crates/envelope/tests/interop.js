@@ -50,7 +50,8 @@ process.stdin.on('end', () => {
   if (cmd.encrypt !== undefined) out.ciphertext = encrypt(shared, cmd.encrypt);
   if (cmd.decrypt !== undefined) out.plaintext = decrypt(shared, cmd.decrypt);
   if (cmd.sign !== undefined) {
-    out.signature = crypto.sign('sha256', Buffer.from(cmd.sign), privateKeyObject(cmd.curve, out.privateKey, pub64)).toString('base64');
+    const key = privateKeyObject(cmd.curve, out.privateKey, pub64);
+    out.signatures = cmd.sign.map((m) => crypto.sign('sha256', Buffer.from(m), key).toString('base64'));
   }
   if (cmd.verify !== undefined) {
     out.verified = crypto.verify('sha256', Buffer.from(cmd.verify.message), publicKeyObject(cmd.curve, cmd.peerPublicKey), Buffer.from(cmd.verify.signature, 'base64'));
