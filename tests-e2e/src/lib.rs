@@ -1,6 +1,8 @@
 //! Starts the built service binaries as separate processes on free ports, waits for `/healthz`
 //! with a bounded retry, and stops them when dropped.
 
+pub mod otlp;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

@@ -45,6 +45,9 @@ pub struct Peer {
     pub shared: SharedKey,
 }
 
+/// Adds headers to every outgoing request (for example a W3C `traceparent`).
+pub type HeaderHook = Arc<dyn Fn(&mut Vec<(String, String)>) + Send + Sync>;
+
 /// Signs and encrypts requests for BlockID services.
 #[derive(Clone)]
 pub struct Client {
@@ -53,6 +56,7 @@ pub struct Client {
     license_key: Option<Arc<str>>,
     app_id: String,
     peers: moka::sync::Cache<String, Peer>,
+    extra_headers: Option<HeaderHook>,
 }
 
 impl std::fmt::Debug for Client {
@@ -75,7 +79,14 @@ impl Client {
     /// A client over an existing reqwest client (which should carry a timeout).
     pub fn with_http(http: reqwest::Client, keys: Arc<KeyPair>) -> Self {
         let peers = moka::sync::Cache::builder().max_capacity(256).time_to_live(Duration::from_secs(600)).build();
-        Self { http, keys, license_key: None, app_id: "blockid-rs".into(), peers }
+        Self { http, keys, license_key: None, app_id: "blockid-rs".into(), peers, extra_headers: None }
+    }
+
+    /// Adds the headers `hook` gives to every request (trace context, for instance).
+    #[must_use]
+    pub fn with_headers_from(mut self, hook: HeaderHook) -> Self {
+        self.extra_headers = Some(hook);
+        self
     }
 
     /// The license key sent (encrypted) in `licensekey`.
@@ -161,6 +172,13 @@ impl Client {
         let mut req = self.http.request(method, &url);
         for (name, value) in headers.pairs() {
             req = req.header(name, value);
+        }
+        if let Some(hook) = &self.extra_headers {
+            let mut extra = Vec::new();
+            hook(&mut extra);
+            for (name, value) in extra {
+                req = req.header(name, value);
+            }
         }
         if let Some(b) = body {
             req = req.json(b);

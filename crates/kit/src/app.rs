@@ -101,7 +101,8 @@ fn license_authority(settings: &Settings, keys: &Arc<KeyPair>) -> Result<Arc<dyn
     let Some(url) = crate::license_client::remote_authority_url(settings) else { return Ok(Arc::new(local)) };
     let client = envelope::Client::new(keys.clone())
         .map_err(|e| ConfigError(format!("license client: {e}")))?
-        .app_id(settings.service);
+        .app_id(settings.service)
+        .with_headers_from(Arc::new(crate::telemetry::inject_trace_context));
     let ttls = crate::license_client::CacheTtls::from_settings(settings)?;
     tracing::info!(authority = %url, "license keys are checked by the remote authority");
     Ok(Arc::new(crate::license_client::RemoteLicenses::new(local, client, url, ttls)))
@@ -184,7 +185,7 @@ where
             return std::process::ExitCode::FAILURE;
         }
     };
-    crate::telemetry::init(settings.log_json);
+    let _telemetry = crate::telemetry::init(service, settings.log_json);
     let app = match build(settings).await {
         Ok(app) => app,
         Err(e) => {

@@ -5,3 +5,4 @@ mod foundation;
 mod licenses;
 mod platform;
 mod sessions_flow;
+mod telemetry;
