@@ -2,7 +2,7 @@
 SHELL := bash
 CARGO ?= cargo
 
-.PHONY: run build test test-rust lint fmt bench docker helm-check clean
+.PHONY: run build test test-rust lint fmt bench docker helm-check clean openapi openapi-check
 
 build:
 	$(CARGO) build --workspace --bins
@@ -35,3 +35,19 @@ fmt:
 
 clean:
 	$(CARGO) clean
+
+# The OpenAPI documents, generated from the code by each binary's `openapi` subcommand.
+SERVICES := users-mgmt adminapi sessions
+BIN_DIR ?= $(or $(CARGO_TARGET_DIR),target)/debug
+
+openapi: build
+	@for s in $(SERVICES); do \
+		$(BIN_DIR)/$$s openapi > proto-docs/$$s.json.tmp && mv proto-docs/$$s.json.tmp proto-docs/$$s.json || exit 1; \
+		echo "proto-docs/$$s.json"; \
+	done
+
+# Fails when a committed document differs from what the code generates.
+openapi-check: build
+	@for s in $(SERVICES); do \
+		$(BIN_DIR)/$$s openapi | cmp -s - proto-docs/$$s.json || { echo "proto-docs/$$s.json is stale: run make openapi"; exit 1; }; \
+	done; echo "OpenAPI documents are up to date"

@@ -29,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve HTTP (the default).
     Serve,
+    /// Prints the OpenAPI document of the service (pretty JSON) and exits.
+    Openapi,
     /// Tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -120,7 +122,7 @@ pub async fn execute(settings: &Settings, command: Command) -> Result<(), String
     let store: &dyn TenancyStore = &store;
     let err = |e: crate::domain::DomainError| e.to_string();
     match command {
-        Command::Serve => Err("serve is not a management command".into()),
+        Command::Serve | Command::Openapi => Err("serve and openapi are not management commands".into()),
         Command::Tenant(TenantCommand::Create { dns, name, tag }) => {
             print(&tenancy::create_tenant(store, &dns, &name, &tag).await.map_err(err)?)
         }

@@ -1,4 +1,5 @@
-//! The `adminapi` binary: serve (the default), or run a management command (`adminapi --help`).
+//! The `adminapi` binary: serve (the default), print the OpenAPI document (`adminapi openapi`), or
+//! run a management command (`adminapi --help`).
 
 use clap::Parser as _;
 
@@ -9,6 +10,7 @@ async fn main() -> std::process::ExitCode {
         None | Some(adminapi::cli::Command::Serve) => {
             kit::app::run(adminapi::SERVICE, adminapi::DEFAULT_PORT, adminapi::build).await
         }
+        Some(adminapi::cli::Command::Openapi) => kit::openapi::print(&adminapi::routes::openapi()),
         Some(command) => {
             let settings = match kit::Settings::from_env(adminapi::SERVICE, adminapi::DEFAULT_PORT) {
                 Ok(s) => s,

@@ -5,10 +5,12 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpResponse, web};
 use envelope::{ApiError, KeyPair, PlainLicense};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::app::Platform;
 use crate::error::AppResult;
 use crate::license::{Level, authorize};
+use crate::openapi::{ErrorBody, PlainLicenseHeader};
 use crate::routing::{Endpoint, endpoint};
 
 /// The build version: `<git-tag>.<commit>.<build epoch>` or `<commit>.<build epoch>`.
@@ -25,16 +27,55 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
+/// The shared endpoints, for a service's OpenAPI document.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(paths(healthz, publickeys, service_directory, environment, ecdsa_helper))]
+pub struct CommonApi;
+
 /// The health report.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
+    /// `all services operational` or `degraded`.
     pub status: String,
+    /// The service's public key (base64).
     pub public_key: String,
+    /// The HTTP status, as text.
     pub code: String,
+    /// The build version.
     pub version: String,
+    /// `<backend>: ok` or `<backend>: unavailable`.
     pub database: String,
+    /// The ephemeral store: `<backend>: ok` or `<backend>: unavailable`.
     pub cache: String,
+}
+
+/// Reply of `GET /publickeys`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PublicKeys {
+    /// The service's public key (base64).
+    pub public_key: String,
+}
+
+/// Reply of `GET /environment`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Environment {
+    pub service: String,
+    pub version: String,
+    /// Seconds a `requestid` stays valid around its `ts`.
+    pub allowed_time_span: u64,
+    pub ec_curve_name: String,
+    pub database: String,
+    pub ephemeral_store: String,
+    pub service_directory: std::collections::BTreeMap<String, String>,
+}
+
+/// Reply of `POST /ecdsa_helper/{method}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HelperReply {
+    /// The encrypted or decrypted `dataStr`.
+    pub data: String,
 }
 
 fn check(backend: &str, result: Result<(), crate::error::StoreError>) -> (bool, String) {
@@ -48,6 +89,16 @@ fn check(backend: &str, result: Result<(), crate::error::StoreError>) -> (bool, 
 }
 
 /// Health of the service, its database and its ephemeral store, as they really are.
+///
+/// No authentication.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    responses(
+        (status = 200, description = "Healthy", body = Health),
+        (status = 503, description = "The database or the ephemeral store is unavailable", body = Health),
+    )
+)]
 #[tracing::instrument(skip_all)]
 async fn healthz(p: web::Data<Platform>) -> HttpResponse {
     let (db_ok, database) = check(p.db.backend().name(), p.db.ping().await);
@@ -65,41 +116,80 @@ async fn healthz(p: web::Data<Platform>) -> HttpResponse {
 }
 
 /// The service's public key.
+///
+/// No authentication.
+#[utoipa::path(get, path = "/publickeys", responses((status = 200, description = "The key", body = PublicKeys)))]
 async fn publickeys(p: web::Data<Platform>) -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "publicKey": p.keys.public_base64() }))
+    HttpResponse::Ok().json(PublicKeys { public_key: p.keys.public_base64().to_owned() })
 }
 
 /// The service directory from configuration.
+///
+/// No authentication. Service name → base URL.
+#[utoipa::path(
+    get,
+    path = "/sd",
+    responses((status = 200, description = "The directory", body = std::collections::BTreeMap<String, String>))
+)]
 async fn service_directory(p: web::Data<Platform>) -> HttpResponse {
     HttpResponse::Ok().json(&p.settings.service_directory)
 }
 
-/// What this deployment runs with. Only a system license (in the plain `license` header) may read it.
+/// What this deployment runs with.
+///
+/// License levels: system only, in the plain `license` header.
+#[utoipa::path(
+    get,
+    path = "/environment",
+    params(PlainLicenseHeader),
+    responses(
+        (status = 200, description = "The environment", body = Environment),
+        (status = 400, description = "Unreadable header", body = ErrorBody),
+        (status = 401, description = "No license, or an unknown, disabled or expired one", body = ErrorBody),
+        (status = 403, description = "Not a system license", body = ErrorBody),
+        (status = 503, description = "The license authority is unavailable", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all)]
 async fn environment(p: web::Data<Platform>, license: PlainLicense) -> AppResult<HttpResponse> {
     let license = license.0.ok_or_else(|| ApiError::unauthorized("license header is required"))?;
     authorize(&*p.licenses.clone().into_inner(), Some(&license), &[Level::System], None).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "service": p.settings.service,
-        "version": VERSION,
-        "allowed_time_span": p.settings.allowed_time_span.as_secs(),
-        "ec_curve_name": p.settings.curve.name(),
-        "database": p.db.backend().name(),
-        "ephemeral_store": p.durable.backend(),
-        "service_directory": p.settings.service_directory,
-    })))
+    Ok(HttpResponse::Ok().json(Environment {
+        service: p.settings.service.to_owned(),
+        version: VERSION.to_owned(),
+        allowed_time_span: p.settings.allowed_time_span.as_secs(),
+        ec_curve_name: p.settings.curve.name().to_owned(),
+        database: p.db.backend().name().to_owned(),
+        ephemeral_store: p.durable.backend().to_owned(),
+        service_directory: p.settings.service_directory.clone(),
+    }))
 }
 
 /// Body of `/ecdsa_helper/{method}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct HelperRequest {
+    /// The text to encrypt, or the ciphertext to decrypt.
     data_str: String,
+    /// The peer's public key (base64).
     public_key: String,
+    /// The private key (base64) of the other side.
     private_key: String,
 }
 
 /// Encrypts or decrypts `dataStr` with the ECDH key of `privateKey` and `publicKey`.
+///
+/// No authentication (a developer helper, as in the reference).
+#[utoipa::path(
+    post,
+    path = "/ecdsa_helper/{method}",
+    params(("method" = String, Path, description = "`encrypt` or `decrypt`")),
+    request_body = HelperRequest,
+    responses(
+        (status = 200, description = "The result", body = HelperReply),
+        (status = 400, description = "Bad body, key, ciphertext or method", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(method = %method))]
 async fn ecdsa_helper(
     p: web::Data<Platform>,
@@ -118,5 +208,5 @@ async fn ecdsa_helper(
             return Err(ApiError::bad_request(format!("method must be encrypt or decrypt, not {other:?}")).into());
         }
     };
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": data })))
+    Ok(HttpResponse::Ok().json(HelperReply { data }))
 }

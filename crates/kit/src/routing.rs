@@ -108,6 +108,19 @@ where
     ExtraRoute { endpoint: endpoint(method, path, handler), reason }
 }
 
+/// [`mount_with_extras`], plus `GET /openapi.json` serving `document` (every service has it, as
+/// it has the 501s: see [`crate::openapi`]).
+pub fn mount_documented(
+    cfg: &mut web::ServiceConfig,
+    service: &str,
+    built: Vec<Endpoint>,
+    mut extras: Vec<ExtraRoute>,
+    document: crate::openapi::DocumentFn,
+) {
+    extras.push(crate::openapi::route(document));
+    mount_with_extras(cfg, service, built, extras);
+}
+
 /// Static segments sort before parameters, so `/session/new` wins over `/session/{id}`.
 fn specificity(path: &str) -> Vec<bool> {
     path.split('/').map(|seg| seg.starts_with('{')).collect()

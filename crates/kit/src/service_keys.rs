@@ -11,6 +11,7 @@ use envelope::ApiError;
 use crate::app::Platform;
 use crate::error::AppResult;
 use crate::license::{Licensed, SystemOnly};
+use crate::openapi::{ErrorBody, LicensedHeaders, SealedBody};
 use crate::routing::{Endpoint, endpoint};
 
 /// The two service-key endpoints, for a service's route table.
@@ -18,7 +19,28 @@ pub fn endpoints() -> Vec<Endpoint> {
     vec![endpoint(Method::GET, "/servicekeys", list), endpoint(Method::DELETE, "/servicekey/{keyId}", reset)]
 }
 
-/// Get service keys (system level).
+/// The service-key endpoints, for a service's OpenAPI document.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(paths(list, reset))]
+pub struct ServiceKeysApi;
+
+/// Get service keys.
+///
+/// License levels: system only (`SystemOnly`). The reply is sealed for the caller: its decrypted
+/// content is the array of the service-key records, secrets included.
+#[utoipa::path(
+    get,
+    path = "/servicekeys",
+    operation_id = "list_service_keys",
+    params(LicensedHeaders),
+    responses(
+        (status = 200, description = "The keys, sealed for the caller", body = SealedBody),
+        (status = 400, description = "Unreadable header", body = ErrorBody),
+        (status = 401, description = "Bad authentication headers or license", body = ErrorBody),
+        (status = 403, description = "Not a system license", body = ErrorBody),
+        (status = 503, description = "The license authority is unavailable", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all)]
 async fn list(p: web::Data<Platform>, auth: Licensed<SystemOnly>) -> AppResult<HttpResponse> {
     let caller = auth.caller.license_key().ok_or_else(|| ApiError::unauthorized("licensekey header is required"))?;
@@ -26,7 +48,24 @@ async fn list(p: web::Data<Platform>, auth: Licensed<SystemOnly>) -> AppResult<H
     Ok(auth.caller.reply(&keys)?)
 }
 
-/// Reset a service key: the key is replaced by a new one of the same level (system level).
+/// Reset a service key: the key is replaced by a new one of the same level.
+///
+/// License levels: system only (`SystemOnly`). The reply is sealed for the caller: its decrypted
+/// content is a one-element array with the new key record, secret included.
+#[utoipa::path(
+    delete,
+    path = "/servicekey/{keyId}",
+    operation_id = "reset_service_key",
+    params(("keyId" = String, Path, description = "The key to reset"), LicensedHeaders),
+    responses(
+        (status = 200, description = "The new key, sealed for the caller", body = SealedBody),
+        (status = 400, description = "Bad keyId or unreadable header", body = ErrorBody),
+        (status = 401, description = "Bad authentication headers or license", body = ErrorBody),
+        (status = 403, description = "Not a system license", body = ErrorBody),
+        (status = 404, description = "No such key", body = ErrorBody),
+        (status = 503, description = "The license authority is unavailable", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all)]
 async fn reset(
     p: web::Data<Platform>,

@@ -6,6 +6,7 @@
 use actix_web::{HttpResponse, web};
 use envelope::{ApiError, Caller};
 use kit::AppResult;
+use kit::openapi::{CallerHeaders, ErrorBody};
 
 use crate::AdminState;
 use crate::domain::{ids, licenses};
@@ -15,6 +16,20 @@ fn presented(caller: &Caller) -> Result<&envelope::LicenseKey, ApiError> {
 }
 
 /// The license record of the key in `licensekey`.
+///
+/// No license level: any key the authority knows (`Caller` with `licensekey`). The reply is the
+/// plain license record (`keyId`, `key`, `authLevel`, `disabled`, `expiry`, …).
+#[utoipa::path(
+    get,
+    path = "/servicekey/current",
+    params(CallerHeaders),
+    responses(
+        (status = 200, description = "The license record", body = serde_json::Value),
+        (status = 400, description = "Unreadable header", body = ErrorBody),
+        (status = 401, description = "Bad authentication headers, no or unknown licensekey", body = ErrorBody),
+        (status = 503, description = "The license store is unavailable", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub async fn current(state: web::Data<AdminState>, caller: Caller) -> AppResult<HttpResponse> {
     let record = state.authority.record(presented(&caller)?).await.map_err(ApiError::from)?;
@@ -22,6 +37,19 @@ pub async fn current(state: web::Data<AdminState>, caller: Caller) -> AppResult<
 }
 
 /// The license record of the key in `licensekey`, with `isAuthorized` for the community.
+///
+/// No license level: any key the authority knows (`Caller` with `licensekey`).
+#[utoipa::path(
+    get,
+    path = "/community/{communityId}/licensecheck",
+    params(("communityId" = String, Path, description = "The community (24 hex digits)"), CallerHeaders),
+    responses(
+        (status = 200, description = "The license record with `isAuthorized`", body = serde_json::Value),
+        (status = 400, description = "Bad communityId or unreadable header", body = ErrorBody),
+        (status = 401, description = "Bad authentication headers, no or unknown licensekey", body = ErrorBody),
+        (status = 503, description = "The license store is unavailable", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(community = %community_id))]
 pub async fn community_check(
     state: web::Data<AdminState>,

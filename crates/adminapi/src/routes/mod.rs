@@ -1,15 +1,18 @@
 //! The route table of `adminapi`, to read side by side with `proto-docs/endpoints.md`.
 //! Every catalog endpoint not listed here answers 501 until it is built; [`extras`] lists the
-//! routes served outside the catalog, each with its reason.
+//! routes served outside the catalog, each with its reason; `GET /openapi.json` serves [`openapi`].
 
 pub mod community;
 pub mod licenses;
+mod openapi;
 
 use actix_web::http::Method;
 use actix_web::web;
-use kit::routing::{Endpoint, ExtraRoute, endpoint, extra, mount_with_extras};
+use kit::routing::{Endpoint, ExtraRoute, endpoint, extra, mount_documented};
 
 use crate::AdminState;
+
+pub use openapi::openapi;
 
 /// The built catalog endpoints.
 pub fn table() -> Vec<Endpoint> {
@@ -43,10 +46,11 @@ pub fn extras() -> Vec<ExtraRoute> {
     ]
 }
 
-/// The route table with its state: the table, the extras, the 501s and the JSON fallback.
+/// The route table with its state: the table, the extras, `/openapi.json`, the 501s and the JSON
+/// fallback.
 pub fn configure(state: AdminState) -> impl Fn(&mut web::ServiceConfig) + Send + Clone + 'static {
     move |cfg| {
         cfg.app_data(web::Data::new(state.clone()));
-        mount_with_extras(cfg, crate::SERVICE, table(), extras());
+        mount_documented(cfg, crate::SERVICE, table(), extras(), openapi);
     }
 }

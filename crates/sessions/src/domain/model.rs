@@ -9,6 +9,7 @@
 
 use envelope::{Curve, PublicKey};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::SessionError;
 
@@ -18,7 +19,7 @@ const MAX_SHORT: usize = 1024;
 const MAX_LONG: usize = 256 * 1024;
 
 /// Where a login was started: the web app that shows the QR code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Origin {
     pub tag: String,
@@ -30,24 +31,26 @@ pub struct Origin {
 }
 
 /// Body of `PUT /session/new`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewSessionRequest {
     pub origin: Origin,
     #[serde(default)]
     pub scopes: Option<String>,
     pub authtype: String,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A login session (the spec's AuthSession), as `GET /session/{sessionId}` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     pub session_id: String,
     pub origin: Origin,
     pub scopes: String,
     pub authtype: String,
+    #[schema(value_type = Object)]
     pub metadata: serde_json::Map<String, serde_json::Value>,
     /// The creator's public key: the phone encrypts `data` for it, and only it may poll.
     pub public_key: String,
@@ -62,7 +65,7 @@ pub struct Session {
 }
 
 /// Body of `POST /session/{sessionId}/authenticate` (and its legacy twin).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticateRequest {
     pub data: String,
@@ -78,7 +81,7 @@ pub struct AuthenticateRequest {
 }
 
 /// The phone's answer to a session (the spec's SessionAuthResponse), as stored and as polled.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthResponse {
     pub session_id: String,
@@ -98,7 +101,7 @@ pub struct AuthResponse {
 }
 
 /// The reply of `GET /session/{sessionId}/response`: the answer, plus the session when asked for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PollReply {
     #[serde(flatten)]

@@ -11,13 +11,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use envelope::{Curve, KeyPair, PublicKey};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Longest accepted nonce and token.
 const MAX_NONCE: usize = 512;
 const MAX_TOKEN: usize = 8192;
 
 /// Body of `POST /tenant/{tenantId}/community/{communityId}/nonce/sign`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignRequest {
     pub public_key: String,
@@ -25,7 +26,7 @@ pub struct SignRequest {
 }
 
 /// What a signed nonce vouches for (the reply of `GET /nonce/validate`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct NoncePayload {
     pub nonce: String,
     #[serde(rename = "publicKey")]

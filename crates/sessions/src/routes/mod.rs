@@ -1,5 +1,6 @@
 //! The route table of `sessions`, to read side by side with `proto-docs/endpoints.md`.
-//! Every catalog endpoint not listed here answers 501 until it is built.
+//! Every catalog endpoint not listed here answers 501 until it is built; `GET /openapi.json`
+//! serves [`openapi`].
 //!
 //! Wire choices shared by the handlers:
 //! - bodies may come encrypted (`{"data": "<ciphertext>"}`) or as plain JSON, as the SDKs send
@@ -13,14 +14,17 @@
 
 mod authenticate;
 mod nonce;
+mod openapi;
 mod session;
 
 use actix_web::http::Method;
 use actix_web::web;
-use kit::routing::{Endpoint, endpoint, mount};
+use kit::routing::{Endpoint, endpoint, mount_documented};
 
 use crate::config::SessionSettings;
 use crate::domain::Sessions;
+
+pub use openapi::openapi;
 
 /// The built endpoints.
 pub fn table() -> Vec<Endpoint> {
@@ -41,8 +45,8 @@ pub fn table() -> Vec<Endpoint> {
     table
 }
 
-/// Mounts the route table, the 501s and the JSON fallback, with the session state.
+/// Mounts the route table, `/openapi.json`, the 501s and the JSON fallback, with the session state.
 pub fn configure(cfg: &mut web::ServiceConfig, sessions: &web::Data<Sessions>, settings: &web::Data<SessionSettings>) {
     cfg.app_data(sessions.clone()).app_data(settings.clone());
-    mount(cfg, crate::SERVICE, table());
+    mount_documented(cfg, crate::SERVICE, table(), Vec::new(), openapi);
 }

@@ -5,21 +5,42 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use envelope::Body;
 use kit::app::Platform;
+use kit::openapi::{ErrorBody, LicensedHeaders, Sealable};
 use kit::{AnyLevel, AppResult, Licensed};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::config::SessionSettings;
-use crate::domain::nonce::{self, SignRequest};
+use crate::domain::nonce::{self, NoncePayload, SignRequest};
 
 /// Reply of the sign endpoint.
-#[derive(Debug, Serialize)]
-struct Signed {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Signed {
+    /// The signed nonce token.
     signed_nonce: String,
 }
 
 /// Generate Signature: sign `{publicKey, nonce}` with the service key.
 ///
-/// Any license level, covering `communityId` of the path (checked by the extractor).
+/// License levels: any (`AnyLevel`), covering `communityId` of the path (checked by the
+/// extractor). The body may be sealed; the reply is sealed when it was.
+#[utoipa::path(
+    post,
+    path = "/tenant/{tenantId}/community/{communityId}/nonce/sign",
+    params(
+        ("tenantId" = String, Path, description = "The tenant"),
+        ("communityId" = String, Path, description = "The community"),
+        LicensedHeaders,
+    ),
+    request_body = Sealable<SignRequest>,
+    responses(
+        (status = 200, description = "The signed nonce", body = Sealable<Signed>),
+        (status = 400, description = "Bad body or unreadable header", body = ErrorBody),
+        (status = 401, description = "Bad authentication headers or license", body = ErrorBody),
+        (status = 403, description = "The license does not cover the community", body = ErrorBody),
+        (status = 503, description = "The license authority is unavailable", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub async fn sign(
     auth: Licensed<AnyLevel>,
@@ -33,12 +54,26 @@ pub async fn sign(
 }
 
 /// Query of the validate endpoint.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ValidateQuery {
+    /// The signed nonce to validate.
     nonce: String,
 }
 
 /// Validate Signature: what a signed nonce vouches for, if it is genuine and still valid.
+///
+/// No authentication.
+#[utoipa::path(
+    get,
+    path = "/nonce/validate",
+    params(ValidateQuery),
+    responses(
+        (status = 200, description = "What the nonce vouches for", body = NoncePayload),
+        (status = 400, description = "No or malformed nonce", body = ErrorBody),
+        (status = 401, description = "Bad signature, or expired", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all)]
 pub async fn validate(query: web::Query<ValidateQuery>, platform: web::Data<Platform>) -> AppResult<HttpResponse> {
     let payload = nonce::validate(platform.keys.public(), &query.nonce, envelope::wire::now_epoch())?;

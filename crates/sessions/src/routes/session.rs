@@ -4,18 +4,21 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use envelope::{ApiError, Body};
+use kit::openapi::{ErrorBody, LicensedHeaders, Sealable};
 use kit::{AnyLevel, AppResult, Licensed};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::domain::{NewSessionRequest, Poller, Sessions, epoch_ms};
+use crate::domain::{NewSessionRequest, PollReply, Poller, Session, Sessions, epoch_ms};
 
 /// The header that asks the poll reply to carry the session too.
 const ADD_SESSION_INFO: &str = "addsessioninfo";
 
 /// Reply of `PUT /session/new`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct Created {
+pub struct Created {
+    /// The new session's id.
     session_id: String,
 }
 
@@ -23,6 +26,21 @@ struct Created {
 ///
 /// Any license level; the license must cover `origin.communityId`. The caller's `publickey` is
 /// remembered: only it may poll, and the phone encrypts its answer for it. Answers 201.
+///
+/// License levels: any (`AnyLevel`). The body may be sealed; the reply is sealed when it was.
+#[utoipa::path(
+    put,
+    path = "/session/new",
+    params(LicensedHeaders),
+    request_body = Sealable<NewSessionRequest>,
+    responses(
+        (status = 201, description = "Created", body = Sealable<Created>),
+        (status = 400, description = "Bad body or unreadable header", body = ErrorBody),
+        (status = 401, description = "Bad authentication headers or license", body = ErrorBody),
+        (status = 403, description = "The license does not cover `origin.communityId`", body = ErrorBody),
+        (status = 503, description = "The license authority or the store is unavailable", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(community = tracing::field::Empty, session_id = tracing::field::Empty))]
 pub async fn create(
     auth: Licensed<AnyLevel>,
@@ -40,7 +58,20 @@ pub async fn create(
     Ok(auth.caller.reply_like(encrypted, StatusCode::CREATED, &Created { session_id: session.session_id })?)
 }
 
-/// Get info about session id: the session object, never its answer. No authentication.
+/// Get info about session id: the session object, never its answer.
+///
+/// No authentication.
+#[utoipa::path(
+    get,
+    path = "/session/{sessionId}",
+    params(("sessionId" = String, Path, description = "The session")),
+    responses(
+        (status = 200, description = "The session", body = Session),
+        (status = 404, description = "No such session", body = ErrorBody),
+        (status = 410, description = "The session expired", body = ErrorBody),
+        (status = 503, description = "The store is unavailable", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(session_id = %id))]
 pub async fn info(id: web::Path<String>, sessions: web::Data<Sessions>) -> AppResult<HttpResponse> {
     let session = sessions.info(&id, epoch_ms()).await?;
@@ -51,6 +82,28 @@ pub async fn info(id: web::Path<String>, sessions: web::Data<Sessions>) -> AppRe
 ///
 /// 404 until the phone answers; 410 once fetched or when the session expired (its records are
 /// then deleted). The `addsessioninfo` header, whatever its value, adds `sessionInfo`.
+///
+/// License levels: any (`AnyLevel`), covering the session's community; only the `publickey`
+/// that created the session may poll. The reply is plain JSON: its `data` is already encrypted
+/// by the phone for the caller.
+#[utoipa::path(
+    get,
+    path = "/session/{sessionId}/response",
+    params(
+        ("sessionId" = String, Path, description = "The session"),
+        LicensedHeaders,
+        ("addsessioninfo" = Option<String>, Header, description = "Present (any value): the reply carries `sessionInfo`"),
+    ),
+    responses(
+        (status = 200, description = "The answer", body = PollReply),
+        (status = 400, description = "Unreadable header", body = ErrorBody),
+        (status = 401, description = "Bad authentication headers or license", body = ErrorBody),
+        (status = 403, description = "Another community or another caller than the creator", body = ErrorBody),
+        (status = 404, description = "No such session, or no answer yet", body = ErrorBody),
+        (status = 410, description = "The session expired or the answer was already fetched", body = ErrorBody),
+        (status = 503, description = "The license authority or the store is unavailable", body = ErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all, fields(session_id = %id))]
 pub async fn poll(
     req: HttpRequest,

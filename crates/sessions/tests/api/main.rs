@@ -8,6 +8,7 @@ mod communities;
 mod flow;
 mod helpers;
 mod nonce;
+mod openapi;
 mod refusals;
 mod restart;
 mod sdk_interop;

@@ -1,8 +1,13 @@
 //! The route table of `users-mgmt`, to read side by side with `proto-docs/endpoints.md`.
-//! Every catalog endpoint not listed here answers 501 until it is built.
+//! Every catalog endpoint not listed here answers 501 until it is built; `GET /openapi.json`
+//! serves [`openapi`].
+
+mod openapi;
 
 use actix_web::web;
-use kit::routing::{Endpoint, mount};
+use kit::routing::{Endpoint, mount_documented};
+
+pub use openapi::openapi;
 
 /// The built endpoints.
 pub fn table() -> Vec<Endpoint> {
@@ -12,7 +17,7 @@ pub fn table() -> Vec<Endpoint> {
     built
 }
 
-/// Mounts the route table, the 501s and the JSON fallback.
+/// Mounts the route table, `/openapi.json`, the 501s and the JSON fallback.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    mount(cfg, crate::SERVICE, table());
+    mount_documented(cfg, crate::SERVICE, table(), Vec::new(), openapi);
 }
