@@ -23,7 +23,7 @@ mod record;
 pub use record::{KeyType, LicenseRecord, same_secret, secret_hash};
 
 /// The authorization level of a license key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     System,

@@ -24,7 +24,7 @@ fn presented(caller: &Caller) -> Result<&envelope::LicenseKey, ApiError> {
     path = "/servicekey/current",
     params(CallerHeaders),
     responses(
-        (status = 200, description = "The license record", body = serde_json::Value),
+        (status = 200, description = "The license record", body = kit::license::LicenseRecord),
         (status = 400, description = "Unreadable header", body = ErrorBody),
         (status = 401, description = "Bad authentication headers, no or unknown licensekey", body = ErrorBody),
         (status = 503, description = "The license store is unavailable", body = ErrorBody),
@@ -44,7 +44,7 @@ pub async fn current(state: web::Data<AdminState>, caller: Caller) -> AppResult<
     path = "/community/{communityId}/licensecheck",
     params(("communityId" = String, Path, description = "The community (24 hex digits)"), CallerHeaders),
     responses(
-        (status = 200, description = "The license record with `isAuthorized`", body = serde_json::Value),
+        (status = 200, description = "The license record with `isAuthorized`", body = kit::license::LicenseRecord),
         (status = 400, description = "Bad communityId or unreadable header", body = ErrorBody),
         (status = 401, description = "Bad authentication headers, no or unknown licensekey", body = ErrorBody),
         (status = 503, description = "The license store is unavailable", body = ErrorBody),

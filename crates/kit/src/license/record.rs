@@ -8,7 +8,7 @@ use super::{Level, License, LicenseError};
 
 /// How a license key is made: an `ecdsa` key's keyId is its public key and its secret the private
 /// key; a `hawk` key's keyId is the SHA-512 hex of its secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyType {
     Ecdsa,
@@ -44,7 +44,7 @@ pub fn same_secret(a: &str, b: &str) -> bool {
 /// A license key as the authority publishes it (`GET /servicekey/current`, `GET /servicekeys`,
 /// `GET /community/{communityId}/licensecheck`). `expiry` is epoch seconds here and an RFC 3339
 /// string on the wire (what the SDK's `moment(expiry)` reads; epoch numbers are accepted too).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LicenseRecord {
     pub key_id: String,
@@ -54,6 +54,7 @@ pub struct LicenseRecord {
     pub auth_level: Level,
     pub tag: String,
     #[serde(with = "expiry_format")]
+    #[schema(value_type = String, format = DateTime)]
     pub expiry: i64,
     pub disabled: bool,
     /// The communities the key may act on; absent means all (an addition to the SDK's shape).
