@@ -226,3 +226,63 @@ pub async fn assert_common_endpoints(url: &str, service: &str, system_key: &str)
     let resp = http.get(format!("{url}/ecdsa_helper/encrypt")).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 405);
 }
+
+/// The committed `proto-docs/<service>.json` equals the document generated from the code.
+#[allow(clippy::unwrap_used, clippy::panic)]
+pub fn assert_openapi_committed(service: &str, doc: &utoipa::openapi::OpenApi) {
+    let generated = crate::openapi::to_file_text(doc).unwrap();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../proto-docs/{service}.json"));
+    let committed = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(generated == committed, "proto-docs/{service}.json is stale: run make openapi");
+}
+
+/// Every route of the table, the extras and the catalog is in the document with its method;
+/// the built ones are documented, every other catalog endpoint as a 501.
+#[allow(clippy::panic)]
+pub fn assert_openapi_complete(
+    service: &str,
+    doc: &utoipa::openapi::OpenApi,
+    table: &[crate::routing::Endpoint],
+    extras: &[crate::routing::ExtraRoute],
+) {
+    use crate::openapi::{NOT_IMPLEMENTED, missing_operations, operations};
+    let missing = missing_operations(doc, service, table, extras);
+    assert!(missing.is_empty(), "not in the document: {missing:?}");
+    let not_built = doc
+        .paths
+        .paths
+        .values()
+        .flat_map(operations)
+        .filter(|(_, op)| op.description.as_deref() == Some(NOT_IMPLEMENTED))
+        .inspect(|(_, op)| assert!(op.responses.responses.contains_key("501")))
+        .count();
+    let all: usize = doc.paths.paths.values().map(|item| operations(item).count()).sum();
+    let openapi_json = 1;
+    assert_eq!(all, crate::routing::catalog(service).count() + extras.len() + openapi_json, "one per route");
+    assert_eq!(all - not_built, table.len() + extras.len() + openapi_json, "every built route documented");
+}
+
+/// The document is OpenAPI 3.1 JSON titled with the service, declares the header security
+/// schemes, and has no internal problems (duplicate operation ids, undeclared path parameters).
+#[allow(clippy::unwrap_used, clippy::panic)]
+pub fn assert_openapi_valid(service: &str, doc: &utoipa::openapi::OpenApi) {
+    let json: serde_json::Value = serde_json::from_str(&crate::openapi::to_file_text(doc).unwrap()).unwrap();
+    let version = json["openapi"].as_str().unwrap();
+    assert!(version.starts_with("3.1."), "openapi is {version}");
+    assert_eq!(json["info"]["title"], service);
+    assert!(json.get("servers").is_none());
+    let problems = crate::openapi::problems(doc);
+    assert!(problems.is_empty(), "{problems:#?}");
+    for scheme in ["publickey", "requestid", "licensekey", "license"] {
+        assert_eq!(json["components"]["securitySchemes"][scheme]["in"], "header", "{scheme}");
+    }
+}
+
+/// A running service serves the same document at `/openapi.json`.
+#[allow(clippy::unwrap_used)]
+pub async fn assert_openapi_served(url: &str, doc: &utoipa::openapi::OpenApi) {
+    let reply = reqwest::get(format!("{url}/openapi.json")).await.unwrap();
+    assert_eq!(reply.status(), 200);
+    let served: serde_json::Value = reply.json().await.unwrap();
+    assert_eq!(served, serde_json::to_value(doc).unwrap());
+}
