@@ -286,3 +286,31 @@ pub async fn assert_openapi_served(url: &str, doc: &utoipa::openapi::OpenApi) {
     let served: serde_json::Value = reply.json().await.unwrap();
     assert_eq!(served, serde_json::to_value(doc).unwrap());
 }
+
+/// The local license keys [`spawn_with_keys`] configures, one per level a test needs.
+pub const SYSTEM_KEY: &str = "system-license-for-tests";
+/// See [`SYSTEM_KEY`].
+pub const SERVICE_KEY: &str = "service-license-for-tests";
+/// See [`SYSTEM_KEY`].
+pub const APP_KEY: &str = "app-license-for-tests";
+
+/// A service on `storage` with the local keys [`SYSTEM_KEY`], [`SERVICE_KEY`] and [`APP_KEY`] and
+/// the `extra` variables; `None` (with a "skipped" line) when the storage is unreachable.
+pub async fn spawn_with_keys<B, Fut>(
+    service: &'static str,
+    build: B,
+    storage: Storage,
+    test: &str,
+    extra: &[(&str, &str)],
+) -> Option<TestService>
+where
+    B: FnOnce(crate::Settings) -> Fut,
+    Fut: std::future::Future<Output = Result<crate::app::Application, crate::StartError>>,
+{
+    let mut env = test_env(storage, test).await?;
+    env.insert("LICENSE_KEYS".into(), format!("system:{SYSTEM_KEY},service:{SERVICE_KEY},app:{APP_KEY}"));
+    for (k, v) in extra {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Some(spawn_service(service, &env, build).await)
+}

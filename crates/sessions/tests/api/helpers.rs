@@ -6,25 +6,18 @@
 use std::sync::Arc;
 
 use envelope::{Client, Curve, KeyPair, Peer, Reply, SignedHeaders};
-use kit::testing::{Storage, TestService, spawn_service, test_env};
+use kit::testing::{Storage, TestService};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-pub const SYSTEM_KEY: &str = "system-license-for-tests";
-pub const SERVICE_KEY: &str = "service-license-for-tests";
-pub const APP_KEY: &str = "app-license-for-tests";
+pub use kit::testing::{APP_KEY, SERVICE_KEY, SYSTEM_KEY};
 
 /// Every storage a behaviour is checked on (unreachable ones are skipped with a line).
 pub const STORAGES: [Storage; 3] = [Storage::Embedded, Storage::Redis, Storage::Postgres];
 
 /// `sessions` on `storage` with local license keys of each level; `None` when the storage is unreachable.
 pub async fn spawn(storage: Storage, test: &str, extra: &[(&str, &str)]) -> Option<TestService> {
-    let mut env = test_env(storage, test).await?;
-    env.insert("LICENSE_KEYS".into(), format!("system:{SYSTEM_KEY},service:{SERVICE_KEY},app:{APP_KEY}"));
-    for (k, v) in extra {
-        env.insert((*k).to_owned(), (*v).to_owned());
-    }
-    Some(spawn_service(sessions::SERVICE, &env, sessions::build).await)
+    kit::testing::spawn_with_keys(sessions::SERVICE, sessions::build, storage, test, extra).await
 }
 
 /// A fresh secp256k1 key pair.
