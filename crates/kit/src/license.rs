@@ -261,6 +261,8 @@ impl Levels for SystemOnly {
 #[derive(Debug)]
 pub struct Licensed<L> {
     pub caller: Caller,
+    /// The license key the caller presented (verified; handle as a secret).
+    pub key: LicenseKey,
     pub license: License,
     levels: PhantomData<L>,
 }
@@ -306,8 +308,10 @@ impl<L: Levels + 'static> FromRequest for Licensed<L> {
         let community = req.match_info().get("communityId").map(str::to_owned);
         Box::pin(async move {
             let caller = caller.await?;
-            let license = authorize(&*authority?, caller.license_key(), L::ALLOWED, community.as_deref()).await?;
-            Ok(Self { caller, license, levels: PhantomData })
+            let key =
+                caller.license_key().cloned().ok_or_else(|| ApiError::unauthorized("licensekey header is required"))?;
+            let license = authorize(&*authority?, Some(&key), L::ALLOWED, community.as_deref()).await?;
+            Ok(Self { caller, key, license, levels: PhantomData })
         })
     }
 }

@@ -123,7 +123,12 @@ pub const DOCUMENT_REASON: &str =
 
 /// The `GET /openapi.json` extra route, serving `document`.
 pub fn route(document: DocumentFn) -> ExtraRoute {
-    extra(Method::GET, DOCUMENT_PATH, DOCUMENT_REASON, move || openapi_json(document))
+    // The document never changes while the process runs: build it on the first request only.
+    let built: std::sync::Arc<std::sync::OnceLock<OpenApi>> = std::sync::Arc::default();
+    extra(Method::GET, DOCUMENT_PATH, DOCUMENT_REASON, move || {
+        let built = built.clone();
+        async move { openapi_json(built.get_or_init(document)) }
+    })
 }
 
 /// The OpenAPI document of this service.
@@ -135,8 +140,8 @@ pub fn route(document: DocumentFn) -> ExtraRoute {
     path = "/openapi.json",
     responses((status = 200, description = "The OpenAPI 3.1 document", body = serde_json::Value))
 )]
-pub async fn openapi_json(document: DocumentFn) -> HttpResponse {
-    HttpResponse::Ok().json(document())
+pub fn openapi_json(document: &OpenApi) -> HttpResponse {
+    HttpResponse::Ok().json(document)
 }
 
 #[derive(utoipa::OpenApi)]

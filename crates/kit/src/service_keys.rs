@@ -43,8 +43,7 @@ pub struct ServiceKeysApi;
 )]
 #[tracing::instrument(skip_all)]
 async fn list(p: web::Data<Platform>, auth: Licensed<SystemOnly>) -> AppResult<HttpResponse> {
-    let caller = auth.caller.license_key().ok_or_else(|| ApiError::unauthorized("licensekey header is required"))?;
-    let keys = p.licenses.service_keys(caller).await?;
+    let keys = p.licenses.service_keys(&auth.key).await?;
     Ok(auth.caller.reply(&keys)?)
 }
 
@@ -72,12 +71,11 @@ async fn reset(
     auth: Licensed<SystemOnly>,
     key_id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
-    let caller = auth.caller.license_key().ok_or_else(|| ApiError::unauthorized("licensekey header is required"))?;
     let key_id = key_id.trim();
     if key_id.is_empty() || key_id.len() > 256 {
         return Err(ApiError::bad_request("keyId must be a key id").into());
     }
-    let fresh = p.licenses.reset_service_key(caller, key_id).await?;
+    let fresh = p.licenses.reset_service_key(&auth.key, key_id).await?;
     tracing::info!(tag = %fresh.tag, level = %fresh.auth_level, "service key reset");
     Ok(auth.caller.reply(&vec![fresh])?)
 }
