@@ -7,12 +7,12 @@ use async_trait::async_trait;
 use envelope::{ApiError, Curve, LicenseKey};
 use kit::license::{License, LicenseAuthority, LicenseError, LicenseRecord, LocalLicenses, secret_hash};
 
+use crate::domain::licenses::LicenseStore;
 use crate::domain::{DomainError, licenses};
-use crate::store::TenancyStore;
 
 /// The database-backed license authority.
 pub struct DbLicenses {
-    store: Arc<dyn TenancyStore>,
+    store: Arc<dyn LicenseStore>,
     local: LocalLicenses,
     curve: Curve,
 }
@@ -31,16 +31,13 @@ fn api(e: DomainError) -> ApiError {
     match e {
         DomainError::Invalid(m) => ApiError::bad_request(m),
         DomainError::NotFound(m) => ApiError::not_found(m),
-        DomainError::Store(s) => {
-            tracing::error!(error = %s, "license store failed");
-            ApiError::unavailable("Storage is unavailable, try again")
-        }
+        DomainError::Store(s) => kit::AppError::from(s).into_api(),
     }
 }
 
 impl DbLicenses {
     /// Over `store`, with the locally configured keys; reset ECDSA keys are made on `curve`.
-    pub fn new(store: Arc<dyn TenancyStore>, local: LocalLicenses, curve: Curve) -> Self {
+    pub fn new(store: Arc<dyn LicenseStore>, local: LocalLicenses, curve: Curve) -> Self {
         Self { store, local, curve }
     }
 
@@ -59,6 +56,9 @@ impl DbLicenses {
 #[async_trait]
 impl LicenseAuthority for DbLicenses {
     async fn check(&self, key: &LicenseKey) -> Result<License, LicenseError> {
+        if let Ok(license) = self.local.check(key).await {
+            return Ok(license);
+        }
         let record = self.record(key).await?;
         record.status(envelope::wire::now_epoch())?;
         Ok(record.license())

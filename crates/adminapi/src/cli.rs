@@ -12,9 +12,9 @@ use kit::license::{KeyType, Level};
 use serde::Serialize;
 
 use crate::domain::bootstrap::{self, BootstrapOptions};
-use crate::domain::licenses::{LicenseSpec, community_list};
+use crate::domain::licenses::{self, LicenseSpec, community_list};
 use crate::domain::tenancy;
-use crate::store::{SqlTenancy, TenancyStore};
+use crate::store::Stores;
 
 /// adminapi: the control plane and license authority of the platform.
 #[derive(Debug, Parser)]
@@ -118,8 +118,8 @@ pub enum LicenseCommand {
 pub async fn execute(settings: &Settings, command: Command) -> Result<(), String> {
     let db = Db::connect(&settings.database_url.0).await.map_err(|e| e.to_string())?;
     db.migrate(&[&KIT_MIGRATIONS, &crate::ADMINAPI_MIGRATIONS]).await.map_err(|e| e.to_string())?;
-    let store = SqlTenancy::new(db);
-    let store: &dyn TenancyStore = &store;
+    let stores = Stores::sql(&db);
+    let store = &*stores.tenancy;
     let err = |e: crate::domain::DomainError| e.to_string();
     match command {
         Command::Serve | Command::Openapi => Err("serve and openapi are not management commands".into()),
@@ -138,17 +138,17 @@ pub async fn execute(settings: &Settings, command: Command) -> Result<(), String
                 expiry: envelope::wire::now_epoch() + days.max(1) * 86_400,
                 communities: communities.as_deref().map(community_list).transpose().map_err(err)?,
             };
-            print(&tenancy::create_license(store, &spec, settings.curve).await.map_err(err)?)
+            print(&licenses::create_license(store, &*stores.licenses, &spec, settings.curve).await.map_err(err)?)
         }
         Command::License(LicenseCommand::Disable { key_id }) => {
-            store.set_disabled(&key_id, true).await.map_err(|e| format!("{key_id}: {e}"))?;
+            stores.licenses.set_disabled(&key_id, true).await.map_err(|e| format!("{key_id}: {e}"))?;
             print(&serde_json::json!({"keyId": key_id, "disabled": true}))
         }
         Command::License(LicenseCommand::Enable { key_id }) => {
-            store.set_disabled(&key_id, false).await.map_err(|e| format!("{key_id}: {e}"))?;
+            stores.licenses.set_disabled(&key_id, false).await.map_err(|e| format!("{key_id}: {e}"))?;
             print(&serde_json::json!({"keyId": key_id, "disabled": false}))
         }
-        Command::License(LicenseCommand::List) => print(&store.licenses().await.map_err(|e| e.to_string())?),
+        Command::License(LicenseCommand::List) => print(&stores.licenses.licenses().await.map_err(|e| e.to_string())?),
         Command::Bootstrap { out, dns, community, tenant_name, tenant_tag, days } => {
             let urls: BTreeMap<String, String> = ["users-mgmt", "adminapi", "sessions"]
                 .into_iter()
@@ -163,7 +163,7 @@ pub async fn execute(settings: &Settings, command: Command) -> Result<(), String
                 curve: settings.curve,
                 urls,
             };
-            let (result, created) = bootstrap::ensure(store, &options).await.map_err(err)?;
+            let (result, created) = bootstrap::ensure(&stores, &options).await.map_err(err)?;
             write_private(&out, &result)?;
             eprintln!("{} {}", if created { "bootstrap created:" } else { "bootstrap reused:" }, out.display());
             print(&result)

@@ -17,7 +17,7 @@ use kit::db::Migrations;
 use kit::license::LocalLicenses;
 
 use crate::authority::DbLicenses;
-use crate::store::{SqlTenancy, TenancyStore};
+use crate::store::Stores;
 
 /// The service name, as in the API catalog and the service directory.
 pub const SERVICE: &str = "adminapi";
@@ -29,18 +29,20 @@ pub static ADMINAPI_MIGRATIONS: Migrations =
     Migrations { sqlite: &sqlx::migrate!("./migrations/sqlite"), postgres: &sqlx::migrate!("./migrations/postgres") };
 
 /// What adminapi's handlers share beyond the platform.
-#[derive(Clone)]
-pub struct AdminState {
-    pub store: Arc<dyn TenancyStore>,
+#[derive(Debug)]
+pub struct State {
+    /// One store per aggregate.
+    pub stores: Stores,
+    /// The license authority over the license store.
     pub authority: Arc<DbLicenses>,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
 pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let platform = Platform::start(settings, &[&ADMINAPI_MIGRATIONS]).await?;
-    let store: Arc<dyn TenancyStore> = Arc::new(SqlTenancy::new(platform.db.clone()));
+    let stores = Stores::sql(&platform.db);
     let local = LocalLicenses::from_settings(&platform.settings)?;
-    let authority = Arc::new(DbLicenses::new(store.clone(), local, platform.settings.curve));
+    let authority = Arc::new(DbLicenses::new(stores.licenses.clone(), local, platform.settings.curve));
     let platform = platform.with_licenses(authority.clone());
-    Application::bind(platform, routes::configure(AdminState { store, authority }))
+    Application::bind(platform, State { stores, authority }, routes::configure)
 }

@@ -108,14 +108,23 @@ fn license_authority(settings: &Settings, keys: &Arc<KeyPair>) -> Result<Arc<dyn
     Ok(Arc::new(crate::license_client::RemoteLicenses::new(local, client, url, ttls)))
 }
 
-/// Serves a service on `listener`: `routes` configures its route table; the platform, the
-/// envelope verifier, the license authority and the JSON error handling are registered here.
-pub fn serve<F>(platform: Platform, listener: TcpListener, routes: F) -> Result<Server, StartError>
+/// How a service mounts its route table: `routes::configure(cfg, &state)`.
+pub trait Configure<S>: Fn(&mut web::ServiceConfig, &S) + Send + Clone + 'static {}
+impl<S, F: Fn(&mut web::ServiceConfig, &S) + Send + Clone + 'static> Configure<S> for F {}
+
+/// Serves a service on `listener`: the platform and the service's `state` are registered as
+/// `web::Data` (handlers take `web::Data<Platform>` and `web::Data<State>`), with the envelope
+/// verifier, the license authority and the JSON error handling; `configure` mounts the route
+/// table.
+pub fn serve<S, F>(platform: Platform, state: S, listener: TcpListener, configure: F) -> Result<Server, StartError>
 where
-    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    S: Send + Sync + 'static,
+    F: Configure<S>,
 {
     let data = web::Data::new(platform);
+    let state = web::Data::new(state);
     let server = HttpServer::new(move || {
+        let (state, configure) = (state.clone(), configure.clone());
         App::new()
             .wrap(ErrorHandlers::new().default_handler(reshape_plain_errors))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
@@ -126,7 +135,8 @@ where
             .app_data(data.envelope.clone())
             .app_data(data.licenses.clone())
             .app_data(data.clone())
-            .configure(routes.clone())
+            .app_data(state.clone())
+            .configure(move |cfg| configure(cfg, &state))
     })
     .listen(listener)?
     .workers(platform_workers())
@@ -142,14 +152,16 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `HOST:PORT` from the settings (port 0 picks a free port) and builds the server.
-    pub fn bind<F>(platform: Platform, routes: F) -> Result<Self, StartError>
+    /// Binds `HOST:PORT` from the settings (port 0 picks a free port) and builds the server
+    /// of a service with its `state` and route table (`configure`).
+    pub fn bind<S, F>(platform: Platform, state: S, configure: F) -> Result<Self, StartError>
     where
-        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+        S: Send + Sync + 'static,
+        F: Configure<S>,
     {
         let listener = TcpListener::bind((platform.settings.host.as_str(), platform.settings.port))?;
         let port = listener.local_addr()?.port();
-        Ok(Self { port, server: serve(platform, listener, routes)? })
+        Ok(Self { port, server: serve(platform, state, listener, configure)? })
     }
 
     /// The port actually bound.
@@ -193,7 +205,7 @@ where
             return std::process::ExitCode::FAILURE;
         }
     };
-    tracing::info!(port = app.port(), version = crate::common::VERSION, "{service} listening");
+    tracing::info!(port = app.port(), version = crate::VERSION, "{service} listening");
     match app.run_until_stopped().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -1,36 +1,29 @@
 //! The endpoints every service has: `/healthz`, `/publickeys`, `/sd`, `/environment` and
 //! `/ecdsa_helper/{method}`.
 
-use actix_web::http::{Method, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use envelope::{ApiError, KeyPair, PlainLicense};
+use envelope::{ApiError, KeyPair};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::VERSION;
 use crate::app::Platform;
 use crate::error::AppResult;
-use crate::license::{Level, authorize};
-use crate::openapi::{ErrorBody, PlainLicenseHeader};
-use crate::routing::{Endpoint, endpoint};
+use crate::license::{PlainLicensed, SystemOnly};
+use crate::routing::Endpoint;
 
-/// The build version: `<git-tag>.<commit>.<build epoch>` or `<commit>.<build epoch>`.
-pub const VERSION: &str = env!("BLOCKID_VERSION");
-
-/// The shared endpoints, for a service's route table.
+/// The shared endpoints (catalog groups Healthz, Public Key, Service Directory, Environment and
+/// ECDSA Helper), for a service's route table.
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
-        endpoint(Method::GET, "/healthz", healthz),
-        endpoint(Method::GET, "/publickeys", publickeys),
-        endpoint(Method::GET, "/sd", service_directory),
-        endpoint(Method::GET, "/environment", environment),
-        endpoint(Method::POST, "/ecdsa_helper/{method}", ecdsa_helper),
+        crate::endpoint!(healthz),
+        crate::endpoint!(publickeys),
+        crate::endpoint!(service_directory),
+        crate::endpoint!(environment),
+        crate::endpoint!(ecdsa_helper),
     ]
 }
-
-/// The shared endpoints, for a service's OpenAPI document.
-#[derive(Debug, utoipa::OpenApi)]
-#[openapi(paths(healthz, publickeys, service_directory, environment, ecdsa_helper))]
-pub struct CommonApi;
 
 /// The health report.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -137,24 +130,11 @@ async fn service_directory(p: web::Data<Platform>) -> HttpResponse {
 
 /// What this deployment runs with.
 ///
-/// License levels: system only, in the plain `license` header.
-#[utoipa::path(
-    get,
-    path = "/environment",
-    params(PlainLicenseHeader),
-    responses(
-        (status = 200, description = "The environment", body = Environment),
-        (status = 400, description = "Unreadable header", body = ErrorBody),
-        (status = 401, description = "No license, or an unknown, disabled or expired one", body = ErrorBody),
-        (status = 403, description = "Not a system license", body = ErrorBody),
-        (status = 503, description = "The license authority is unavailable", body = ErrorBody),
-    )
-)]
+/// The license is presented in the clear, in the `license` header.
+#[utoipa::path(get, path = "/environment", responses((status = 200, description = "The environment", body = Environment)))]
 #[tracing::instrument(skip_all)]
-async fn environment(p: web::Data<Platform>, license: PlainLicense) -> AppResult<HttpResponse> {
-    let license = license.0.ok_or_else(|| ApiError::unauthorized("license header is required"))?;
-    authorize(&*p.licenses.clone().into_inner(), Some(&license), &[Level::System], None).await?;
-    Ok(HttpResponse::Ok().json(Environment {
+async fn environment(p: web::Data<Platform>, _license: PlainLicensed<SystemOnly>) -> HttpResponse {
+    HttpResponse::Ok().json(Environment {
         service: p.settings.service.to_owned(),
         version: VERSION.to_owned(),
         allowed_time_span: p.settings.allowed_time_span.as_secs(),
@@ -162,7 +142,7 @@ async fn environment(p: web::Data<Platform>, license: PlainLicense) -> AppResult
         database: p.db.backend().name().to_owned(),
         ephemeral_store: p.durable.backend().to_owned(),
         service_directory: p.settings.service_directory.clone(),
-    }))
+    })
 }
 
 /// Body of `/ecdsa_helper/{method}`.
@@ -187,7 +167,7 @@ struct HelperRequest {
     request_body = HelperRequest,
     responses(
         (status = 200, description = "The result", body = HelperReply),
-        (status = 400, description = "Bad body, key, ciphertext or method", body = ErrorBody),
+        (status = 400, description = "Bad body, key, ciphertext or method", body = crate::openapi::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(method = %method))]
@@ -204,9 +184,7 @@ async fn ecdsa_helper(
     let data = match method.as_str() {
         "encrypt" => shared.encrypt(&body.data_str).map_err(crate::error::AppError::internal)?,
         "decrypt" => shared.decrypt(&body.data_str).map_err(|e| ApiError::bad_request(format!("dataStr {e}")))?,
-        other => {
-            return Err(ApiError::bad_request(format!("method must be encrypt or decrypt, not {other:?}")).into());
-        }
+        _ => return Err(ApiError::bad_request("method must be encrypt or decrypt").into()),
     };
     Ok(HttpResponse::Ok().json(HelperReply { data }))
 }

@@ -13,6 +13,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// A stored row this version cannot read: a bug or a damaged database, not an outage.
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -20,6 +23,11 @@ impl From<sqlx::Error> for StoreError {
         match e {
             sqlx::Error::RowNotFound => Self::NotFound,
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict(db.message().to_owned()),
+            e @ (sqlx::Error::ColumnDecode { .. }
+            | sqlx::Error::Decode(_)
+            | sqlx::Error::ColumnNotFound(_)
+            | sqlx::Error::ColumnIndexOutOfBounds { .. }
+            | sqlx::Error::TypeNotFound { .. }) => Self::Corrupt(e.to_string()),
             other => Self::Unavailable(other.to_string()),
         }
     }
@@ -37,7 +45,8 @@ pub enum AppError {
     /// An error meant for the caller, shown as is.
     #[error(transparent)]
     Api(#[from] ApiError),
-    /// A store failure: not-found and conflict are shown; the rest is logged and answered 503.
+    /// A store failure: not-found and conflict are shown; an unreachable store is logged and
+    /// answered 503, an unreadable row logged and answered 500.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Anything else: logged with its cause, answered with a generic 500.
@@ -57,13 +66,25 @@ impl AppError {
         Self::Internal(cause.to_string())
     }
 
+    /// The reply shown to the caller, the cause logged when it is the service's fault.
+    pub fn into_api(self) -> ApiError {
+        self.log();
+        self.api()
+    }
+
+    fn log(&self) {
+        if matches!(self, Self::Internal(_) | Self::Store(StoreError::Unavailable(_) | StoreError::Corrupt(_))) {
+            tracing::error!(error = %self, "request failed");
+        }
+    }
+
     fn api(&self) -> ApiError {
         match self {
             Self::Api(e) => e.clone(),
             Self::Store(StoreError::NotFound) => ApiError::not_found("Not found"),
             Self::Store(StoreError::Conflict(m)) => ApiError::conflict(m.clone()),
             Self::Store(StoreError::Unavailable(_)) => ApiError::unavailable("Storage is unavailable, try again"),
-            Self::Internal(_) => ApiError::internal(),
+            Self::Store(StoreError::Corrupt(_)) | Self::Internal(_) => ApiError::internal(),
         }
     }
 }
@@ -74,9 +95,7 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if matches!(self, Self::Internal(_) | Self::Store(StoreError::Unavailable(_))) {
-            tracing::error!(error = %self, "request failed");
-        }
+        self.log();
         self.api().error_response()
     }
 }
@@ -131,6 +150,14 @@ pub fn reshape_plain_errors<B>(
     Ok(actix_web::middleware::ErrorHandlerResponse::Response(
         actix_web::dev::ServiceResponse::new(req, reply).map_into_right_body(),
     ))
+}
+
+/// The reply for a route that exists without the request's method.
+pub fn method_not_allowed(allowed: &[&str]) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("this method is not allowed on this path (allowed: {})", allowed.join(", ")),
+    )
 }
 
 /// The reply for a request no route matched.

@@ -1,7 +1,12 @@
 //! The small shared kit of the BlockID services: settings, errors, telemetry, storage, ephemeral
 //! state, licenses, the route table with its 501s, the endpoints every service has, and startup.
+//!
+//! Modules depend on each other in one direction: `catalog` ← `openapi` ← `routing`;
+//! `license` ← `access` ← `routing`; `app` ← `common`, `service_keys`.
 
+pub mod access;
 pub mod app;
+pub mod catalog;
 pub mod common;
 pub mod config;
 pub mod db;
@@ -18,6 +23,13 @@ pub mod telemetry;
 pub use app::{Platform, StartError, serve};
 pub use config::Settings;
 pub use error::{AppError, AppResult, StoreError};
-pub use license::{AnyLevel, Level, License, Licensed, ServiceLevels, SystemOnly, SystemOrService};
+pub use license::{
+    AnyLevel, InfraOnly, Level, License, Licensed, PlainLicensed, ServiceLevels, SystemOnly, SystemOrService,
+    SystemServiceApp, SystemServiceAppOrInfra,
+};
+pub use routing::{Endpoint, Table};
 #[cfg(feature = "testing")]
 pub mod testing;
+
+/// The build version: `<git-tag>.<commit>.<build epoch>` or `<commit>.<build epoch>`.
+pub const VERSION: &str = env!("BLOCKID_VERSION");

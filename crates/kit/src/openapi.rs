@@ -1,25 +1,30 @@
 //! The OpenAPI documents of the services, generated from the code.
 //!
-//! Each handler carries `#[utoipa::path]`; each service derives one `OpenApi` from its handlers
-//! and passes it to [`complete`], which makes it the document of the route table the service
-//! really serves: the catalog group as tag of every catalog operation, a 501 operation for every
-//! catalog endpoint not built yet, the extra routes with their reason, the security schemes of
-//! the encrypted headers and the error schema. The document is printed by `<binary> openapi`,
-//! served at `GET /openapi.json` ([`route`], mounted on every service by
-//! [`crate::routing::mount_documented`]) and committed as `proto-docs/<service>.json`.
+//! Each handler carries `#[utoipa::path]`; the route table ([`crate::routing::Table`]) keeps,
+//! for each of its routes, the [`Entry`] the macro `endpoint!` made from it, and [`build`] turns
+//! them into the document of the table the service really serves: the catalog group as tag of
+//! every catalog operation, a 501 operation for every catalog endpoint not built yet, the routes
+//! outside the catalog with their reason, the headers, license levels and error rows implied by
+//! each handler's extractors, the security schemes and the error schema. The document is printed
+//! by `<binary> openapi`, served at `GET /openapi.json` and committed as
+//! `proto-docs/<service>.json`.
 
 use std::process::ExitCode;
 
 use actix_web::HttpResponse;
-use actix_web::http::Method;
+use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::{
     Operation, OperationBuilder, Parameter, ParameterBuilder, ParameterIn, PathItem, PathsMap,
 };
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{Components, ContentBuilder, OpenApi, Ref, Required, ResponseBuilder, Schema, schema::Type};
+use utoipa::openapi::{
+    Components, ContentBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Ref, RefOr, Required,
+    ResponseBuilder, Schema, schema::Type,
+};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
-use crate::routing::{CatalogEntry, Endpoint, ExtraRoute, catalog, extra};
+use crate::access::{Auth, Requirement};
+use crate::catalog::{CatalogEntry, catalog, find, parameters_of};
 
 /// The description of a catalog endpoint that answers 501.
 pub const NOT_IMPLEMENTED: &str = "Not implemented yet";
@@ -114,21 +119,52 @@ const SCHEMES: [(&str, &str); 4] = [
     ("license", "A license key in the clear (the endpoints that say so)."),
 ];
 
-/// A function building a service's document.
-pub type DocumentFn = fn() -> OpenApi;
-
 /// Why `GET /openapi.json` exists outside the catalog.
 pub const DOCUMENT_REASON: &str =
     "operators: this service's OpenAPI document, generated from the code (as proto-docs/<service>.json)";
 
-/// The `GET /openapi.json` extra route, serving `document`.
-pub fn route(document: DocumentFn) -> ExtraRoute {
-    // The document never changes while the process runs: build it on the first request only.
-    let built: std::sync::Arc<std::sync::OnceLock<OpenApi>> = std::sync::Arc::default();
-    extra(Method::GET, DOCUMENT_PATH, DOCUMENT_REASON, move || {
-        let built = built.clone();
-        async move { openapi_json(built.get_or_init(document)) }
-    })
+/// How one route of a table is documented: what `#[utoipa::path]` generated for its handler,
+/// what its extractors ask of a request, and (for a route outside the catalog) why it exists.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The HTTP method names (`GET`, …).
+    pub methods: Vec<&'static str>,
+    /// The path, in the catalog's `{param}` syntax.
+    pub path: String,
+    /// The handler's operation.
+    pub operation: fn() -> Operation,
+    /// The schemas the operation refers to.
+    pub schemas: fn(&mut Vec<(String, RefOr<Schema>)>),
+    /// What the handler's extractors ask of a request.
+    pub requirement: Requirement,
+    /// Why it is served outside the catalog; `None` for a catalog endpoint.
+    pub reason: Option<&'static str>,
+}
+
+/// A service's document, built on first use (it never changes while the process runs).
+pub struct Document {
+    service: &'static str,
+    description: &'static str,
+    entries: Vec<Entry>,
+    built: std::sync::OnceLock<OpenApi>,
+}
+
+impl std::fmt::Debug for Document {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document").field("service", &self.service).finish_non_exhaustive()
+    }
+}
+
+impl Document {
+    /// The document of the routes `entries` of `service`.
+    pub fn new(service: &'static str, description: &'static str, entries: Vec<Entry>) -> Self {
+        Self { service, description, entries, built: std::sync::OnceLock::new() }
+    }
+
+    /// The document.
+    pub fn get(&self) -> &OpenApi {
+        self.built.get_or_init(|| build(self.service, self.description, &self.entries))
+    }
 }
 
 /// The OpenAPI document of this service.
@@ -140,13 +176,9 @@ pub fn route(document: DocumentFn) -> ExtraRoute {
     path = "/openapi.json",
     responses((status = 200, description = "The OpenAPI 3.1 document", body = serde_json::Value))
 )]
-pub fn openapi_json(document: &OpenApi) -> HttpResponse {
-    HttpResponse::Ok().json(document)
+pub async fn openapi_json(document: actix_web::web::Data<Document>) -> HttpResponse {
+    HttpResponse::Ok().json(document.get())
 }
-
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(openapi_json))]
-struct DocumentApi;
 
 /// `true` when the binary was started as `<binary> openapi`.
 pub fn requested() -> bool {
@@ -208,26 +240,28 @@ pub fn has_operation(doc: &OpenApi, method: &str, path: &str) -> bool {
     doc.paths.paths.get(path).is_some_and(|item| operations(item).any(|(m, _)| m == method))
 }
 
-/// The (method, path, reason) of the extras of a service, `GET /openapi.json` included.
-fn extra_routes(extras: &[ExtraRoute]) -> Vec<(&str, &str, &str)> {
-    let mut all: Vec<_> = extras.iter().map(|e| (e.endpoint.method.as_str(), e.endpoint.path, e.reason)).collect();
-    all.push(("GET", DOCUMENT_PATH, DOCUMENT_REASON));
-    all
-}
-
-/// Makes `doc` the document of the route table of `service`, whose routes outside the catalog
-/// are `extras` and `GET /openapi.json` (see the module documentation).
-pub fn complete(mut doc: OpenApi, service: &str, extras: &[ExtraRoute]) -> OpenApi {
-    doc.info.title = service.to_owned();
-    doc.servers = None;
-    doc.merge(<DocumentApi as utoipa::OpenApi>::openapi());
-    let extras = extra_routes(extras);
-    for (path, item) in doc.paths.paths.iter_mut() {
-        for method in ["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE"] {
-            let Some(Some(op)) = slot(item, method) else { continue };
-            if let Some(entry) = catalog(service).find(|c| c.method == method && c.path == *path) {
-                op.tags = Some(vec![entry.group.clone()]);
-            } else if let Some((_, _, reason)) = extras.iter().find(|(m, p, _)| *m == method && p == path) {
+/// The document of the route table of `service` whose routes are `entries`: every catalog
+/// operation tagged with its group, a 501 operation for every catalog endpoint not built, the
+/// routes outside the catalog tagged and explained, the headers, levels and error rows that the
+/// handlers' extractors imply, the security schemes and the error schema.
+pub fn build(service: &str, description: &str, entries: &[Entry]) -> OpenApi {
+    let info = InfoBuilder::new()
+        .title(service)
+        .description(Some(description))
+        .license(Some(LicenseBuilder::new().name("Apache-2.0").identifier(Some("Apache-2.0")).build()))
+        .version(env!("CARGO_PKG_VERSION"))
+        .build();
+    let mut doc = OpenApiBuilder::new().info(info).build();
+    let mut schemas = Vec::new();
+    for entry in entries {
+        (entry.schemas)(&mut schemas);
+        let mut op = (entry.operation)();
+        complete_operation(&mut op, entry.requirement);
+        for method in &entry.methods {
+            let mut op = op.clone();
+            if let Some(c) = find(service, method, &entry.path) {
+                op.tags = Some(vec![c.group.clone()]);
+            } else if let Some(reason) = entry.reason {
                 op.tags = Some(vec![EXTRA_TAG.to_owned()]);
                 let text = format!("Outside the catalog: {reason}.");
                 op.description = Some(match op.description.take() {
@@ -235,7 +269,11 @@ pub fn complete(mut doc: OpenApi, service: &str, extras: &[ExtraRoute]) -> OpenA
                     _ => text,
                 });
             }
-            secure(op);
+            secure(&mut op);
+            let item = doc.paths.paths.entry(entry.path.clone()).or_default();
+            if let Some(slot) = slot(item, method) {
+                *slot = Some(op);
+            }
         }
     }
     for entry in catalog(service) {
@@ -249,6 +287,7 @@ pub fn complete(mut doc: OpenApi, service: &str, extras: &[ExtraRoute]) -> OpenA
     }
     doc.paths.paths = order(std::mem::take(&mut doc.paths.paths), service);
     let components = doc.components.get_or_insert_with(Components::new);
+    components.schemas.extend(schemas);
     components.schemas.insert(ErrorBody::name().into_owned(), ErrorBody::schema());
     for (name, description) in SCHEMES {
         components.add_security_scheme(
@@ -257,6 +296,111 @@ pub fn complete(mut doc: OpenApi, service: &str, extras: &[ExtraRoute]) -> OpenA
         );
     }
     doc
+}
+
+/// Schema names that two routes of `entries` use for different schemas: a document can hold
+/// only one of them, so the other route would be documented wrongly. Should be empty.
+pub fn schema_collisions(entries: &[Entry]) -> Vec<String> {
+    let mut seen: std::collections::BTreeMap<String, (String, serde_json::Value)> = Default::default();
+    let mut found = Vec::new();
+    for entry in entries {
+        let mut schemas = Vec::new();
+        (entry.schemas)(&mut schemas);
+        for (name, schema) in schemas {
+            let json = serde_json::to_value(&schema).unwrap_or_default();
+            match seen.get(&name) {
+                Some((first, other)) if *other != json => {
+                    found.push(format!("schema {name}: {first} and {} define it differently", entry.path));
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(name, (entry.path.clone(), json));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The error rows every endpoint with this requirement can answer, with their description.
+fn implied_errors(requirement: Requirement) -> Vec<(&'static str, &'static str)> {
+    let mut rows = Vec::new();
+    let bad_input = match (requirement.body, requirement.path || requirement.query) {
+        (true, true) => Some("Bad body, path parameter or query string"),
+        (true, false) => Some("Bad body"),
+        (false, true) => Some("Bad path parameter or query string"),
+        (false, false) => None,
+    };
+    match requirement.auth {
+        Auth::None => rows.extend(bad_input.map(|d| ("400", d))),
+        Auth::OptionalCaller | Auth::Caller => {
+            rows.push((
+                "400",
+                bad_input
+                    .map_or("Unreadable authentication header", |_| "Bad input or unreadable authentication header"),
+            ));
+            rows.push(("401", "Missing, stale, replayed or undecryptable authentication headers"));
+            rows.push(("503", "Request verification is unavailable (replay cache)"));
+        }
+        Auth::PlainLicense(_) => {
+            rows.extend(bad_input.map(|d| ("400", d)));
+            rows.push(("401", "No license header, or an unknown, disabled or expired license"));
+            rows.push(("403", "The license's level may not call this endpoint"));
+            rows.push(("503", "The license authority is unavailable"));
+        }
+        Auth::Licensed(_) => {
+            rows.push((
+                "400",
+                bad_input
+                    .map_or("Unreadable authentication header", |_| "Bad input or unreadable authentication header"),
+            ));
+            rows.push(("401", "Missing or invalid authentication headers, or an unknown, disabled or expired license"));
+            rows.push(("403", "The license's level may not call this endpoint, or it does not cover the community"));
+            rows.push(("503", "The license authority or request verification is unavailable"));
+        }
+    }
+    rows
+}
+
+/// Adds to a handler's operation what its extractors imply: the authentication headers, the
+/// accepted license levels (`x-license-levels` and a line of the description) and the error
+/// rows. What the handler documents itself is kept.
+fn complete_operation(op: &mut Operation, requirement: Requirement) {
+    let headers = match requirement.auth {
+        Auth::None => Vec::new(),
+        Auth::OptionalCaller => OptionalCallerHeaders::into_params(|| Some(ParameterIn::Header)),
+        Auth::Caller => CallerHeaders::into_params(|| Some(ParameterIn::Header)),
+        Auth::PlainLicense(_) => PlainLicenseHeader::into_params(|| Some(ParameterIn::Header)),
+        Auth::Licensed(_) => LicensedHeaders::into_params(|| Some(ParameterIn::Header)),
+    };
+    for header in headers {
+        let params = op.parameters.get_or_insert_with(Vec::new);
+        let present = params.iter().any(|p| match p {
+            RefOr::T(p) => p.name == header.name && p.parameter_in == ParameterIn::Header,
+            RefOr::Ref(_) => false,
+        });
+        if !present {
+            params.push(RefOr::T(header));
+        }
+    }
+    if let Some(accept) = requirement.auth.accept() {
+        let names = accept.names();
+        let line = format!("License levels: {}.", names.join(", "));
+        op.description = Some(match op.description.take() {
+            Some(d) if !d.is_empty() => format!("{d}\n\n{line}"),
+            _ => line,
+        });
+        let extensions = op.extensions.get_or_insert_with(Default::default);
+        extensions.merge(ExtensionsBuilder::new().add("x-license-levels", serde_json::json!(names)).build());
+    }
+    for (status, description) in implied_errors(requirement) {
+        if op.responses.responses.contains_key(status) {
+            continue;
+        }
+        let error = ContentBuilder::new().schema(Some(Ref::from_schema_name(ErrorBody::name()))).build();
+        let response = ResponseBuilder::new().description(description).content("application/json", error).build();
+        op.responses.responses.insert(status.to_owned(), RefOr::T(response));
+    }
 }
 
 /// The security requirements of an operation, from the scheme headers among its parameters:
@@ -310,11 +454,6 @@ fn not_built(entry: &CatalogEntry) -> Operation {
         .build()
 }
 
-/// The `{param}` names of a path.
-fn parameters_of(path: &str) -> Vec<&str> {
-    path.split('/').filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}')).collect()
-}
-
 /// A stable operation id for an unbuilt endpoint: `post_tenant_tenantId_community`, ….
 fn operation_id(method: &str, path: &str) -> String {
     let words = path.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty());
@@ -333,11 +472,10 @@ fn order(mut paths: PathsMap<String, PathItem>, service: &str) -> PathsMap<Strin
     ordered
 }
 
-/// The routes of a route table (`built`, `extras` and `GET /openapi.json`) and of the catalog of
-/// `service` that `doc` has no operation for, as `METHOD /path`: should be empty.
-pub fn missing_operations(doc: &OpenApi, service: &str, built: &[Endpoint], extras: &[ExtraRoute]) -> Vec<String> {
-    let extras = extra_routes(extras);
-    let table = built.iter().map(|e| (e.method.as_str(), e.path)).chain(extras.iter().map(|(m, p, _)| (*m, *p)));
+/// The routes of `entries` and of the catalog of `service` that `doc` has no operation for, as
+/// `METHOD /path`: should be empty.
+pub fn missing_operations(doc: &OpenApi, service: &str, entries: &[Entry]) -> Vec<String> {
+    let table = entries.iter().flat_map(|e| e.methods.iter().map(|m| (*m, e.path.as_str())));
     let catalogued = catalog(service).map(|c| (c.method.as_str(), c.path.as_str()));
     table
         .chain(catalogued)
@@ -400,6 +538,5 @@ mod tests {
     #[test]
     fn operation_ids_and_parameters() {
         assert_eq!(operation_id("POST", "/tenant/{tenantId}/x_y"), "post_tenant_tenantId_x_y");
-        assert_eq!(parameters_of("/a/{b}/c/{d}"), ["b", "d"]);
     }
 }

@@ -4,42 +4,29 @@
 //! The replies carry key secrets, so they are encrypted for the caller.
 
 use actix_web::HttpResponse;
-use actix_web::http::Method;
 use actix_web::web;
 use envelope::ApiError;
 
 use crate::app::Platform;
 use crate::error::AppResult;
 use crate::license::{Licensed, SystemOnly};
-use crate::openapi::{ErrorBody, LicensedHeaders, SealedBody};
-use crate::routing::{Endpoint, endpoint};
+use crate::openapi::{ErrorBody, SealedBody};
+use crate::routing::Endpoint;
 
-/// The two service-key endpoints, for a service's route table.
+/// The two service-key endpoints (catalog group Service Key), for a service's route table.
 pub fn endpoints() -> Vec<Endpoint> {
-    vec![endpoint(Method::GET, "/servicekeys", list), endpoint(Method::DELETE, "/servicekey/{keyId}", reset)]
+    vec![crate::endpoint!(list), crate::endpoint!(reset)]
 }
-
-/// The service-key endpoints, for a service's OpenAPI document.
-#[derive(Debug, utoipa::OpenApi)]
-#[openapi(paths(list, reset))]
-pub struct ServiceKeysApi;
 
 /// Get service keys.
 ///
-/// License levels: system only (`SystemOnly`). The reply is sealed for the caller: its decrypted
+/// The reply is sealed for the caller: its decrypted
 /// content is the array of the service-key records, secrets included.
 #[utoipa::path(
     get,
     path = "/servicekeys",
     operation_id = "list_service_keys",
-    params(LicensedHeaders),
-    responses(
-        (status = 200, description = "The keys, sealed for the caller", body = SealedBody),
-        (status = 400, description = "Unreadable header", body = ErrorBody),
-        (status = 401, description = "Bad authentication headers or license", body = ErrorBody),
-        (status = 403, description = "Not a system license", body = ErrorBody),
-        (status = 503, description = "The license authority is unavailable", body = ErrorBody),
-    )
+    responses((status = 200, description = "The keys, sealed for the caller", body = SealedBody))
 )]
 #[tracing::instrument(skip_all)]
 async fn list(p: web::Data<Platform>, auth: Licensed<SystemOnly>) -> AppResult<HttpResponse> {
@@ -49,20 +36,16 @@ async fn list(p: web::Data<Platform>, auth: Licensed<SystemOnly>) -> AppResult<H
 
 /// Reset a service key: the key is replaced by a new one of the same level.
 ///
-/// License levels: system only (`SystemOnly`). The reply is sealed for the caller: its decrypted
+/// The reply is sealed for the caller: its decrypted
 /// content is a one-element array with the new key record, secret included.
 #[utoipa::path(
     delete,
     path = "/servicekey/{keyId}",
     operation_id = "reset_service_key",
-    params(("keyId" = String, Path, description = "The key to reset"), LicensedHeaders),
+    params(("keyId" = String, Path, description = "The key to reset")),
     responses(
         (status = 200, description = "The new key, sealed for the caller", body = SealedBody),
-        (status = 400, description = "Bad keyId or unreadable header", body = ErrorBody),
-        (status = 401, description = "Bad authentication headers or license", body = ErrorBody),
-        (status = 403, description = "Not a system license", body = ErrorBody),
         (status = 404, description = "No such key", body = ErrorBody),
-        (status = 503, description = "The license authority is unavailable", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]

@@ -114,7 +114,7 @@ where
 pub async fn assert_catalog_routed(url: &str, service: &str) {
     let http = reqwest::Client::new();
     let mut checked = 0;
-    for entry in crate::routing::catalog(service) {
+    for entry in crate::catalog::catalog(service) {
         let path: String = entry
             .path
             .split('/')
@@ -236,17 +236,13 @@ pub fn assert_openapi_committed(service: &str, doc: &utoipa::openapi::OpenApi) {
     assert!(generated == committed, "proto-docs/{service}.json is stale: run make openapi");
 }
 
-/// Every route of the table, the extras and the catalog is in the document with its method;
-/// the built ones are documented, every other catalog endpoint as a 501.
+/// Every route of the table and of the catalog is in the document with its method; the built
+/// ones are documented, every other catalog endpoint as a 501.
 #[allow(clippy::panic)]
-pub fn assert_openapi_complete(
-    service: &str,
-    doc: &utoipa::openapi::OpenApi,
-    table: &[crate::routing::Endpoint],
-    extras: &[crate::routing::ExtraRoute],
-) {
+pub fn assert_openapi_complete(table: &crate::routing::Table) {
     use crate::openapi::{NOT_IMPLEMENTED, missing_operations, operations};
-    let missing = missing_operations(doc, service, table, extras);
+    let (service, doc) = (table.service(), table.openapi());
+    let missing = missing_operations(&doc, service, &table.entries());
     assert!(missing.is_empty(), "not in the document: {missing:?}");
     let not_built = doc
         .paths
@@ -257,22 +253,29 @@ pub fn assert_openapi_complete(
         .inspect(|(_, op)| assert!(op.responses.responses.contains_key("501")))
         .count();
     let all: usize = doc.paths.paths.values().map(|item| operations(item).count()).sum();
-    let openapi_json = 1;
-    assert_eq!(all, crate::routing::catalog(service).count() + extras.len() + openapi_json, "one per route");
-    assert_eq!(all - not_built, table.len() + extras.len() + openapi_json, "every built route documented");
+    let routes: usize = table.endpoints().iter().map(|e| e.methods().len()).sum();
+    let outside = table.endpoints().iter().filter(|e| e.reason().is_some()).map(|e| e.methods().len()).sum::<usize>();
+    assert_eq!(all, crate::catalog::catalog(service).count() + outside, "one operation per route");
+    assert_eq!(all - not_built, routes, "every built route documented");
+    let mismatches = table.catalog_mismatches();
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
 
 /// The document is OpenAPI 3.1 JSON titled with the service, declares the header security
-/// schemes, and has no internal problems (duplicate operation ids, undeclared path parameters).
+/// schemes, and has no internal problems (duplicate operation ids, undeclared path parameters,
+/// two schemas under one name).
 #[allow(clippy::unwrap_used, clippy::panic)]
-pub fn assert_openapi_valid(service: &str, doc: &utoipa::openapi::OpenApi) {
-    let json: serde_json::Value = serde_json::from_str(&crate::openapi::to_file_text(doc).unwrap()).unwrap();
+pub fn assert_openapi_valid(table: &crate::routing::Table) {
+    let doc = table.openapi();
+    let json: serde_json::Value = serde_json::from_str(&crate::openapi::to_file_text(&doc).unwrap()).unwrap();
     let version = json["openapi"].as_str().unwrap();
     assert!(version.starts_with("3.1."), "openapi is {version}");
-    assert_eq!(json["info"]["title"], service);
+    assert_eq!(json["info"]["title"], table.service());
     assert!(json.get("servers").is_none());
-    let problems = crate::openapi::problems(doc);
+    let problems = crate::openapi::problems(&doc);
     assert!(problems.is_empty(), "{problems:#?}");
+    let collisions = crate::openapi::schema_collisions(&table.entries());
+    assert!(collisions.is_empty(), "{collisions:#?}");
     for scheme in ["publickey", "requestid", "licensekey", "license"] {
         assert_eq!(json["components"]["securitySchemes"][scheme]["in"], "header", "{scheme}");
     }
@@ -287,15 +290,34 @@ pub async fn assert_openapi_served(url: &str, doc: &utoipa::openapi::OpenApi) {
     assert_eq!(served, serde_json::to_value(doc).unwrap());
 }
 
-/// The local license keys [`spawn_with_keys`] configures, one per level a test needs.
+/// The local license keys [`spawn_with_keys`] configures, one per level, and the infra key.
 pub const SYSTEM_KEY: &str = "system-license-for-tests";
 /// See [`SYSTEM_KEY`].
 pub const SERVICE_KEY: &str = "service-license-for-tests";
 /// See [`SYSTEM_KEY`].
+pub const SERVICE_EXT_KEY: &str = "service-ext-license-for-tests";
+/// See [`SYSTEM_KEY`].
 pub const APP_KEY: &str = "app-license-for-tests";
+/// See [`SYSTEM_KEY`].
+pub const APP_EXT_KEY: &str = "app-ext-license-for-tests";
+/// The `INFRA_LICENSE_KEY` [`spawn_with_keys`] configures (service level).
+pub const INFRA_KEY: &str = "infra-license-for-tests";
 
-/// A service on `storage` with the local keys [`SYSTEM_KEY`], [`SERVICE_KEY`] and [`APP_KEY`] and
-/// the `extra` variables; `None` (with a "skipped" line) when the storage is unreachable.
+/// Each key [`spawn_with_keys`] configures, with the license it stands for.
+pub fn test_keys() -> Vec<(&'static str, crate::license::License)> {
+    use crate::license::{Level, License};
+    let license = |level, infra| License { level, tag: String::new(), communities: None, infra };
+    vec![
+        (SYSTEM_KEY, license(Level::System, false)),
+        (SERVICE_KEY, license(Level::Service, false)),
+        (SERVICE_EXT_KEY, license(Level::ServiceExt, false)),
+        (APP_KEY, license(Level::App, false)),
+        (APP_EXT_KEY, license(Level::AppExt, false)),
+        (INFRA_KEY, license(Level::Service, true)),
+    ]
+}
+
+/// A service on `storage` with the local keys of [`test_keys`] and the `extra` variables; `None` (with a "skipped" line) when the storage is unreachable.
 pub async fn spawn_with_keys<B, Fut>(
     service: &'static str,
     build: B,
@@ -308,9 +330,129 @@ where
     Fut: std::future::Future<Output = Result<crate::app::Application, crate::StartError>>,
 {
     let mut env = test_env(storage, test).await?;
-    env.insert("LICENSE_KEYS".into(), format!("system:{SYSTEM_KEY},service:{SERVICE_KEY},app:{APP_KEY}"));
+    env.insert(
+        "LICENSE_KEYS".into(),
+        format!(
+            "system:{SYSTEM_KEY},service:{SERVICE_KEY},service_ext:{SERVICE_EXT_KEY},app:{APP_KEY},app_ext:{APP_EXT_KEY}"
+        ),
+    );
+    env.insert("INFRA_LICENSE_KEY".into(), INFRA_KEY.into());
     for (k, v) in extra {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
     Some(spawn_service(service, &env, build).await)
+}
+
+/// A built route's license levels that deliberately differ from the catalog's `auth_levels`:
+/// `(method, path, why)`.
+pub type LevelDeviation = (&'static str, &'static str, &'static str);
+
+/// The catalog level check of a route table: every built catalog route declares (by its
+/// extractor's type) exactly the catalog's `auth_levels`, except the `deviations`, each with its
+/// reason; a deviation that no longer deviates fails too, so the list stays true.
+#[allow(clippy::panic)]
+pub fn assert_levels_match_catalog(table: &crate::routing::Table, deviations: &[LevelDeviation]) {
+    let mut found = Vec::new();
+    let mut used = vec![false; deviations.len()];
+    for e in table.endpoints() {
+        for method in e.methods() {
+            let Some(entry) = crate::catalog::find(table.service(), method, e.path()) else { continue };
+            let mut declared: Vec<&str> = e.requirement().auth.accept().map(|a| a.names()).unwrap_or_default();
+            let mut catalogued: Vec<&str> = entry.auth_levels.iter().map(String::as_str).collect();
+            declared.sort_unstable();
+            catalogued.sort_unstable();
+            if declared == catalogued {
+                continue;
+            }
+            match deviations.iter().position(|(m, p, _)| m == method && *p == e.path()) {
+                Some(i) => used[i] = true,
+                None => {
+                    found.push(format!("{method} {}: declares {declared:?}, the catalog says {catalogued:?}", e.path()))
+                }
+            }
+        }
+    }
+    for (i, (m, p, _)) in deviations.iter().enumerate() {
+        if !used[i] {
+            found.push(format!("{m} {p} is listed as a deviation but matches the catalog (or is not built)"));
+        }
+    }
+    assert!(found.is_empty(), "license levels differ from the catalog:\n{}", found.join("\n"));
+}
+
+/// Calls every licensed route of `table` on the running service at `url` with each test key
+/// whose level the route does not accept, and checks it answers 403 before anything else.
+/// Returns how many calls were made.
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+pub async fn assert_refused_levels(url: &str, table: &crate::routing::Table) -> usize {
+    use crate::access::Auth;
+    let keys = std::sync::Arc::new(envelope::KeyPair::generate(envelope::Curve::Secp256k1).unwrap());
+    let http = reqwest::Client::new();
+    let mut calls = 0;
+    for e in table.endpoints() {
+        let auth = e.requirement().auth;
+        let Some(accept) = auth.accept() else { continue };
+        let path: String = e
+            .path()
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "5f3d8d0cd866fa61019cf968" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for (key, license) in test_keys() {
+            if accept.allows(&license) {
+                continue;
+            }
+            for method in e.methods() {
+                let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+                let (status, body) = match auth {
+                    Auth::PlainLicense(_) => {
+                        let resp = http
+                            .request(method.clone(), format!("{url}{path}"))
+                            .header("license", key)
+                            .send()
+                            .await
+                            .unwrap();
+                        (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+                    }
+                    _ => {
+                        let client = envelope::Client::new(keys.clone()).unwrap().license(key);
+                        let reply = client.call::<()>(method.clone(), url, &path, None).await.expect("call");
+                        (reply.status, reply.body.to_string())
+                    }
+                };
+                assert_eq!(
+                    status,
+                    403,
+                    "{method} {} with a {} key (infra: {}): {body}",
+                    e.path(),
+                    license.level,
+                    license.infra
+                );
+                calls += 1;
+            }
+        }
+    }
+    calls
+}
+
+/// The checks of a service's route table that need no server: the committed document is the
+/// generated one, every route and catalog endpoint is documented, the document has no problems
+/// or schema collisions, every route is in the catalog or marked outside it, and the declared
+/// license levels are the catalog's (but for `deviations`).
+pub fn assert_route_table(table: &crate::routing::Table, deviations: &[LevelDeviation]) {
+    assert_openapi_committed(table.service(), &table.openapi());
+    assert_openapi_complete(table);
+    assert_openapi_valid(table);
+    assert_levels_match_catalog(table, deviations);
+}
+
+/// The checks of a service's route table on the running service at `url`: the document is
+/// served, every catalog endpoint is routed, and every licensed route refuses the levels it does
+/// not accept with 403.
+#[allow(clippy::panic)]
+pub async fn assert_route_table_served(url: &str, table: &crate::routing::Table) {
+    assert_openapi_served(url, &table.openapi()).await;
+    assert_catalog_routed(url, table.service()).await;
+    let calls = assert_refused_levels(url, table).await;
+    assert!(calls > 0, "{} has licensed routes to check", table.service());
 }

@@ -17,7 +17,6 @@ pub mod routes;
 
 use std::sync::Arc;
 
-use actix_web::web;
 use kit::Settings;
 use kit::app::{Application, Platform, StartError};
 use kit::license::LicenseAuthority;
@@ -29,6 +28,15 @@ use crate::domain::Sessions;
 pub const SERVICE: &str = "sessions";
 /// The port of a single-machine deployment.
 pub const DEFAULT_PORT: u16 = 8083;
+
+/// What the handlers of `sessions` share beyond the platform.
+#[derive(Debug)]
+pub struct State {
+    /// The sessions and their store.
+    pub sessions: Sessions,
+    /// Session and nonce lifetimes.
+    pub settings: SessionSettings,
+}
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
 pub async fn build(settings: Settings) -> Result<Application, StartError> {
@@ -45,7 +53,6 @@ pub async fn build_with(
     if let Some(authority) = licenses {
         platform = platform.with_licenses(authority);
     }
-    let sessions = web::Data::new(Sessions::new(platform.durable.clone(), config.session_ttl));
-    let config = web::Data::new(config);
-    Application::bind(platform, move |cfg| routes::configure(cfg, &sessions, &config))
+    let state = State { sessions: Sessions::new(platform.durable.clone(), config.session_ttl), settings: config };
+    Application::bind(platform, state, routes::configure)
 }

@@ -10,8 +10,12 @@ pub const SERVICE: &str = "users-mgmt";
 /// The port of a single-machine deployment.
 pub const DEFAULT_PORT: u16 = 8081;
 
+/// What the handlers of `users-mgmt` share beyond the platform (its stores, as they come).
+#[derive(Debug, Default)]
+pub struct State {}
+
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
 pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let platform = Platform::start(settings, &[]).await?;
-    Application::bind(platform, routes::configure)
+    Application::bind(platform, State::default(), routes::configure)
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::licenses::LicenseSpec;
 use super::{DomainError, ids, tenancy};
-use crate::store::TenancyStore;
+use crate::store::Stores;
 
 /// The tag of the license the bootstrap creates.
 pub const BOOTSTRAP_TAG: &str = "bootstrap";
@@ -44,7 +44,8 @@ pub struct Bootstrap {
 
 /// Creates what is missing of the default tenant, community and system license; returns them and
 /// whether anything was created.
-pub async fn ensure(store: &dyn TenancyStore, o: &BootstrapOptions) -> Result<(Bootstrap, bool), DomainError> {
+pub async fn ensure(stores: &Stores, o: &BootstrapOptions) -> Result<(Bootstrap, bool), DomainError> {
+    let store = &*stores.tenancy;
     let dns = ids::dns(&o.dns)?;
     let mut created = false;
     let tenant = match store.tenant_by_dns(&dns).await? {
@@ -62,7 +63,8 @@ pub async fn ensure(store: &dyn TenancyStore, o: &BootstrapOptions) -> Result<(B
         }
     };
     let now = envelope::wire::now_epoch();
-    let existing = store
+    let existing = stores
+        .licenses
         .licenses()
         .await?
         .into_iter()
@@ -78,7 +80,7 @@ pub async fn ensure(store: &dyn TenancyStore, o: &BootstrapOptions) -> Result<(B
                 expiry: now + o.license_days.max(1) * 86_400,
                 communities: None,
             };
-            tenancy::create_license(store, &spec, o.curve).await?
+            super::licenses::create_license(store, &*stores.licenses, &spec, o.curve).await?
         }
     };
     let out = Bootstrap {

@@ -1,10 +1,49 @@
-//! License keys: making them (and making them again on reset), and deciding whether a presented
-//! key is valid and authorized for a community.
+//! The license aggregate: license keys, their store ([`LicenseStore`]), making them (and making
+//! them again on reset), and deciding whether a presented key is valid and authorized for a
+//! community.
 
+use async_trait::async_trait;
 use envelope::{Curve, KeyPair};
+use kit::StoreError;
 use kit::license::{KeyType, Level, LicenseError, LicenseRecord, same_secret, secret_hash};
 
 use super::DomainError;
+use super::tenancy::TenancyStore;
+
+/// Where license keys are kept (`crate::store::SqlLicenses`).
+#[async_trait]
+pub trait LicenseStore: Send + Sync {
+    /// Stores a new license key.
+    async fn insert_license(&self, license: &LicenseRecord) -> Result<(), StoreError>;
+    /// The license whose secret hashes to `secret_hash`.
+    async fn license_by_secret_hash(&self, secret_hash: &str) -> Result<Option<LicenseRecord>, StoreError>;
+    /// A license by keyId.
+    async fn license(&self, key_id: &str) -> Result<Option<LicenseRecord>, StoreError>;
+    /// Every license, oldest first.
+    async fn licenses(&self) -> Result<Vec<LicenseRecord>, StoreError>;
+    /// Disables or enables a license; `NotFound` when there is none.
+    async fn set_disabled(&self, key_id: &str, disabled: bool) -> Result<(), StoreError>;
+    /// Replaces the license `old_key_id` by `fresh`, atomically; `NotFound` when there is none.
+    async fn replace_license(&self, old_key_id: &str, fresh: &LicenseRecord) -> Result<(), StoreError>;
+}
+
+/// Creates a license key; every community it is limited to must exist.
+pub async fn create_license(
+    tenancy: &dyn TenancyStore,
+    store: &dyn LicenseStore,
+    spec: &LicenseSpec,
+    curve: Curve,
+) -> Result<LicenseRecord, DomainError> {
+    super::ids::name("tag", &spec.tag)?;
+    for id in spec.communities.iter().flatten() {
+        if tenancy.community(id).await?.is_none() {
+            return Err(DomainError::NotFound(format!("community {id} not found")));
+        }
+    }
+    let license = generate(spec, curve)?;
+    store.insert_license(&license).await?;
+    Ok(license)
+}
 
 /// What a new license is for.
 #[derive(Debug, Clone, PartialEq, Eq)]

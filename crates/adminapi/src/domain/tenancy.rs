@@ -1,13 +1,46 @@
-//! Tenants, communities and licenses: creating them with checked input, and finding a community
-//! the way the SDKs name it (dns + community name, or ids).
+//! The tenancy aggregate: tenants and their communities, their store ([`TenancyStore`]), creating
+//! them with checked input, and finding a community the way the SDKs name it (dns + community
+//! name, or ids).
 
-use envelope::Curve;
+use async_trait::async_trait;
 use kit::StoreError;
-use kit::license::LicenseRecord;
+use serde::Serialize;
 
-use super::licenses::{LicenseSpec, generate};
 use super::{DomainError, ids};
-use crate::store::{Community, TenancyStore, Tenant};
+
+/// A tenant: an organisation, reached by its DNS name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tenant {
+    pub id: String,
+    pub dns: String,
+    pub tag: String,
+    pub name: String,
+}
+
+/// A community of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Community {
+    pub id: String,
+    pub name: String,
+    pub tenant_id: String,
+}
+
+/// Where tenants and communities are kept (`crate::store::SqlTenancy`).
+#[async_trait]
+pub trait TenancyStore: Send + Sync {
+    /// Stores a new tenant; `Conflict` when its dns is taken.
+    async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
+    /// A tenant by id.
+    async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError>;
+    /// A tenant by (normalized) dns.
+    async fn tenant_by_dns(&self, dns: &str) -> Result<Option<Tenant>, StoreError>;
+    /// Stores a new community; `Conflict` when the tenant already has one of that name.
+    async fn insert_community(&self, community: &Community) -> Result<(), StoreError>;
+    /// A community by id.
+    async fn community(&self, id: &str) -> Result<Option<Community>, StoreError>;
+    /// A community of a tenant by name.
+    async fn community_by_name(&self, tenant_id: &str, name: &str) -> Result<Option<Community>, StoreError>;
+}
 
 /// Creates a tenant; 400 when its dns is taken.
 pub async fn create_tenant(store: &dyn TenancyStore, dns: &str, name: &str, tag: &str) -> Result<Tenant, DomainError> {
@@ -17,7 +50,7 @@ pub async fn create_tenant(store: &dyn TenancyStore, dns: &str, name: &str, tag:
         tag: ids::name("tag", tag)?,
         name: ids::name("name", name)?,
     };
-    store.insert_tenant(&tenant).await.map_err(|e| taken(e, format!("a tenant with dns {} exists", tenant.dns)))?;
+    store.insert_tenant(&tenant).await.map_err(|e| taken(e, "a tenant with this dns exists".into()))?;
     Ok(tenant)
 }
 
@@ -28,25 +61,8 @@ pub async fn create_community(store: &dyn TenancyStore, tenant: &str, name: &str
     store
         .insert_community(&community)
         .await
-        .map_err(|e| taken(e, format!("the tenant already has a community named {}", community.name)))?;
+        .map_err(|e| taken(e, "the tenant already has a community of this name".into()))?;
     Ok(community)
-}
-
-/// Creates a license key; every community it is limited to must exist.
-pub async fn create_license(
-    store: &dyn TenancyStore,
-    spec: &LicenseSpec,
-    curve: Curve,
-) -> Result<LicenseRecord, DomainError> {
-    ids::name("tag", &spec.tag)?;
-    for id in spec.communities.iter().flatten() {
-        if store.community(id).await?.is_none() {
-            return Err(DomainError::NotFound(format!("community {id} not found")));
-        }
-    }
-    let license = generate(spec, curve)?;
-    store.insert_license(&license).await?;
-    Ok(license)
 }
 
 /// A tenant by id (24 hex) or dns.
@@ -56,7 +72,7 @@ pub async fn find_tenant(store: &dyn TenancyStore, id_or_dns: &str) -> Result<Te
     } else {
         store.tenant_by_dns(&ids::dns(id_or_dns)?).await?
     };
-    found.ok_or_else(|| DomainError::NotFound(format!("tenant {} not found", id_or_dns.trim())))
+    found.ok_or_else(|| DomainError::NotFound("tenant not found".into()))
 }
 
 /// How a caller names a community: the tenant by id or dns, the community by id or name.

@@ -1,15 +1,24 @@
-//! The license checks of the helper SDKs' `BIDLicenses` module (not in the catalog):
+//! The license checks of the helper SDKs' `BIDLicenses` module, outside the catalog:
 //! `GET /servicekey/current` and `GET /community/{communityId}/licensecheck`. The key to check is
 //! the encrypted `licensekey` header; the answer is the plain JSON record, which the SDK checks
 //! itself (secret, `disabled`, `expiry`, `isAuthorized`). An unknown key answers 401.
 
 use actix_web::{HttpResponse, web};
 use envelope::{ApiError, Caller};
-use kit::AppResult;
-use kit::openapi::{CallerHeaders, ErrorBody};
+use kit::openapi::ErrorBody;
+use kit::{AppResult, Endpoint, endpoint};
 
-use crate::AdminState;
+use crate::State;
 use crate::domain::{ids, licenses};
+
+/// The routes of `BIDLicenses`.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint!(current).outside_catalog("BIDLicenses.getCurrentLicense: the record of the caller's license key"),
+        endpoint!(community_check)
+            .outside_catalog("BIDLicenses.checkCommunityLicense: the record and whether it may act on a community"),
+    ]
+}
 
 fn presented(caller: &Caller) -> Result<&envelope::LicenseKey, ApiError> {
     caller.license_key().ok_or_else(|| ApiError::unauthorized("licensekey header is required"))
@@ -22,16 +31,14 @@ fn presented(caller: &Caller) -> Result<&envelope::LicenseKey, ApiError> {
 #[utoipa::path(
     get,
     path = "/servicekey/current",
-    params(CallerHeaders),
     responses(
         (status = 200, description = "The license record", body = kit::license::LicenseRecord),
-        (status = 400, description = "Unreadable header", body = ErrorBody),
         (status = 401, description = "Bad authentication headers, no or unknown licensekey", body = ErrorBody),
         (status = 503, description = "The license store is unavailable", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
-pub async fn current(state: web::Data<AdminState>, caller: Caller) -> AppResult<HttpResponse> {
+pub async fn current(state: web::Data<State>, caller: Caller) -> AppResult<HttpResponse> {
     let record = state.authority.record(presented(&caller)?).await.map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(record))
 }
@@ -42,21 +49,25 @@ pub async fn current(state: web::Data<AdminState>, caller: Caller) -> AppResult<
 #[utoipa::path(
     get,
     path = "/community/{communityId}/licensecheck",
-    params(("communityId" = String, Path, description = "The community (24 hex digits)"), CallerHeaders),
+    params(("communityId" = String, Path, description = "The community (24 hex digits)")),
     responses(
         (status = 200, description = "The license record with `isAuthorized`", body = kit::license::LicenseRecord),
         (status = 400, description = "Bad communityId or unreadable header", body = ErrorBody),
         (status = 401, description = "Bad authentication headers, no or unknown licensekey", body = ErrorBody),
+        (status = 404, description = "No such community", body = ErrorBody),
         (status = 503, description = "The license store is unavailable", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(community = %community_id))]
+#[tracing::instrument(skip_all)]
 pub async fn community_check(
-    state: web::Data<AdminState>,
+    state: web::Data<State>,
     caller: Caller,
     community_id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let community_id = ids::object_id("communityId", &community_id)?;
+    if state.stores.tenancy.community(&community_id).await?.is_none() {
+        return Err(ApiError::not_found("community not found").into());
+    }
     let mut record = state.authority.record(presented(&caller)?).await.map_err(ApiError::from)?;
     record.is_authorized = Some(licenses::authorized_for(&record, &community_id, envelope::wire::now_epoch()));
     Ok(HttpResponse::Ok().json(record))

@@ -1,57 +1,36 @@
-//! Storage of tenants, communities and license keys: the [`TenancyStore`] trait and its sqlx
-//! implementation ([`SqlTenancy`]) over SQLite or PostgreSQL.
+//! The SQL implementations of adminapi's stores, one per aggregate, over the kit's sqlx `Any`
+//! pool (portable SQL for SQLite and PostgreSQL). The traits belong to the domain modules:
+//! [`crate::domain::tenancy::TenancyStore`], [`crate::domain::licenses::LicenseStore`].
 
-mod sql;
+mod licenses;
+mod tenancy;
 
-use async_trait::async_trait;
-use kit::StoreError;
-use kit::license::LicenseRecord;
-use serde::Serialize;
+use std::sync::Arc;
 
-pub use sql::SqlTenancy;
+use kit::db::Db;
 
-/// A tenant: an organisation, reached by its DNS name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Tenant {
-    pub id: String,
-    pub dns: String,
-    pub tag: String,
-    pub name: String,
+pub use licenses::SqlLicenses;
+pub use tenancy::SqlTenancy;
+
+use crate::domain::licenses::LicenseStore;
+use crate::domain::tenancy::TenancyStore;
+
+/// Every store of adminapi.
+#[derive(Clone)]
+pub struct Stores {
+    pub tenancy: Arc<dyn TenancyStore>,
+    pub licenses: Arc<dyn LicenseStore>,
 }
 
-/// A community of a tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Community {
-    pub id: String,
-    pub name: String,
-    pub tenant_id: String,
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stores").finish_non_exhaustive()
+    }
 }
 
-/// Tenants, communities and license keys.
-#[async_trait]
-pub trait TenancyStore: Send + Sync {
-    /// Stores a new tenant; `Conflict` when its dns is taken.
-    async fn insert_tenant(&self, tenant: &Tenant) -> Result<(), StoreError>;
-    /// A tenant by id.
-    async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError>;
-    /// A tenant by (normalized) dns.
-    async fn tenant_by_dns(&self, dns: &str) -> Result<Option<Tenant>, StoreError>;
-    /// Stores a new community; `Conflict` when the tenant already has one of that name.
-    async fn insert_community(&self, community: &Community) -> Result<(), StoreError>;
-    /// A community by id.
-    async fn community(&self, id: &str) -> Result<Option<Community>, StoreError>;
-    /// A community of a tenant by name.
-    async fn community_by_name(&self, tenant_id: &str, name: &str) -> Result<Option<Community>, StoreError>;
-    /// Stores a new license key.
-    async fn insert_license(&self, license: &LicenseRecord) -> Result<(), StoreError>;
-    /// The license whose secret hashes to `secret_hash`.
-    async fn license_by_secret_hash(&self, secret_hash: &str) -> Result<Option<LicenseRecord>, StoreError>;
-    /// A license by keyId.
-    async fn license(&self, key_id: &str) -> Result<Option<LicenseRecord>, StoreError>;
-    /// Every license, oldest first.
-    async fn licenses(&self) -> Result<Vec<LicenseRecord>, StoreError>;
-    /// Disables or enables a license; `NotFound` when there is none.
-    async fn set_disabled(&self, key_id: &str, disabled: bool) -> Result<(), StoreError>;
-    /// Replaces the license `old_key_id` by `fresh`, atomically; `NotFound` when there is none.
-    async fn replace_license(&self, old_key_id: &str, fresh: &LicenseRecord) -> Result<(), StoreError>;
+impl Stores {
+    /// The SQL stores over a migrated database.
+    pub fn sql(db: &Db) -> Self {
+        Self { tenancy: Arc::new(SqlTenancy::new(db.clone())), licenses: Arc::new(SqlLicenses::new(db.clone())) }
+    }
 }

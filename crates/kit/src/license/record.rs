@@ -91,7 +91,7 @@ impl LicenseRecord {
 
     /// What a handler learns of the key.
     pub fn license(&self) -> License {
-        License { level: self.auth_level, tag: self.tag.clone(), communities: self.communities.clone() }
+        License { level: self.auth_level, tag: self.tag.clone(), communities: self.communities.clone(), infra: false }
     }
 }
 

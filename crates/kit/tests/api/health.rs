@@ -47,8 +47,10 @@ async fn healthz_answers_503_when_the_ephemeral_store_is_down() {
     let settings = kit::Settings::from_source(&env, "sessions", 0).unwrap();
     let mut platform = Platform::start(settings, &[]).await.unwrap();
     platform.durable = Arc::new(Down);
-    let app =
-        Application::bind(platform, |cfg| kit::routing::mount(cfg, "sessions", kit::common::endpoints())).unwrap();
+    let app = Application::bind(platform, (), |cfg, _: &()| {
+        kit::Table::new("sessions", "").with(kit::common::endpoints()).mount(cfg);
+    })
+    .unwrap();
     let url = format!("http://127.0.0.1:{}/healthz", app.port());
     tokio::spawn(app.run_until_stopped());
     let resp = reqwest::get(url).await.unwrap();

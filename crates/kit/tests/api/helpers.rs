@@ -3,12 +3,10 @@
 use std::sync::Arc;
 
 use actix_web::HttpResponse;
-use actix_web::http::Method;
 use envelope::{Body, Client, Curve, KeyPair, Sealed};
 use kit::app::{Application, Platform};
-use kit::routing::endpoint;
 use kit::testing::{Storage, test_env};
-use kit::{AnyLevel, AppResult, Licensed, SystemOnly};
+use kit::{AnyLevel, AppResult, Licensed, SystemOnly, Table, endpoint};
 use serde_json::{Value, json};
 
 pub const SYSTEM_KEY: &str = "system-license-for-tests";
@@ -20,16 +18,19 @@ pub struct Probe {
     pub curve: Curve,
 }
 
+#[utoipa::path(post, path = "/probe/echo", responses((status = 200, description = "The echo")))]
 async fn echo(auth: Licensed<AnyLevel>, body: Sealed<Value>) -> AppResult<HttpResponse> {
     Ok(auth
         .caller
         .reply(&json!({"echo": body.0, "level": auth.license.level, "appid": auth.caller.request_id().appid}))?)
 }
 
+#[utoipa::path(get, path = "/probe/system", responses((status = 200, description = "ok")))]
 async fn system_only(auth: Licensed<SystemOnly>) -> AppResult<HttpResponse> {
     Ok(auth.caller.reply(&json!({"ok": true}))?)
 }
 
+#[utoipa::path(post, path = "/probe/lenient", responses((status = 200, description = "The echo")))]
 async fn lenient(auth: Licensed<AnyLevel>, body: Body<Value>) -> AppResult<HttpResponse> {
     Ok(auth.caller.reply(&json!({"echo": body.value, "encrypted": body.encrypted}))?)
 }
@@ -43,14 +44,11 @@ pub async fn probe(storage: Storage, curve: Curve, test: &str) -> Option<Probe> 
     env.insert("LICENSE_KEYS".into(), format!("system:{SYSTEM_KEY},app:{APP_KEY}"));
     let settings = kit::Settings::from_source(&env, "sessions", 0).expect("settings");
     let platform = Platform::start(settings, &[]).await.expect("platform");
-    let app = Application::bind(platform, |cfg| {
-        let mut routes = kit::common::endpoints();
-        routes.extend([
-            endpoint(Method::POST, "/probe/echo", echo),
-            endpoint(Method::GET, "/probe/system", system_only),
-            endpoint(Method::POST, "/probe/lenient", lenient),
-        ]);
-        kit::routing::mount(cfg, "probe", routes);
+    let app = Application::bind(platform, (), |cfg, _: &()| {
+        Table::new("probe", "a probe")
+            .with(kit::common::endpoints())
+            .with([endpoint!(echo), endpoint!(system_only), endpoint!(lenient)])
+            .mount(cfg);
     })
     .expect("bind");
     let url = format!("http://127.0.0.1:{}", app.port());

@@ -5,14 +5,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use actix_web::http::Method;
 use actix_web::{HttpResponse, web};
 use envelope::{ApiError, Caller, Client, Curve, KeyPair};
 use kit::app::{Application, Platform};
 use kit::license::{KeyType, Level, LicenseRecord, secret_hash};
-use kit::routing::endpoint;
 use kit::testing::{Storage, test_env};
-use kit::{AnyLevel, AppResult, Licensed, ServiceLevels, SystemOnly, SystemOrService};
+use kit::{AnyLevel, AppResult, Licensed, ServiceLevels, SystemOnly, SystemOrService, Table, endpoint};
 use serde_json::json;
 
 const COMMUNITY_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaa";
@@ -58,10 +56,12 @@ impl Authority {
     }
 }
 
+#[utoipa::path(get, path = "/servicekey/current", responses((status = 200, description = "The record")))]
 async fn current(a: web::Data<Authority>, caller: Caller) -> AppResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(a.lookup(&caller)?))
 }
 
+#[utoipa::path(get, path = "/community/{communityId}/licensecheck", responses((status = 200, description = "The record")))]
 async fn check(a: web::Data<Authority>, caller: Caller, c: web::Path<String>) -> AppResult<HttpResponse> {
     let mut r = a.lookup(&caller)?;
     let ok = r.status(envelope::wire::now_epoch()).is_ok() && r.communities.as_ref().is_none_or(|l| l.contains(&c));
@@ -71,11 +71,11 @@ async fn check(a: web::Data<Authority>, caller: Caller, c: web::Path<String>) ->
 
 async fn serve(
     env: std::collections::BTreeMap<String, String>,
-    routes: impl Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    routes: impl Fn(&mut web::ServiceConfig, &()) + Send + Clone + 'static,
 ) -> String {
     let settings = kit::Settings::from_source(&env, "sessions", 0).unwrap();
     let platform = Platform::start(settings, &[]).await.unwrap();
-    let app = Application::bind(platform, routes).unwrap();
+    let app = Application::bind(platform, (), routes).unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     url
@@ -85,27 +85,36 @@ async fn start_authority(storage: Storage) -> Option<(Authority, String)> {
     let env = test_env(storage, "license authority").await?;
     let authority = Authority::default();
     let a = authority.clone();
-    let url = serve(env, move |cfg| {
+    let url = serve(env, move |cfg, _: &()| {
         cfg.app_data(web::Data::new(a.clone()));
-        let mut routes = kit::common::endpoints();
-        routes.push(endpoint(Method::GET, "/servicekey/current", current));
-        routes.push(endpoint(Method::GET, "/community/{communityId}/licensecheck", check));
-        kit::routing::mount(cfg, "authority", routes);
+        Table::new("authority", "a stand-in")
+            .with(kit::common::endpoints())
+            .with([endpoint!(current), endpoint!(check)])
+            .mount(cfg);
     })
     .await;
     Some((authority, url))
 }
 
+#[utoipa::path(get, path = "/probe/any", responses((status = 200, description = "The level")))]
 async fn any(a: Licensed<AnyLevel>) -> AppResult<HttpResponse> {
     Ok(a.caller.reply(&json!({"level": a.license.level}))?)
 }
+#[utoipa::path(get, path = "/probe/service", responses((status = 200, description = "The level")))]
 async fn service(a: Licensed<ServiceLevels>) -> AppResult<HttpResponse> {
     Ok(a.caller.reply(&json!({"level": a.license.level}))?)
 }
+#[utoipa::path(get, path = "/probe/system_or_service", responses((status = 200, description = "The level")))]
 async fn sys_or_service(a: Licensed<SystemOrService>) -> AppResult<HttpResponse> {
     Ok(a.caller.reply(&json!({"level": a.license.level}))?)
 }
+#[utoipa::path(get, path = "/probe/system", responses((status = 200, description = "The level")))]
 async fn system(a: Licensed<SystemOnly>) -> AppResult<HttpResponse> {
+    Ok(a.caller.reply(&json!({"level": a.license.level}))?)
+}
+
+#[utoipa::path(get, path = "/probe/community/{communityId}", responses((status = 200, description = "The level")))]
+async fn community(a: Licensed<ServiceLevels>) -> AppResult<HttpResponse> {
     Ok(a.caller.reply(&json!({"level": a.license.level}))?)
 }
 
@@ -117,16 +126,17 @@ async fn start_probe(storage: Storage, authority_url: &str, ttl: &str) -> Option
     env.insert("LICENSE_CACHE_TTL".into(), ttl.into());
     env.insert("LICENSE_NEGATIVE_CACHE_TTL".into(), ttl.into());
     Some(
-        serve(env, |cfg| {
-            let mut routes = kit::common::endpoints();
-            routes.extend([
-                endpoint(Method::GET, "/probe/any", any),
-                endpoint(Method::GET, "/probe/service", service),
-                endpoint(Method::GET, "/probe/system_or_service", sys_or_service),
-                endpoint(Method::GET, "/probe/system", system),
-                endpoint(Method::GET, "/probe/community/{communityId}", service),
-            ]);
-            kit::routing::mount(cfg, "probe", routes);
+        serve(env, |cfg, _: &()| {
+            Table::new("probe", "a probe")
+                .with(kit::common::endpoints())
+                .with([
+                    endpoint!(any),
+                    endpoint!(service),
+                    endpoint!(sys_or_service),
+                    endpoint!(system),
+                    endpoint!(community),
+                ])
+                .mount(cfg);
         })
         .await,
     )

@@ -1,6 +1,5 @@
-//! The route table of `sessions`, to read side by side with `proto-docs/endpoints.md`.
-//! Every catalog endpoint not listed here answers 501 until it is built; `GET /openapi.json`
-//! serves [`openapi`].
+//! The route table of `sessions`, one module per catalog group, to read side by side with
+//! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 //!
 //! Wire choices shared by the handlers:
 //! - bodies may come encrypted (`{"data": "<ciphertext>"}`) or as plain JSON, as the SDKs send
@@ -12,41 +11,28 @@
 //!   wrong level, community or poller, 404 unknown session or no answer yet, 409 second answer,
 //!   410 expired session or answer already fetched.
 
-mod authenticate;
-mod nonce;
-mod openapi;
-mod session;
+pub mod legacy_session;
+pub mod session;
 
-use actix_web::http::Method;
 use actix_web::web;
-use kit::routing::{Endpoint, endpoint, mount_documented};
+use kit::Table;
 
-use crate::config::SessionSettings;
-use crate::domain::Sessions;
+use crate::State;
 
-pub use openapi::openapi;
-
-/// The built endpoints.
-pub fn table() -> Vec<Endpoint> {
-    let mut table = kit::common::endpoints();
-    table.extend([
-        endpoint(Method::PUT, "/session/new", session::create),
-        endpoint(Method::GET, "/session/{sessionId}", session::info),
-        endpoint(Method::GET, "/session/{sessionId}/response", session::poll),
-        endpoint(Method::POST, "/session/{sessionId}/authenticate", authenticate::authenticate),
-        endpoint(
-            Method::PUT,
-            "/api/r1/community/{communityName}/session/{sessionId}/authenticate",
-            authenticate::legacy_authenticate,
-        ),
-        endpoint(Method::POST, "/tenant/{tenantId}/community/{communityId}/nonce/sign", nonce::sign),
-        endpoint(Method::GET, "/nonce/validate", nonce::validate),
-    ]);
-    table
+/// The route table: the shared endpoints and the groups Session and Legacy Session.
+pub fn table() -> Table {
+    Table::new(crate::SERVICE, env!("CARGO_PKG_DESCRIPTION"))
+        .with(kit::common::endpoints())
+        .with(session::endpoints())
+        .with(legacy_session::endpoints())
 }
 
-/// Mounts the route table, `/openapi.json`, the 501s and the JSON fallback, with the session state.
-pub fn configure(cfg: &mut web::ServiceConfig, sessions: &web::Data<Sessions>, settings: &web::Data<SessionSettings>) {
-    cfg.app_data(sessions.clone()).app_data(settings.clone());
-    mount_documented(cfg, crate::SERVICE, table(), Vec::new(), openapi);
+/// Mounts the route table.
+pub fn configure(cfg: &mut web::ServiceConfig, _state: &State) {
+    table().mount(cfg);
+}
+
+/// The OpenAPI document of the route table.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    table().openapi()
 }

@@ -8,7 +8,7 @@ mod communities;
 mod flow;
 mod helpers;
 mod nonce;
-mod openapi;
 mod refusals;
 mod restart;
+mod route_table;
 mod sdk_interop;

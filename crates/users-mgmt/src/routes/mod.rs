@@ -1,23 +1,25 @@
-//! The route table of `users-mgmt`, to read side by side with `proto-docs/endpoints.md`.
-//! Every catalog endpoint not listed here answers 501 until it is built; `GET /openapi.json`
-//! serves [`openapi`].
-
-mod openapi;
+//! The route table of `users-mgmt`, one module per catalog group, to read side by side with
+//! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 
 use actix_web::web;
-use kit::routing::{Endpoint, mount_documented};
+use kit::Table;
 
-pub use openapi::openapi;
+use crate::State;
 
-/// The built endpoints.
-pub fn table() -> Vec<Endpoint> {
-    let mut built = kit::common::endpoints();
-    // Answered by the license authority (adminapi) on behalf of the caller's system key.
-    built.extend(kit::service_keys::endpoints());
-    built
+/// The route table: the shared endpoints and the service keys (answered by the license
+/// authority, adminapi, on behalf of the caller's system key).
+pub fn table() -> Table {
+    Table::new(crate::SERVICE, env!("CARGO_PKG_DESCRIPTION"))
+        .with(kit::common::endpoints())
+        .with(kit::service_keys::endpoints())
 }
 
-/// Mounts the route table, `/openapi.json`, the 501s and the JSON fallback.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    mount_documented(cfg, crate::SERVICE, table(), Vec::new(), openapi);
+/// Mounts the route table.
+pub fn configure(cfg: &mut web::ServiceConfig, _state: &State) {
+    table().mount(cfg);
+}
+
+/// The OpenAPI document of the route table.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    table().openapi()
 }

@@ -1,15 +1,8 @@
-//! The endpoints every service has, and the route table against the catalog.
+//! The endpoints every service has.
 
-use kit::testing::{Storage, assert_catalog_routed, assert_common_endpoints};
+use kit::testing::{Storage, assert_common_endpoints};
 
 use crate::helpers::{SYSTEM_KEY, spawn};
-
-#[tokio::test]
-async fn every_catalog_endpoint_is_routed_and_the_table_is_in_the_catalog() {
-    assert!(kit::routing::uncatalogued(users_mgmt::SERVICE, &users_mgmt::routes::table()).is_empty());
-    let app = spawn(Storage::Embedded, "catalog", &[]).await.unwrap();
-    assert_catalog_routed(&app.url, users_mgmt::SERVICE).await;
-}
 
 #[tokio::test]
 async fn shared_endpoints_on_every_storage() {

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use adminapi::domain::licenses::LicenseSpec;
-use adminapi::domain::tenancy;
-use adminapi::store::{SqlTenancy, TenancyStore};
+use adminapi::domain::licenses::create_license;
+use adminapi::store::Stores;
 use envelope::{Client, Curve, KeyPair};
 use kit::db::{Db, KIT_MIGRATIONS};
 use kit::license::{KeyType, Level, LicenseRecord};
@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 /// The authority and users-mgmt using it, with cache TTLs of `ttl` seconds.
 struct Pair {
     users: String,
-    store: Arc<dyn TenancyStore>,
+    stores: Stores,
 }
 
 async fn start(storage: Storage, test: &str, ttl: &str) -> Option<Pair> {
@@ -31,7 +31,7 @@ async fn start(storage: Storage, test: &str, ttl: &str) -> Option<Pair> {
     env.insert("LICENSE_CACHE_TTL".into(), ttl.into());
     env.insert("LICENSE_NEGATIVE_CACHE_TTL".into(), ttl.into());
     let users = spawn_service(users_mgmt::SERVICE, &env, users_mgmt::build).await;
-    Some(Pair { users: users.url, store: Arc::new(SqlTenancy::new(db)) })
+    Some(Pair { users: users.url, stores: Stores::sql(&db) })
 }
 
 impl Pair {
@@ -43,7 +43,7 @@ impl Pair {
             expiry: envelope::wire::now_epoch() + 86_400,
             communities: None,
         };
-        tenancy::create_license(&*self.store, &spec, Curve::Secp256k1).await.unwrap()
+        create_license(&*self.stores.tenancy, &*self.stores.licenses, &spec, Curve::Secp256k1).await.unwrap()
     }
 }
 
@@ -77,7 +77,7 @@ async fn service_keys_accept_only_system_keys_known_to_the_authority() {
         let (s, fresh) =
             call(&p.users, &keys[0].1.key_secret, Method::DELETE, &format!("/servicekey/{}", app.key_id)).await;
         assert_eq!((s, fresh[0]["authLevel"].as_str()), (200, Some("app")), "{fresh}");
-        assert!(p.store.license(&app.key_id).await.unwrap().is_none());
+        assert!(p.stores.licenses.license(&app.key_id).await.unwrap().is_none());
         // An ecdsa keyId (base64, may hold `/` and `+`) is forwarded percent-encoded.
         let spec = LicenseSpec {
             key_type: KeyType::Ecdsa,
@@ -86,7 +86,7 @@ async fn service_keys_accept_only_system_keys_known_to_the_authority() {
             expiry: envelope::wire::now_epoch() + 86_400,
             communities: None,
         };
-        let ecdsa = tenancy::create_license(&*p.store, &spec, Curve::Secp256k1).await.unwrap();
+        let ecdsa = create_license(&*p.stores.tenancy, &*p.stores.licenses, &spec, Curve::Secp256k1).await.unwrap();
         let path = format!("/servicekey/{}", ecdsa.key_id.replace('/', "%2F").replace('+', "%2B").replace('=', "%3D"));
         let (s, fresh) = call(&p.users, &keys[0].1.key_secret, Method::DELETE, &path).await;
         assert_eq!((s, fresh[0]["type"].as_str()), (200, Some("ecdsa")), "{fresh}");
@@ -99,7 +99,7 @@ async fn a_key_disabled_at_the_authority_is_refused_after_the_cache_ttl() {
     let p = start(Storage::Embedded, "disabled key", "1").await.unwrap();
     let system = p.license(Level::System).await;
     assert_eq!(call(&p.users, &system.key_secret, Method::GET, "/servicekeys").await.0, 200);
-    p.store.set_disabled(&system.key_id, true).await.unwrap();
+    p.stores.licenses.set_disabled(&system.key_id, true).await.unwrap();
     let mut last = 0;
     for _ in 0..100 {
         last = call(&p.users, &system.key_secret, Method::GET, "/servicekeys").await.0;
@@ -109,7 +109,7 @@ async fn a_key_disabled_at_the_authority_is_refused_after_the_cache_ttl() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(last, 401);
-    p.store.set_disabled(&system.key_id, false).await.unwrap();
+    p.stores.licenses.set_disabled(&system.key_id, false).await.unwrap();
     let mut last = 0;
     for _ in 0..100 {
         last = call(&p.users, &system.key_secret, Method::GET, "/servicekeys").await.0;

@@ -4,4 +4,4 @@
 mod common_endpoints;
 mod helpers;
 mod licenses;
-mod openapi;
+mod route_table;

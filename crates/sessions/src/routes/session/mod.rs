@@ -1,15 +1,32 @@
-//! `PUT /session/new`, `GET /session/{sessionId}` and `GET /session/{sessionId}/response`: the
-//! web app's side of a cross-device login.
+//! The catalog group Session: the web app's side of a cross-device login (`PUT /session/new`,
+//! `GET /session/{sessionId}`, `GET /session/{sessionId}/response`, here), the phone's answer
+//! ([`authenticate`]) and signed nonces ([`nonce`]).
+
+pub mod authenticate;
+pub mod nonce;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use envelope::{ApiError, Body};
-use kit::openapi::{ErrorBody, LicensedHeaders, Sealable};
-use kit::{AnyLevel, AppResult, Licensed};
+use kit::openapi::{ErrorBody, Sealable};
+use kit::{AnyLevel, AppResult, Endpoint, Licensed, endpoint};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{NewSessionRequest, PollReply, Poller, Session, Sessions, epoch_ms};
+use crate::State;
+use crate::domain::{NewSessionRequest, PollReply, Poller, Session, epoch_ms};
+
+/// The endpoints of the group.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        endpoint!(create),
+        endpoint!(info),
+        endpoint!(poll),
+        endpoint!(authenticate::authenticate),
+        endpoint!(nonce::sign),
+        endpoint!(nonce::validate),
+    ]
+}
 
 /// The header that asks the poll reply to carry the session too.
 const ADD_SESSION_INFO: &str = "addsessioninfo";
@@ -24,20 +41,16 @@ pub struct Created {
 
 /// Create a new session.
 ///
-/// Any license level; the license must cover `origin.communityId`. The caller's `publickey` is
-/// remembered: only it may poll, and the phone encrypts its answer for it. Answers 201.
-///
-/// License levels: any (`AnyLevel`). The body may be sealed; the reply is sealed when it was.
+/// The license must cover `origin.communityId`. The caller's `publickey` is remembered: only it
+/// may poll, and the phone encrypts its answer for it. Answers 201. The body may be sealed; the
+/// reply is sealed when it was.
 #[utoipa::path(
     put,
     path = "/session/new",
-    params(LicensedHeaders),
     request_body = Sealable<NewSessionRequest>,
     responses(
         (status = 201, description = "Created", body = Sealable<Created>),
-        (status = 400, description = "Bad body or unreadable header", body = ErrorBody),
-        (status = 401, description = "Bad authentication headers or license", body = ErrorBody),
-        (status = 403, description = "The license does not cover `origin.communityId`", body = ErrorBody),
+        (status = 403, description = "The license's level may not call this endpoint, or it does not cover `origin.communityId`", body = ErrorBody),
         (status = 503, description = "The license authority or the store is unavailable", body = ErrorBody),
     )
 )]
@@ -45,15 +58,15 @@ pub struct Created {
 pub async fn create(
     auth: Licensed<AnyLevel>,
     body: Body<NewSessionRequest>,
-    sessions: web::Data<Sessions>,
+    state: web::Data<State>,
 ) -> AppResult<HttpResponse> {
     let Body { value: request, encrypted } = body;
     let community = request.origin.community_id.clone();
     tracing::Span::current().record("community", community.as_str());
     if !auth.license.allows_community(&community) {
-        return Err(ApiError::forbidden(format!("the license is not authorized for community {community}")).into());
+        return Err(ApiError::forbidden("the license is not authorized for this community").into());
     }
-    let session = sessions.create(request, auth.caller.public_key(), epoch_ms()).await?;
+    let session = state.sessions.create(request, auth.caller.public_key(), epoch_ms()).await?;
     tracing::Span::current().record("session_id", session.session_id.as_str());
     Ok(auth.caller.reply_like(encrypted, StatusCode::CREATED, &Created { session_id: session.session_id })?)
 }
@@ -73,8 +86,8 @@ pub async fn create(
     )
 )]
 #[tracing::instrument(skip_all, fields(session_id = %id))]
-pub async fn info(id: web::Path<String>, sessions: web::Data<Sessions>) -> AppResult<HttpResponse> {
-    let session = sessions.info(&id, epoch_ms()).await?;
+pub async fn info(id: web::Path<String>, state: web::Data<State>) -> AppResult<HttpResponse> {
+    let session = state.sessions.info(&id, epoch_ms()).await?;
     Ok(HttpResponse::Ok().json(session))
 }
 
@@ -83,22 +96,19 @@ pub async fn info(id: web::Path<String>, sessions: web::Data<Sessions>) -> AppRe
 /// 404 until the phone answers; 410 once fetched or when the session expired (its records are
 /// then deleted). The `addsessioninfo` header, whatever its value, adds `sessionInfo`.
 ///
-/// License levels: any (`AnyLevel`), covering the session's community; only the `publickey`
-/// that created the session may poll. The reply is plain JSON: its `data` is already encrypted
-/// by the phone for the caller.
+/// The license must cover the session's community; only the `publickey` that created the
+/// session may poll. The reply is plain JSON: its `data` is already encrypted by the phone for
+/// the caller.
 #[utoipa::path(
     get,
     path = "/session/{sessionId}/response",
     params(
         ("sessionId" = String, Path, description = "The session"),
-        LicensedHeaders,
         ("addsessioninfo" = Option<String>, Header, description = "Present (any value): the reply carries `sessionInfo`"),
     ),
     responses(
         (status = 200, description = "The answer", body = PollReply),
-        (status = 400, description = "Unreadable header", body = ErrorBody),
-        (status = 401, description = "Bad authentication headers or license", body = ErrorBody),
-        (status = 403, description = "Another community or another caller than the creator", body = ErrorBody),
+        (status = 403, description = "Another community or another caller than the creator, or a level that may not call this endpoint", body = ErrorBody),
         (status = 404, description = "No such session, or no answer yet", body = ErrorBody),
         (status = 410, description = "The session expired or the answer was already fetched", body = ErrorBody),
         (status = 503, description = "The license authority or the store is unavailable", body = ErrorBody),
@@ -109,7 +119,7 @@ pub async fn poll(
     req: HttpRequest,
     auth: Licensed<AnyLevel>,
     id: web::Path<String>,
-    sessions: web::Data<Sessions>,
+    state: web::Data<State>,
 ) -> AppResult<HttpResponse> {
     let with_session = req.headers().contains_key(ADD_SESSION_INFO);
     let license = &auth.license;
@@ -117,6 +127,6 @@ pub async fn poll(
         public_key: auth.caller.public_key(),
         community_allowed: &|community: &str| license.allows_community(community),
     };
-    let reply = sessions.poll(&id, &poller, with_session, epoch_ms()).await?;
+    let reply = state.sessions.poll(&id, &poller, with_session, epoch_ms()).await?;
     Ok(HttpResponse::Ok().json(reply))
 }

@@ -5,12 +5,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use envelope::Body;
 use kit::app::Platform;
-use kit::openapi::{ErrorBody, LicensedHeaders, Sealable};
+use kit::openapi::{ErrorBody, Sealable};
 use kit::{AnyLevel, AppResult, Licensed};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::config::SessionSettings;
+use crate::State;
 use crate::domain::nonce::{self, NoncePayload, SignRequest};
 
 /// Reply of the sign endpoint.
@@ -22,23 +22,18 @@ pub struct Signed {
 
 /// Generate Signature: sign `{publicKey, nonce}` with the service key.
 ///
-/// License levels: any (`AnyLevel`), covering `communityId` of the path (checked by the
-/// extractor). The body may be sealed; the reply is sealed when it was.
+/// The license must cover `communityId` of the path (checked when the caller is admitted). The
+/// body may be sealed; the reply is sealed when it was.
 #[utoipa::path(
     post,
     path = "/tenant/{tenantId}/community/{communityId}/nonce/sign",
     params(
         ("tenantId" = String, Path, description = "The tenant"),
         ("communityId" = String, Path, description = "The community"),
-        LicensedHeaders,
     ),
     request_body = Sealable<SignRequest>,
     responses(
         (status = 200, description = "The signed nonce", body = Sealable<Signed>),
-        (status = 400, description = "Bad body or unreadable header", body = ErrorBody),
-        (status = 401, description = "Bad authentication headers or license", body = ErrorBody),
-        (status = 403, description = "The license does not cover the community", body = ErrorBody),
-        (status = 503, description = "The license authority is unavailable", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -46,9 +41,9 @@ pub async fn sign(
     auth: Licensed<AnyLevel>,
     body: Body<SignRequest>,
     platform: web::Data<Platform>,
-    settings: web::Data<SessionSettings>,
+    state: web::Data<State>,
 ) -> AppResult<HttpResponse> {
-    let ttl = i64::try_from(settings.nonce_ttl.as_secs()).unwrap_or(i64::MAX);
+    let ttl = i64::try_from(state.settings.nonce_ttl.as_secs()).unwrap_or(i64::MAX);
     let token = nonce::sign(&platform.keys, &body.value, envelope::wire::now_epoch(), ttl)?;
     Ok(auth.caller.reply_like(body.encrypted, StatusCode::OK, &Signed { signed_nonce: token })?)
 }

@@ -1,0 +1,190 @@
+//! What a handler's extractors ask of a request, read from the handler's type: which
+//! authentication headers, which license levels, whether it reads a body, path or query.
+//!
+//! Every extractor a handler takes implements [`Describe`]; a handler's argument tuple combines
+//! them into one [`Requirement`]. The router uses it to admit the caller before the handler runs
+//! (so a request is authorized before its body is read), the OpenAPI document adds the headers
+//! and the 400/401/403/503 rows from it once, and the catalog test compares its levels with the
+//! reference. An extractor that does not implement `Describe` cannot be used in a route table.
+
+use actix_web::{HttpRequest, web};
+use envelope::{Body, Caller, OptionalCaller, PlainLicense, Sealed};
+
+use crate::license::{Accept, Levels, Licensed, PlainLicensed};
+
+/// How a request authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Auth {
+    /// No authentication.
+    #[default]
+    None,
+    /// Authentication headers verified when `requestid` is present (`OptionalCaller`).
+    OptionalCaller,
+    /// Verified `publickey` + `requestid`, `licensekey` optional (`Caller`).
+    Caller,
+    /// A plain `license` header of the accepted levels (`PlainLicensed<L>`).
+    PlainLicense(Accept),
+    /// A verified caller with a `licensekey` of the accepted levels (`Licensed<L>`).
+    Licensed(Accept),
+}
+
+impl Auth {
+    fn rank(self) -> u8 {
+        match self {
+            Self::None => 0,
+            Self::OptionalCaller => 1,
+            Self::Caller => 2,
+            Self::PlainLicense(_) => 3,
+            Self::Licensed(_) => 4,
+        }
+    }
+
+    /// What is accepted, for the endpoints that check a license.
+    pub fn accept(self) -> Option<Accept> {
+        match self {
+            Self::PlainLicense(a) | Self::Licensed(a) => Some(a),
+            _ => None,
+        }
+    }
+}
+
+/// What a handler asks of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Requirement {
+    pub auth: Auth,
+    /// It reads a JSON body (plain, sealed or either).
+    pub body: bool,
+    /// It parses path parameters.
+    pub path: bool,
+    /// It parses the query string.
+    pub query: bool,
+}
+
+/// An extractor's contribution to its handler's [`Requirement`].
+pub trait Describe {
+    /// Adds what this extractor asks of a request.
+    fn describe(requirement: &mut Requirement);
+}
+
+fn authenticate(r: &mut Requirement, auth: Auth) {
+    if auth.rank() > r.auth.rank() {
+        r.auth = auth;
+    }
+}
+
+impl<L: Levels> Describe for Licensed<L> {
+    fn describe(r: &mut Requirement) {
+        authenticate(r, Auth::Licensed(L::ACCEPT));
+    }
+}
+
+impl<L: Levels> Describe for PlainLicensed<L> {
+    fn describe(r: &mut Requirement) {
+        authenticate(r, Auth::PlainLicense(L::ACCEPT));
+    }
+}
+
+impl Describe for Caller {
+    fn describe(r: &mut Requirement) {
+        authenticate(r, Auth::Caller);
+    }
+}
+
+impl Describe for OptionalCaller {
+    fn describe(r: &mut Requirement) {
+        authenticate(r, Auth::OptionalCaller);
+    }
+}
+
+impl<T> Describe for Body<T> {
+    fn describe(r: &mut Requirement) {
+        r.body = true;
+    }
+}
+
+impl<T> Describe for Sealed<T> {
+    fn describe(r: &mut Requirement) {
+        r.body = true;
+    }
+}
+
+impl<T> Describe for web::Json<T> {
+    fn describe(r: &mut Requirement) {
+        r.body = true;
+    }
+}
+
+impl<T> Describe for web::Path<T> {
+    fn describe(r: &mut Requirement) {
+        r.path = true;
+    }
+}
+
+impl<T> Describe for web::Query<T> {
+    fn describe(r: &mut Requirement) {
+        r.query = true;
+    }
+}
+
+/// Reads the `license` header without checking it: the handler checks it (prefer
+/// `PlainLicensed<L>`, whose levels are part of the type).
+impl Describe for PlainLicense {
+    fn describe(_: &mut Requirement) {}
+}
+
+impl<T: ?Sized> Describe for web::Data<T> {
+    fn describe(_: &mut Requirement) {}
+}
+
+impl Describe for HttpRequest {
+    fn describe(_: &mut Requirement) {}
+}
+
+macro_rules! describe_tuple {
+    ($($t:ident),*) => {
+        impl<$($t: Describe),*> Describe for ($($t,)*) {
+            #[allow(unused_variables)]
+            fn describe(r: &mut Requirement) {
+                $($t::describe(r);)*
+            }
+        }
+    };
+}
+
+describe_tuple!();
+describe_tuple!(A);
+describe_tuple!(A, B);
+describe_tuple!(A, B, C);
+describe_tuple!(A, B, C, D);
+describe_tuple!(A, B, C, D, E);
+describe_tuple!(A, B, C, D, E, F);
+describe_tuple!(A, B, C, D, E, F, G);
+describe_tuple!(A, B, C, D, E, F, G, H);
+describe_tuple!(A, B, C, D, E, F, G, H, I);
+describe_tuple!(A, B, C, D, E, F, G, H, I, J);
+
+/// The requirement of a handler whose arguments are `Args`.
+pub fn requirement_of<Args: Describe>() -> Requirement {
+    let mut r = Requirement::default();
+    Args::describe(&mut r);
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::license::{AnyLevel, SystemOnly};
+
+    #[test]
+    fn the_strongest_authentication_wins() {
+        type Args = (web::Data<()>, Caller, Licensed<SystemOnly>, Body<()>);
+        let r = requirement_of::<Args>();
+        assert_eq!(r.auth, Auth::Licensed(SystemOnly::ACCEPT));
+        assert!(r.body && !r.path && !r.query);
+        let r = requirement_of::<(web::Path<String>, OptionalCaller)>();
+        assert_eq!(r.auth, Auth::OptionalCaller);
+        assert!(r.path);
+        assert_eq!(requirement_of::<(Licensed<AnyLevel>, Caller)>().auth.accept(), Some(AnyLevel::ACCEPT));
+        assert_eq!(requirement_of::<()>(), Requirement::default());
+    }
+}

@@ -1,0 +1,24 @@
+//! The route table against the catalog: documented, committed, routed, and the license levels
+//! of every built route the catalog's.
+
+use kit::testing::{LevelDeviation, Storage, assert_route_table, assert_route_table_served};
+
+use crate::helpers::spawn;
+
+/// Built routes whose levels differ from the catalog's, and why.
+const DEVIATIONS: &[LevelDeviation] = &[(
+    "POST",
+    "/tenant/{tenantId}/community/{communityId}/nonce/sign",
+    "the reference requires a licensekey but names no level: any valid license of the community",
+)];
+
+#[test]
+fn the_route_table_follows_the_catalog() {
+    assert_route_table(&sessions::routes::table(), DEVIATIONS);
+}
+
+#[tokio::test]
+async fn the_route_table_is_served_and_refuses_other_levels() {
+    let app = spawn(Storage::Embedded, "route table", &[]).await.unwrap();
+    assert_route_table_served(&app.url, &sessions::routes::table()).await;
+}

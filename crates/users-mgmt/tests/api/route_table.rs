@@ -1,0 +1,25 @@
+//! The route table against the catalog: documented, committed, routed, and the license levels
+//! of every built route the catalog's.
+
+use kit::testing::{LevelDeviation, Storage, assert_route_table, assert_route_table_served};
+
+use crate::helpers::spawn;
+
+/// Built routes whose levels differ from the catalog's, and why.
+const DEVIATIONS: &[LevelDeviation] = &[(
+    "GET",
+    "/environment",
+    "the reference names no level; it shows the deployment's configuration, so a system key in the \
+     plain `license` header is required, as the sessions reference says for the same endpoint",
+)];
+
+#[test]
+fn the_route_table_follows_the_catalog() {
+    assert_route_table(&users_mgmt::routes::table(), DEVIATIONS);
+}
+
+#[tokio::test]
+async fn the_route_table_is_served_and_refuses_other_levels() {
+    let app = spawn(Storage::Embedded, "route table", &[]).await.unwrap();
+    assert_route_table_served(&app.url, &users_mgmt::routes::table()).await;
+}
