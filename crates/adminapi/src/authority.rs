@@ -23,8 +23,11 @@ impl std::fmt::Debug for DbLicenses {
     }
 }
 
-fn unavailable(e: impl std::fmt::Display) -> LicenseError {
-    LicenseError::Unavailable(e.to_string())
+fn unavailable(e: kit::StoreError) -> LicenseError {
+    match e {
+        kit::StoreError::Corrupt(cause) => LicenseError::Corrupt(cause),
+        other => LicenseError::Unavailable(other.to_string()),
+    }
 }
 
 fn api(e: DomainError) -> ApiError {

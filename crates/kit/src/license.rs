@@ -92,6 +92,9 @@ pub enum LicenseError {
     Expired,
     #[error("the license authority is unavailable: {0}")]
     Unavailable(String),
+    /// The authority holds a record it cannot read (a 500, not an outage).
+    #[error("the license record is unreadable: {0}")]
+    Corrupt(String),
 }
 
 impl From<LicenseError> for ApiError {
@@ -100,6 +103,10 @@ impl From<LicenseError> for ApiError {
             LicenseError::Unavailable(cause) => {
                 tracing::error!(%cause, "license authority unavailable");
                 ApiError::unavailable("the license authority is unavailable, try again")
+            }
+            LicenseError::Corrupt(cause) => {
+                tracing::error!(%cause, "license record unreadable");
+                ApiError::internal()
             }
             other => ApiError::unauthorized(other.to_string()),
         }

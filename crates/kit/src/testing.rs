@@ -4,6 +4,20 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// Whether a test must fail, not skip, when a backend it needs (PostgreSQL, Redis, Node) is
+/// missing: `TEST_BACKENDS_REQUIRED=1`, which `.ci/run` sets.
+pub fn backends_required() -> bool {
+    std::env::var("TEST_BACKENDS_REQUIRED").is_ok_and(|v| v.trim() == "1")
+}
+
+/// Skips a test whose backend is missing, with a clear line, or fails it when
+/// [`backends_required`].
+#[allow(clippy::panic)]
+pub fn skip(reason: &str) {
+    assert!(!backends_required(), "{reason}, and TEST_BACKENDS_REQUIRED=1: failing instead of skipping");
+    eprintln!("skipped: {reason}");
+}
+
 /// The PostgreSQL server tests use: `TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`.
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
@@ -22,13 +36,13 @@ pub async fn fresh_postgres(test: &str) -> Option<String> {
     let mut conn = match tokio::time::timeout(Duration::from_secs(3), connect).await {
         Ok(Ok(c)) => c,
         _ => {
-            eprintln!("skipped: PostgreSQL not reachable at {admin} ({test})");
+            skip(&format!("PostgreSQL not reachable at {admin} ({test})"));
             return None;
         }
     };
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await {
-        eprintln!("skipped: cannot create a PostgreSQL database: {e} ({test})");
+        skip(&format!("cannot create a PostgreSQL database: {e} ({test})"));
         return None;
     }
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
@@ -46,7 +60,7 @@ pub async fn reachable_redis(test: &str) -> Option<String> {
     match tokio::time::timeout(Duration::from_secs(3), ok).await {
         Ok(Some(_)) => Some(url),
         _ => {
-            eprintln!("skipped: Redis not reachable at {url} ({test})");
+            skip(&format!("Redis not reachable at {url} ({test})"));
             None
         }
     }

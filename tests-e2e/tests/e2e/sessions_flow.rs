@@ -102,7 +102,7 @@ async fn a_login_completes_across_two_devices_and_a_restart() {
 #[tokio::test]
 async fn a_login_completes_with_redis_as_the_session_store() {
     if std::net::TcpStream::connect("127.0.0.1:6379").is_err() {
-        eprintln!("skipped: Redis not reachable at 127.0.0.1:6379 (sessions e2e)");
+        kit::testing::skip("Redis not reachable at 127.0.0.1:6379 (sessions e2e)");
         return;
     }
     let data_dir = std::env::temp_dir().join(format!("blockid-e2e-sessions-{}", uuid::Uuid::new_v4().simple()));

@@ -18,6 +18,7 @@ use crate::helpers::SYSTEM_KEY;
 struct Admin {
     url: String,
     stores: Stores,
+    db: Db,
 }
 
 async fn admin(storage: Storage, test: &str) -> Option<Admin> {
@@ -27,7 +28,7 @@ async fn admin(storage: Storage, test: &str) -> Option<Admin> {
     let app = spawn_service(adminapi::SERVICE, &env, adminapi::build).await;
     let db = Db::connect(&settings.database_url.0).await.unwrap();
     db.migrate(&[&KIT_MIGRATIONS, &adminapi::ADMINAPI_MIGRATIONS]).await.unwrap();
-    Some(Admin { url: app.url, stores: Stores::sql(&db) })
+    Some(Admin { url: app.url, stores: Stores::sql(&db), db })
 }
 
 impl Admin {
@@ -199,6 +200,29 @@ async fn communities_are_found_by_dns_and_name() {
     assert_eq!(r.status().as_u16(), 200);
     let r = info(json!({"communityName": "default"})).await.unwrap();
     assert_eq!(r.status().as_u16(), 400);
+}
+
+#[tokio::test]
+async fn an_unreadable_row_is_a_500_not_an_outage() {
+    for storage in [Storage::Embedded, Storage::Postgres] {
+        let Some(a) = admin(storage, "unreadable row").await else { continue };
+        let secret = "a-key-whose-row-is-damaged";
+        sqlx::query(
+            "INSERT INTO licenses (key_id, secret_hash, key_secret, key_type, auth_level, tag, expiry, disabled, \
+             communities, created_at) VALUES ($1, $2, $3, 'no-such-type', 'system', 't', $4, 0, NULL, 0)",
+        )
+        .bind(kit::license::secret_hash(secret))
+        .bind(kit::license::secret_hash(secret))
+        .bind(secret)
+        .bind(envelope::wire::now_epoch() + 3600)
+        .execute(a.db.pool())
+        .await
+        .unwrap();
+        let (s, r) = a.call(Some(secret), Method::GET, "/servicekey/current", None).await;
+        assert_eq!((s, r["message"].as_str()), (500, Some("Internal server error")), "{storage:?} {r}");
+        let (s, _) = a.call(Some(SYSTEM_KEY), Method::GET, "/servicekeys", None).await;
+        assert_eq!(s, 500, "{storage:?}: listing meets the damaged row too");
+    }
 }
 
 #[test]

@@ -13,7 +13,7 @@ async fn a_node_client_shaped_like_the_helper_sdk_completes_a_login() {
         let out = match tokio::process::Command::new("node").arg(script).arg(&app.url).arg(APP_KEY).output().await {
             Ok(out) => out,
             Err(e) => {
-                eprintln!("skipped: node is not available ({e})");
+                kit::testing::skip(&format!("node is not available ({e})"));
                 return;
             }
         };
