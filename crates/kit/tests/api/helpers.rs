@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
 use actix_web::http::Method;
 use envelope::{Body, Client, Curve, KeyPair, Sealed};
 use kit::app::{Application, Platform};
@@ -34,6 +34,47 @@ async fn lenient(auth: Licensed<AnyLevel>, body: Body<Value>) -> AppResult<HttpR
     Ok(auth.caller.reply(&json!({"echo": body.value, "encrypted": body.encrypted}))?)
 }
 
+/// A typed body, for the error messages of bodies of the wrong shape.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct Typed {
+    origin: TypedOrigin,
+    count: Option<u8>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct TypedOrigin {
+    community_id: String,
+}
+
+async fn typed(auth: Licensed<AnyLevel>, _body: Sealed<Typed>) -> AppResult<HttpResponse> {
+    Ok(auth.caller.reply(&json!({"ok": true}))?)
+}
+
+async fn typed_plain(_body: web::Json<Typed>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"ok": true}))
+}
+
+async fn number(n: web::Path<u32>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"n": n.into_inner()}))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Limit {
+    limit: u32,
+}
+
+async fn query(q: web::Query<Limit>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"limit": q.limit}))
+}
+
+async fn segment(value: web::Path<String>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"length": value.len()}))
+}
+
 /// Starts the probe on `storage` and `curve`; `None` when that storage is not reachable.
 pub async fn probe(storage: Storage, curve: Curve, test: &str) -> Option<Probe> {
     kit::telemetry::init_for_tests();
@@ -49,6 +90,11 @@ pub async fn probe(storage: Storage, curve: Curve, test: &str) -> Option<Probe> 
             endpoint(Method::POST, "/probe/echo", echo),
             endpoint(Method::GET, "/probe/system", system_only),
             endpoint(Method::POST, "/probe/lenient", lenient),
+            endpoint(Method::POST, "/probe/typed", typed),
+            endpoint(Method::POST, "/probe/typed-plain", typed_plain),
+            endpoint(Method::GET, "/probe/number/{n}", number),
+            endpoint(Method::GET, "/probe/query", query),
+            endpoint(Method::GET, "/probe/segment/{value}", segment),
         ]);
         kit::routing::mount(cfg, "probe", routes);
     })
