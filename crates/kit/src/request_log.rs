@@ -113,7 +113,7 @@ impl RootSpanBuilder for RequestLog {
             http.user_agent = %bounded(&user_agent),
             http.target = %bounded(target),
             http.status_code = Empty,
-            otel.name = %method,
+            otel.name = Empty,
             otel.kind = "server",
             otel.status_code = Empty,
             trace_id = Empty,
@@ -131,10 +131,15 @@ impl RootSpanBuilder for RequestLog {
             Err(e) => (e.as_response_error().status_code(), Some(e), None),
         };
         span.record("http.status_code", status.as_u16());
-        if let Some(route) = route {
-            span.record("http.route", route.as_str());
-            if let Ok(res) = outcome {
-                span.record("otel.name", format!("{} {route}", method_name(res.request().method())));
+        let method = outcome.as_ref().ok().map(|res| method_name(res.request().method()).to_string());
+        let method = method.unwrap_or_else(|| "HTTP".to_owned());
+        match route {
+            Some(route) => {
+                span.record("http.route", route.as_str());
+                span.record("otel.name", format!("{method} {route}"));
+            }
+            None => {
+                span.record("otel.name", method);
             }
         }
         if let Some(e) = error {

@@ -48,16 +48,25 @@ pub const DEFAULT_FILTER: &str = "info,sqlx=warn";
 
 /// Installs the global subscriber for `service`, writing to stderr; a second call installs nothing.
 pub fn init(service: &'static str, json: bool) -> Telemetry {
+    use std::io::IsTerminal as _;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
-    init_with_writer(service, json, filter, std::io::stderr)
+    install(service, json, filter, std::io::stderr, std::io::stderr().is_terminal())
 }
 
-/// [`init`] with another filter and destination (tests read the log they capture this way).
+/// [`init`] with another filter and destination, without colours (tests read the log they
+/// capture this way).
 pub fn init_with_writer<W>(service: &'static str, json: bool, filter: EnvFilter, writer: W) -> Telemetry
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let fmt = tracing_subscriber::fmt::layer().with_target(false).with_writer(writer);
+    install(service, json, filter, writer, false)
+}
+
+fn install<W>(service: &'static str, json: bool, filter: EnvFilter, writer: W, ansi: bool) -> Telemetry
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let fmt = tracing_subscriber::fmt::layer().with_target(false).with_ansi(ansi).with_writer(writer);
     // Text lines get escaped, bounded fields (JSON lines are escaped by the encoder).
     let fmt = if json { fmt.json().flatten_event(true).boxed() } else { fmt.fmt_fields(SafeFields).boxed() };
     let (provider, otel_error) = if otlp_configured() {
@@ -114,12 +123,16 @@ pub fn continue_trace(headers: &actix_web::http::header::HeaderMap, span: &traci
 }
 
 /// Text-log fields: each value escaped (no control character, so one event is one line) and
-/// bounded to [`MAX_FIELD_BYTES`], whatever a handler put in it.
+/// bounded to [`MAX_FIELD_BYTES`] ([`MAX_MESSAGE_BYTES`] for the message), whatever a handler
+/// put in it.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SafeFields;
 
 /// The most bytes one field of a text log line may take.
-pub const MAX_FIELD_BYTES: usize = 1024;
+pub const MAX_FIELD_BYTES: usize = 512;
+
+/// The most bytes the message of a text log line may take.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
 
 struct SafeVisitor<'a, 'w> {
     writer: &'a mut Writer<'w>,
@@ -138,11 +151,11 @@ impl tracing::field::Visit for SafeVisitor<'_, '_> {
             return;
         }
         let text = format!("{value:?}");
-        let value = crate::request_log::bounded(&text).at_most(MAX_FIELD_BYTES);
+        let value = crate::request_log::bounded(&text);
         let separator = if std::mem::take(&mut self.first) { "" } else { " " };
         self.result = match name {
-            "message" => write!(self.writer, "{separator}{value}"),
-            name => write!(self.writer, "{separator}{}={value}", name.trim_start_matches("r#")),
+            "message" => write!(self.writer, "{separator}{}", value.at_most(MAX_MESSAGE_BYTES)),
+            name => write!(self.writer, "{separator}{}={}", name.trim_start_matches("r#"), value.at_most(MAX_FIELD_BYTES)),
         };
     }
 }
