@@ -9,11 +9,11 @@
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
 use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::FormatFields;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
@@ -155,7 +155,9 @@ impl tracing::field::Visit for SafeVisitor<'_, '_> {
         let separator = if std::mem::take(&mut self.first) { "" } else { " " };
         self.result = match name {
             "message" => write!(self.writer, "{separator}{}", value.at_most(MAX_MESSAGE_BYTES)),
-            name => write!(self.writer, "{separator}{}={}", name.trim_start_matches("r#"), value.at_most(MAX_FIELD_BYTES)),
+            name => {
+                write!(self.writer, "{separator}{}={}", name.trim_start_matches("r#"), value.at_most(MAX_FIELD_BYTES))
+            }
         };
     }
 }

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use actix_web::{HttpResponse, web};
 use actix_web::http::Method;
+use actix_web::{HttpResponse, web};
 use envelope::{Body, Client, Curve, KeyPair, Sealed};
 use kit::app::{Application, Platform};
 use kit::routing::endpoint;
