@@ -158,6 +158,15 @@ async fn requests_the_http_parser_refuses_get_an_empty_400_and_a_closed_connecti
         assert!(reply.ends_with("\r\n\r\n"), "no body: {reply:?}");
         assert!(!reply.contains(SECRET), "{reply:?}");
     }
+    // Over 96 headers: actix-http's own empty 431.
+    let mut head = b"GET /probe/segment/x HTTP/1.1\r\nHost: a\r\n".to_vec();
+    for i in 0..100 {
+        head.extend_from_slice(format!("X-H{i}: s3cr3t-value\r\n").as_bytes());
+    }
+    head.extend_from_slice(b"\r\n");
+    let reply = raw_exchange(&p, &head).await;
+    assert!(reply.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"), "{reply:?}");
+    assert!(reply.ends_with("\r\n\r\n") && !reply.contains(SECRET), "{reply:?}");
     // The same connection handling answers a well-formed request normally.
     let reply = raw_exchange(&p, b"GET /probe/segment/abc HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n").await;
     assert!(reply.starts_with("HTTP/1.1 200 OK\r\n"), "{reply:?}");
