@@ -5,10 +5,12 @@
 //! - [`wire`]: header names, the `requestid` document, sealed bodies;
 //! - [`server`]: the actix extractors that verify a request and the sealed reply;
 //! - [`client`]: a reqwest client that signs requests as the helper SDKs do;
+//! - [`deser`]: request input read with errors that name the field, never the value;
 //! - [`error`]: the `{statusCode, error, message}` error shape.
 
 pub mod cipher;
 pub mod client;
+pub mod deser;
 pub mod error;
 pub mod keys;
 pub mod server;

@@ -288,8 +288,13 @@ pub struct Body<T> {
     pub encrypted: bool,
 }
 
+/// Body errors name the field and the expected type, never a value (see [`crate::deser`]).
+fn body_error(e: crate::deser::InputError) -> ApiError {
+    ApiError::bad_request(format!("invalid request body: {e}"))
+}
+
 fn parse<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_json::from_value(value).map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+    crate::deser::from_value(value).map_err(body_error)
 }
 
 fn open<T: DeserializeOwned>(req: &HttpRequest, data: &str) -> Result<T, ApiError> {
@@ -297,7 +302,7 @@ fn open<T: DeserializeOwned>(req: &HttpRequest, data: &str) -> Result<T, ApiErro
         .ok_or_else(|| ApiError::unauthorized("publickey header is required to decrypt the body"))?;
     let shared = envelope(req)?.shared_key(&public_key)?;
     let json = shared.decrypt(data).map_err(|e| ApiError::bad_request(format!("data {e}")))?;
-    serde_json::from_str(&json).map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+    crate::deser::from_str(&json).map_err(body_error)
 }
 
 async fn read_json(req: &HttpRequest, payload: &mut Payload) -> Result<serde_json::Value, actix_web::Error> {

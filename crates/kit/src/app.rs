@@ -121,6 +121,7 @@ where
     S: Send + Sync + 'static,
     F: Configure<S>,
 {
+    let limits = crate::limits::Limits::from_settings(&platform.settings)?;
     let data = web::Data::new(platform);
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
@@ -128,7 +129,9 @@ where
         App::new()
             .wrap(ErrorHandlers::new().default_handler(reshape_plain_errors))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
-            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(tracing_actix_web::TracingLogger::<crate::request_log::RequestLog>::new())
+            // Outermost: an oversized request head is refused before routing and logging.
+            .wrap(limits)
             .app_data(json_config())
             .app_data(path_config())
             .app_data(query_config())

@@ -113,22 +113,37 @@ pub fn json_config() -> web::JsonConfig {
             error::JsonPayloadError::ContentType => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
             }
-            other => ApiError::bad_request(format!("invalid JSON body: {other}")),
+            // serde's messages quote the body: keep the kind and the place only.
+            error::JsonPayloadError::Deserialize(e) => {
+                ApiError::bad_request(format!("invalid JSON body: {}", envelope::deser::describe_json(e)))
+            }
+            error::JsonPayloadError::Payload(_) => ApiError::bad_request("the request body could not be read"),
+            _ => ApiError::bad_request("invalid JSON body"),
         };
         api.into()
     })
 }
 
-/// Path parameter errors in the wire shape.
+/// Path parameter errors in the wire shape; the message never quotes the path.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default()
-        .error_handler(|err, _req| ApiError::bad_request(format!("invalid path parameter: {err}")).into())
+    web::PathConfig::default().error_handler(|err, _req| {
+        let detail = match &err {
+            error::PathError::Deserialize(e) => envelope::deser::describe_message(&e.to_string()),
+            _ => "invalid value".to_owned(),
+        };
+        ApiError::bad_request(format!("invalid path parameter: {detail}")).into()
+    })
 }
 
-/// Query string errors in the wire shape.
+/// Query string errors in the wire shape; the message never quotes the query.
 pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default()
-        .error_handler(|err, _req| ApiError::bad_request(format!("invalid query string: {err}")).into())
+    web::QueryConfig::default().error_handler(|err, _req| {
+        let detail = match &err {
+            error::QueryPayloadError::Deserialize(e) => envelope::deser::describe_message(&e.to_string()),
+            _ => "invalid value".to_owned(),
+        };
+        ApiError::bad_request(format!("invalid query string: {detail}")).into()
+    })
 }
 
 /// Reshapes any remaining non-JSON error reply (for example from a middleware) into the wire shape.
@@ -160,7 +175,23 @@ pub fn method_not_allowed(allowed: &[&str]) -> ApiError {
     )
 }
 
-/// The reply for a request no route matched.
+/// The reply for a request no route matched. It names the method when it is a standard one and
+/// never repeats the path (which is the caller's, and may be anything).
 pub fn not_found(req: &HttpRequest) -> ApiError {
-    ApiError::not_found(format!("Cannot {} {}", req.method(), req.path()))
+    use actix_web::http::Method;
+    let standard = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    match standard.iter().find(|m| *m == req.method()) {
+        Some(m) => ApiError::not_found(format!("Cannot {m} this path")),
+        None => ApiError::not_found("Cannot serve this method on this path"),
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use actix_web::HttpResponse;
+use actix_web::{HttpResponse, web};
 use envelope::{Body, Client, Curve, KeyPair, Sealed};
 use kit::app::{Application, Platform};
 use kit::testing::{Storage, test_env};
@@ -35,6 +35,52 @@ async fn lenient(auth: Licensed<AnyLevel>, body: Body<Value>) -> AppResult<HttpR
     Ok(auth.caller.reply(&json!({"echo": body.value, "encrypted": body.encrypted}))?)
 }
 
+/// A typed body, for the error messages of bodies of the wrong shape.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct Typed {
+    origin: TypedOrigin,
+    count: Option<u8>,
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct TypedOrigin {
+    community_id: String,
+}
+
+#[utoipa::path(post, path = "/probe/typed", responses((status = 200, description = "ok")))]
+async fn typed(auth: Licensed<AnyLevel>, _body: Sealed<Typed>) -> AppResult<HttpResponse> {
+    Ok(auth.caller.reply(&json!({"ok": true}))?)
+}
+
+#[utoipa::path(post, path = "/probe/typed-plain", responses((status = 200, description = "ok")))]
+async fn typed_plain(_body: web::Json<Typed>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"ok": true}))
+}
+
+#[utoipa::path(get, path = "/probe/number/{n}", responses((status = 200, description = "ok")))]
+async fn number(n: web::Path<u32>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"n": n.into_inner()}))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Limit {
+    limit: u32,
+}
+
+#[utoipa::path(get, path = "/probe/query", responses((status = 200, description = "ok")))]
+async fn query(q: web::Query<Limit>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"limit": q.limit}))
+}
+
+#[utoipa::path(get, path = "/probe/segment/{value}", responses((status = 200, description = "ok")))]
+async fn segment(value: web::Path<String>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"length": value.len()}))
+}
+
 /// Starts the probe on `storage` and `curve`; `None` when that storage is not reachable.
 pub async fn probe(storage: Storage, curve: Curve, test: &str) -> Option<Probe> {
     kit::telemetry::init_for_tests();
@@ -47,7 +93,16 @@ pub async fn probe(storage: Storage, curve: Curve, test: &str) -> Option<Probe> 
     let app = Application::bind(platform, (), |cfg, _: &()| {
         Table::new("probe", "a probe")
             .with(kit::common::endpoints())
-            .with([endpoint!(echo), endpoint!(system_only), endpoint!(lenient)])
+            .with([
+                endpoint!(echo),
+                endpoint!(system_only),
+                endpoint!(lenient),
+                endpoint!(typed),
+                endpoint!(typed_plain),
+                endpoint!(number),
+                endpoint!(query),
+                endpoint!(segment),
+            ])
             .mount(cfg);
     })
     .expect("bind");

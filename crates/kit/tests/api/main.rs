@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod ephemeral_contract;
+mod hardening;
 mod health;
 mod helpers;
 mod license_client;

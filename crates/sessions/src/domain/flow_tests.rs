@@ -175,3 +175,19 @@ async fn a_failed_answer_write_leaves_the_session_answerable() {
     assert!(s.authenticate(&id, answer(), Curve::Secp256k1, T0).await.is_ok());
     assert!(s.poll(&id, &by(CREATOR), false, T0).await.is_ok());
 }
+
+#[tokio::test]
+async fn an_unreadable_record_is_reported_without_its_content() {
+    let (s, store) = sessions();
+    let id = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
+    let key = format!("session:{id}");
+    let record = store.get(&key).await.unwrap().unwrap();
+    let tampered = record.replacen("\"expiresTS\":", "\"expiresTS\":\"the caller's private text\",\"x\":", 1);
+    assert_ne!(tampered, record, "{record}");
+    store.put(&key, &tampered, Duration::from_secs(60)).await.unwrap();
+    let Err(SessionError::Corrupt(cause)) = s.poll(&id, &by(CREATOR), false, T0 + 1).await else {
+        panic!("a tampered record is corrupt")
+    };
+    assert!(cause.contains("invalid type: string, expected"), "{cause}");
+    assert!(!cause.contains("private text"), "{cause}");
+}

@@ -42,8 +42,9 @@ pub enum SessionError {
     /// The poller is not the creator of the session (403).
     #[error("the caller's public key does not match the public key that created the session")]
     WrongCaller,
-    /// The caller's license does not cover the session's community (403).
-    #[error("the license is not authorized for community {0}")]
+    /// The caller's license does not cover the session's community (403). The message does not
+    /// repeat the community: it is the creator's value, not the caller's.
+    #[error("the license is not authorized for the community of this session")]
     OtherCommunity(String),
     /// A stored record could not be read back (500, logged).
     #[error("a stored session record is unreadable: {0}")]

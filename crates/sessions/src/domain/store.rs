@@ -90,5 +90,7 @@ impl SessionStore {
 
 /// Parses a stored JSON record; a record that does not parse is reported, never shown.
 pub fn decode<T: DeserializeOwned>(key: &str, json: &str) -> Result<T, SessionError> {
-    serde_json::from_str(json).map_err(|e| SessionError::Corrupt(format!("{key}: {e}")))
+    // serde's message would quote the stored record (a caller's data) into the log.
+    serde_json::from_str(json)
+        .map_err(|e| SessionError::Corrupt(format!("{key}: {}", envelope::deser::describe_json(&e))))
 }

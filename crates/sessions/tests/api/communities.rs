@@ -52,7 +52,8 @@ async fn a_community_license_only_reaches_its_communities() {
         let wide_then_narrow = envelope::Client::new(narrow.keys().clone()).unwrap();
         let session_id = create_session(url, &wide_then_narrow.clone().license(APP_KEY)).await;
         let (status, body) = poll(url, &wide_then_narrow.clone().license(NARROW_KEY), &session_id, false).await;
-        assert_error(status, &body, 403, "not authorized for community");
+        assert_error(status, &body, 403, "not authorized for the community of this session");
+        assert!(!body.to_string().contains("5f3d8d0cd866fa61019cf968"), "the creator's community is not shown: {body}");
         let (status, body) = poll(url, &wide_then_narrow.license(APP_KEY), &session_id, false).await;
         assert_error(status, &body, 404, "no response");
     }
