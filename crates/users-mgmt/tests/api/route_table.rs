@@ -1,17 +1,12 @@
 //! The route table against the catalog: documented, committed, routed, and the license levels
 //! of every built route the catalog's.
 
-use kit::testing::{LevelDeviation, Storage, assert_route_table, assert_route_table_served};
+use kit::testing::{ENVIRONMENT_DEVIATION, LevelDeviation, Storage, assert_route_table, assert_route_table_served};
 
 use crate::helpers::spawn;
 
 /// Built routes whose levels differ from the catalog's, and why.
-const DEVIATIONS: &[LevelDeviation] = &[(
-    "GET",
-    "/environment",
-    "the reference names no level; it shows the deployment's configuration, so a system key in the \
-     plain `license` header is required, as the sessions reference says for the same endpoint",
-)];
+const DEVIATIONS: &[LevelDeviation] = &[ENVIRONMENT_DEVIATION];
 
 #[test]
 fn the_route_table_follows_the_catalog() {

@@ -1,0 +1,187 @@
+//! Test support (feature `testing`): a fresh embedded data folder, a fresh PostgreSQL database and
+//! a private Redis key prefix per test. A backend that does not answer is skipped with a clear line.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+mod common;
+mod route_table;
+
+pub use common::assert_common_endpoints;
+pub use route_table::{
+    ENVIRONMENT_DEVIATION, LevelDeviation, assert_catalog_routed, assert_levels_match_catalog,
+    assert_openapi_committed, assert_openapi_complete, assert_openapi_served, assert_openapi_valid,
+    assert_refused_levels, assert_route_table, assert_route_table_served,
+};
+
+/// Whether a test must fail, not skip, when a backend it needs (PostgreSQL, Redis, Node) is
+/// missing: `TEST_BACKENDS_REQUIRED=1`, which `.ci/run` sets.
+pub fn backends_required() -> bool {
+    std::env::var("TEST_BACKENDS_REQUIRED").is_ok_and(|v| v.trim() == "1")
+}
+
+/// Skips a test whose backend is missing, with a clear line, or fails it when
+/// [`backends_required`].
+#[allow(clippy::panic)]
+pub fn skip(reason: &str) {
+    assert!(!backends_required(), "{reason}, and TEST_BACKENDS_REQUIRED=1: failing instead of skipping");
+    eprintln!("skipped: {reason}");
+}
+
+/// The PostgreSQL server tests use: `TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// The Redis server tests use: `TEST_REDIS_URL`, default `redis://127.0.0.1:6379`.
+pub fn redis_test_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A fresh, empty PostgreSQL database, or `None` (with a "skipped" line) when the server is not reachable.
+pub async fn fresh_postgres(test: &str) -> Option<String> {
+    use sqlx::Connection as _;
+    let admin = postgres_admin_url();
+    let connect = sqlx::PgConnection::connect(&admin);
+    let mut conn = match tokio::time::timeout(Duration::from_secs(3), connect).await {
+        Ok(Ok(c)) => c,
+        _ => {
+            skip(&format!("PostgreSQL not reachable at {admin} ({test})"));
+            return None;
+        }
+    };
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await {
+        skip(&format!("cannot create a PostgreSQL database: {e} ({test})"));
+        return None;
+    }
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
+    Some(format!("{base}/{name}"))
+}
+
+/// The Redis URL when Redis answers, or `None` (with a "skipped" line).
+pub async fn reachable_redis(test: &str) -> Option<String> {
+    let url = redis_test_url();
+    let ok = async {
+        let client = redis::Client::open(url.as_str()).ok()?;
+        let mut conn = client.get_multiplexed_async_connection().await.ok()?;
+        redis::cmd("PING").query_async::<String>(&mut conn).await.ok()
+    };
+    match tokio::time::timeout(Duration::from_secs(3), ok).await {
+        Ok(Some(_)) => Some(url),
+        _ => {
+            skip(&format!("Redis not reachable at {url} ({test})"));
+            None
+        }
+    }
+}
+
+/// Where a test keeps its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// SQLite in a fresh folder, ephemeral state in the database and in memory.
+    Embedded,
+    /// A fresh PostgreSQL database.
+    Postgres,
+    /// SQLite for records, Redis (private prefix) for ephemeral state.
+    Redis,
+}
+
+/// Environment for a service under test on port 0, or `None` when its storage is not reachable.
+pub async fn test_env(storage: Storage, test: &str) -> Option<BTreeMap<String, String>> {
+    let dir = std::env::temp_dir().join(format!("blockid-test-{}", uuid::Uuid::new_v4().simple()));
+    let mut env = BTreeMap::from([
+        ("HOST".to_owned(), "127.0.0.1".to_owned()),
+        ("PORT".to_owned(), "0".to_owned()),
+        ("DATA_DIR".to_owned(), dir.display().to_string()),
+        // No remote license authority unless a test names one: keys come from the environment.
+        ("SERVICE_DIRECTORY".to_owned(), "{}".to_owned()),
+    ]);
+    match storage {
+        Storage::Embedded => {}
+        Storage::Postgres => {
+            env.insert("DATABASE_URL".into(), fresh_postgres(test).await?);
+        }
+        Storage::Redis => {
+            env.insert("REDIS_URL".into(), reachable_redis(test).await?);
+            env.insert("REDIS_PREFIX".into(), format!("test:{}:", uuid::Uuid::new_v4().simple()));
+        }
+    }
+    Some(env)
+}
+
+/// A service started in-process on a free port for a test.
+#[derive(Debug, Clone)]
+pub struct TestService {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+}
+
+/// Builds `service` from `env` with `build` (the service crate's `build`) and serves it in the background.
+pub async fn spawn_service<B, Fut>(service: &'static str, env: &BTreeMap<String, String>, build: B) -> TestService
+where
+    B: FnOnce(crate::Settings) -> Fut,
+    Fut: std::future::Future<Output = Result<crate::app::Application, crate::StartError>>,
+{
+    crate::telemetry::init_for_tests();
+    #[allow(clippy::expect_used)]
+    let settings = crate::Settings::from_source(env, service, 0).expect("test settings");
+    #[allow(clippy::expect_used)]
+    let app = build(settings).await.expect("service starts");
+    let url = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestService { url }
+}
+
+/// The local license keys [`spawn_with_keys`] configures, one per level, and the infra key.
+pub const SYSTEM_KEY: &str = "system-license-for-tests";
+/// See [`SYSTEM_KEY`].
+pub const SERVICE_KEY: &str = "service-license-for-tests";
+/// See [`SYSTEM_KEY`].
+pub const SERVICE_EXT_KEY: &str = "service-ext-license-for-tests";
+/// See [`SYSTEM_KEY`].
+pub const APP_KEY: &str = "app-license-for-tests";
+/// See [`SYSTEM_KEY`].
+pub const APP_EXT_KEY: &str = "app-ext-license-for-tests";
+/// The `INFRA_LICENSE_KEY` [`spawn_with_keys`] configures (service level).
+pub const INFRA_KEY: &str = "infra-license-for-tests";
+
+/// Each key [`spawn_with_keys`] configures, with the license it stands for.
+pub fn test_keys() -> Vec<(&'static str, crate::license::License)> {
+    use crate::license::{Level, License};
+    let license = |level, infra| License { level, tag: String::new(), communities: None, infra };
+    vec![
+        (SYSTEM_KEY, license(Level::System, false)),
+        (SERVICE_KEY, license(Level::Service, false)),
+        (SERVICE_EXT_KEY, license(Level::ServiceExt, false)),
+        (APP_KEY, license(Level::App, false)),
+        (APP_EXT_KEY, license(Level::AppExt, false)),
+        (INFRA_KEY, license(Level::Service, true)),
+    ]
+}
+
+/// A service on `storage` with the local keys of [`test_keys`] and the `extra` variables; `None` (with a "skipped" line) when the storage is unreachable.
+pub async fn spawn_with_keys<B, Fut>(
+    service: &'static str,
+    build: B,
+    storage: Storage,
+    test: &str,
+    extra: &[(&str, &str)],
+) -> Option<TestService>
+where
+    B: FnOnce(crate::Settings) -> Fut,
+    Fut: std::future::Future<Output = Result<crate::app::Application, crate::StartError>>,
+{
+    let mut env = test_env(storage, test).await?;
+    env.insert(
+        "LICENSE_KEYS".into(),
+        format!(
+            "system:{SYSTEM_KEY},service:{SERVICE_KEY},service_ext:{SERVICE_EXT_KEY},app:{APP_KEY},app_ext:{APP_EXT_KEY}"
+        ),
+    );
+    env.insert("INFRA_LICENSE_KEY".into(), INFRA_KEY.into());
+    for (k, v) in extra {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Some(spawn_service(service, &env, build).await)
+}
