@@ -19,34 +19,31 @@ pub fn now_epoch() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
 }
 
-/// The decrypted `requestid` header: when, which request, which app.
+/// The decrypted `requestid` header: when, which request, which app. All three fields are
+/// required, as the reference says: `ts` a number, `uuid` and `appid` strings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RequestId {
     /// Epoch seconds at which the caller made the request.
-    #[serde(deserialize_with = "epoch_number_or_string")]
+    #[serde(deserialize_with = "epoch_number")]
     pub ts: i64,
     /// The caller's request identifier; may be reused with a fresh `ts`.
-    #[serde(default)]
     pub uuid: String,
     /// The calling application.
-    #[serde(default)]
     pub appid: String,
 }
 
-fn epoch_number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+fn epoch_number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Ts {
         Int(i64),
         Float(f64),
-        Text(String),
     }
     match Ts::deserialize(d)? {
         Ts::Int(n) => Ok(n),
         // Saturating float-to-int is the intent: absurd values are refused by the time window.
         #[allow(clippy::cast_possible_truncation)]
         Ts::Float(f) if f.is_finite() => Ok(f as i64),
-        Ts::Text(s) => s.trim().parse().map_err(serde::de::Error::custom),
         Ts::Float(_) => Err(serde::de::Error::custom("ts must be a finite number")),
     }
 }
@@ -131,13 +128,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ts_may_be_a_number_or_a_numeric_string() {
+    fn ts_is_a_number_and_every_field_is_required() {
         let a: RequestId = serde_json::from_str(r#"{"ts": 1700000000, "uuid": "u", "appid": "a"}"#).unwrap();
-        let b: RequestId = serde_json::from_str(r#"{"ts": "1700000000", "uuid": "u", "appid": "a"}"#).unwrap();
-        let c: RequestId = serde_json::from_str(r#"{"ts": 1700000000.4}"#).unwrap();
-        assert_eq!(a, b);
-        assert_eq!(c.ts, 1_700_000_000);
-        assert!(serde_json::from_str::<RequestId>(r#"{"ts": "soon"}"#).is_err());
-        assert!(serde_json::from_str::<RequestId>(r#"{"uuid": "u"}"#).is_err());
+        let c: RequestId = serde_json::from_str(r#"{"ts": 1700000000.4, "uuid": "u", "appid": "a"}"#).unwrap();
+        assert_eq!((a.ts, c.ts), (1_700_000_000, 1_700_000_000));
+        for bad in [
+            r#"{"ts": "1700000000", "uuid": "u", "appid": "a"}"#,
+            r#"{"ts": 1700000000, "appid": "a"}"#,
+            r#"{"ts": 1700000000, "uuid": "u"}"#,
+            r#"{"ts": 1700000000, "uuid": 1, "appid": "a"}"#,
+            r#"{"uuid": "u", "appid": "a"}"#,
+        ] {
+            assert!(serde_json::from_str::<RequestId>(bad).is_err(), "{bad}");
+        }
     }
 }

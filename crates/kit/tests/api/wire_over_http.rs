@@ -103,10 +103,21 @@ async fn garbage_in_every_header_is_a_clear_4xx() {
         (with("requestid", "%%%"), 401, "requestid"),
         (with("requestid", &peer.shared.encrypt("not json").unwrap()), 401, "requestid must be JSON"),
         (with("requestid", &foreign.encrypt(r#"{"ts":1,"uuid":"u","appid":"a"}"#).unwrap()), 401, "requestid"),
+    ];
+    let now = envelope::wire::now_epoch();
+    let id = |json: String| with("requestid", &peer.shared.encrypt(&json).unwrap());
+    let cases = cases.into_iter().chain([
+        (id(format!(r#"{{"ts":"{now}","uuid":"u","appid":"a"}}"#)), 401, "requestid must be JSON with a numeric ts"),
+        (id(format!(r#"{{"ts":{now},"appid":"a"}}"#)), 401, "requestid must be JSON with a numeric ts, a uuid"),
+        (id(format!(r#"{{"ts":{now},"uuid":"u"}}"#)), 401, "requestid must be JSON"),
+        (id(format!(r#"{{"ts":{now},"uuid":7,"appid":"a"}}"#)), 401, "requestid must be JSON"),
+        (id(r#"{"uuid":"u","appid":"a"}"#.to_owned()), 401, "requestid must be JSON"),
+    ]);
+    let cases: Vec<(Headers, u16, &str)> = cases.chain([
         (with("licensekey", ""), 401, "licensekey header is required"),
         (with("licensekey", "garbage"), 401, "licensekey"),
         (with("licensekey", &peer.shared.encrypt("no-such-license").unwrap()), 401, "license key is not valid"),
-    ];
+    ]).collect();
     for (headers, status, fragment) in cases {
         let (s, b) = raw(&p, "/probe/echo", &headers, body.clone()).await;
         assert_error(s, &b, status, fragment);
