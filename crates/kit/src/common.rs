@@ -22,6 +22,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         crate::endpoint!(service_directory),
         crate::endpoint!(environment),
         crate::endpoint!(ecdsa_helper),
+        crate::endpoint!(ecdsa_helper_default)
+            .outside_catalog("the reference's optional method of /ecdsa_helper/{method}: encrypt by default"),
     ]
 }
 
@@ -170,18 +172,37 @@ struct HelperRequest {
         (status = 400, description = "Bad body, key, ciphertext or method", body = crate::openapi::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(method = %method))]
+#[tracing::instrument(skip_all)]
 async fn ecdsa_helper(
     p: web::Data<Platform>,
     method: web::Path<String>,
     body: web::Json<HelperRequest>,
 ) -> AppResult<HttpResponse> {
+    helper(&p, &method, &body)
+}
+
+/// `POST /ecdsa_helper/{method}` without a method: the reference's default, `encrypt`.
+#[utoipa::path(
+    post,
+    path = "/ecdsa_helper",
+    request_body = HelperRequest,
+    responses(
+        (status = 200, description = "The encrypted `dataStr`", body = HelperReply),
+        (status = 400, description = "Bad body or key", body = crate::openapi::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn ecdsa_helper_default(p: web::Data<Platform>, body: web::Json<HelperRequest>) -> AppResult<HttpResponse> {
+    helper(&p, "encrypt", &body)
+}
+
+fn helper(p: &Platform, method: &str, body: &HelperRequest) -> AppResult<HttpResponse> {
     let curve = p.settings.curve;
     let keys = KeyPair::from_private_base64(curve, &body.private_key)
         .map_err(|e| ApiError::bad_request(format!("privateKey is {e}")))?;
     let shared =
         keys.shared_key_with(&body.public_key).map_err(|e| ApiError::bad_request(format!("publicKey is {e}")))?;
-    let data = match method.as_str() {
+    let data = match method {
         "encrypt" => shared.encrypt(&body.data_str).map_err(crate::error::AppError::internal)?,
         "decrypt" => shared.decrypt(&body.data_str).map_err(|e| ApiError::bad_request(format!("dataStr {e}")))?,
         _ => return Err(ApiError::bad_request("method must be encrypt or decrypt").into()),

@@ -46,13 +46,14 @@ pub async fn assert_common_endpoints(url: &str, service: &str, system_key: &str)
 
     let a = KeyPair::generate(Curve::Secp256k1).unwrap();
     let b = KeyPair::generate(Curve::Secp256k1).unwrap();
-    let helper = |method: &str, body: Value| {
-        let req = http.post(format!("{url}/ecdsa_helper/{method}")).json(&body);
+    let helper_at = |path: &str, body: Value| {
+        let req = http.post(format!("{url}{path}")).json(&body);
         async move {
             let resp = req.send().await.unwrap();
             (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
         }
     };
+    let helper = |method: &str, body: Value| helper_at(&format!("/ecdsa_helper/{method}"), body);
     let (s, enc) = helper(
         "encrypt",
         json!({"dataStr": "hello", "publicKey": b.public_base64(), "privateKey": a.private().to_base64().as_str()}),
@@ -67,6 +68,14 @@ pub async fn assert_common_endpoints(url: &str, service: &str, system_key: &str)
     )
     .await;
     assert_eq!((s, dec["data"].as_str()), (200, Some("hello")));
+    let (s, default) = helper_at(
+        "/ecdsa_helper",
+        json!({"dataStr": "plain", "publicKey": b.public_base64(), "privateKey": a.private().to_base64().as_str()}),
+    )
+    .await;
+    assert_eq!(s, 200, "without a method the helper encrypts: {default}");
+    let ciphertext = default["data"].as_str().unwrap();
+    assert_eq!(b.shared_key_with(a.public_base64()).unwrap().decrypt(ciphertext).unwrap(), "plain");
     let good = json!({"dataStr": "x", "publicKey": b.public_base64(), "privateKey": a.private().to_base64().as_str()});
     let (s, e) = helper("sign", good.clone()).await;
     assert_eq!(s, 400, "{e}");

@@ -113,11 +113,13 @@ async fn garbage_in_every_header_is_a_clear_4xx() {
         (id(format!(r#"{{"ts":{now},"uuid":7,"appid":"a"}}"#)), 401, "requestid must be JSON"),
         (id(r#"{"uuid":"u","appid":"a"}"#.to_owned()), 401, "requestid must be JSON"),
     ]);
-    let cases: Vec<(Headers, u16, &str)> = cases.chain([
-        (with("licensekey", ""), 401, "licensekey header is required"),
-        (with("licensekey", "garbage"), 401, "licensekey"),
-        (with("licensekey", &peer.shared.encrypt("no-such-license").unwrap()), 401, "license key is not valid"),
-    ]).collect();
+    let cases: Vec<(Headers, u16, &str)> = cases
+        .chain([
+            (with("licensekey", ""), 401, "licensekey header is required"),
+            (with("licensekey", "garbage"), 401, "licensekey"),
+            (with("licensekey", &peer.shared.encrypt("no-such-license").unwrap()), 401, "license key is not valid"),
+        ])
+        .collect();
     for (headers, status, fragment) in cases {
         let (s, b) = raw(&p, "/probe/echo", &headers, body.clone()).await;
         assert_error(s, &b, status, fragment);
