@@ -54,8 +54,8 @@ pub enum Command {
         tenant_name: String,
         #[arg(long, default_value = "default")]
         tenant_tag: String,
-        /// Validity of the system license, in days.
-        #[arg(long, default_value_t = 3650)]
+        /// Validity of the system license, in days (at least 1).
+        #[arg(long, default_value_t = 3650, value_parser = clap::value_parser!(i64).range(1..=36_500))]
         days: i64,
     },
 }
@@ -99,9 +99,13 @@ pub enum LicenseCommand {
         key_type: String,
         #[arg(long, default_value = "cli")]
         tag: String,
-        /// Validity in days.
-        #[arg(long, default_value_t = 365)]
+        /// Validity in days from now (at least 1).
+        #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(i64).range(1..=36_500), conflicts_with = "expires_at")]
         days: i64,
+        /// The expiry instead, as RFC 3339 (`2030-01-01T00:00:00Z`) or epoch seconds; may be in the
+        /// past (to make an expired key for a test).
+        #[arg(long, value_parser = parse_instant)]
+        expires_at: Option<i64>,
         /// Community ids the key is limited to, comma separated (default: all).
         #[arg(long)]
         communities: Option<String>,
@@ -129,13 +133,13 @@ pub async fn execute(settings: &Settings, command: Command) -> Result<(), String
         Command::Community(CommunityCommand::Create { tenant, name }) => {
             print(&tenancy::create_community(store, &tenant, &name).await.map_err(err)?)
         }
-        Command::License(LicenseCommand::Create { level, key_type, tag, days, communities }) => {
+        Command::License(LicenseCommand::Create { level, key_type, tag, days, expires_at, communities }) => {
             let spec = LicenseSpec {
                 key_type: KeyType::from_name(&key_type).ok_or("--type must be hawk or ecdsa")?,
                 level: Level::from_name(&level)
                     .ok_or("--level must be system, service, service_ext, app or app_ext")?,
                 tag,
-                expiry: envelope::wire::now_epoch() + days.max(1) * 86_400,
+                expiry: expires_at.unwrap_or_else(|| envelope::wire::now_epoch() + days * 86_400),
                 communities: communities.as_deref().map(community_list).transpose().map_err(err)?,
             };
             print(&licenses::create_license(store, &*stores.licenses, &spec, settings.curve).await.map_err(err)?)
@@ -169,6 +173,17 @@ pub async fn execute(settings: &Settings, command: Command) -> Result<(), String
             print(&result)
         }
     }
+}
+
+/// An instant given as RFC 3339 or epoch seconds.
+fn parse_instant(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if let Ok(epoch) = text.parse::<i64>() {
+        return Ok(epoch);
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp())
+        .map_err(|_| "expected RFC 3339 (2030-01-01T00:00:00Z) or epoch seconds".to_owned())
 }
 
 fn print<T: Serialize>(value: &T) -> Result<(), String> {

@@ -77,7 +77,7 @@ pub async fn ensure(stores: &Stores, o: &BootstrapOptions) -> Result<(Bootstrap,
                 key_type: KeyType::Hawk,
                 level: Level::System,
                 tag: BOOTSTRAP_TAG.into(),
-                expiry: now + o.license_days.max(1) * 86_400,
+                expiry: now + o.license_days * 86_400,
                 communities: None,
             };
             super::licenses::create_license(store, &*stores.licenses, &spec, o.curve).await?

@@ -247,6 +247,35 @@ fn routes_outside_the_catalog_are_the_sdk_calls_and_the_document() {
     assert!(table.catalog_mismatches().is_empty());
 }
 
+#[test]
+fn the_cli_refuses_a_validity_of_zero_days_and_takes_an_explicit_expiry() {
+    let dir = std::env::temp_dir().join(format!("adminapi-cli-{}", uuid::Uuid::new_v4().simple()));
+    let license = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_adminapi"))
+            .args(["license", "create", "--level", "app"])
+            .args(args)
+            .env("DATA_DIR", &dir)
+            .output()
+            .unwrap()
+    };
+    for days in ["--days=0", "--days=-3"] {
+        let out = license(&[days]);
+        assert!(!out.status.success(), "--days {days} is refused");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--days"), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = license(&["--expires-at", "2020-01-01T00:00:00Z"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let record: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(record["expiry"].as_str().unwrap().starts_with("2020-01-01T00:00:00"), "{record}");
+    let out = license(&["--days", "2"]);
+    let record: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let expiry = chrono::DateTime::parse_from_rfc3339(record["expiry"].as_str().unwrap()).unwrap().timestamp();
+    assert!((expiry - envelope::wire::now_epoch() - 2 * 86_400).abs() < 60, "{record}");
+    assert!(!license(&["--days", "2", "--expires-at", "2030-01-01T00:00:00Z"]).status.success(), "one or the other");
+    assert!(!license(&["--expires-at", "soon"]).status.success());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[tokio::test]
 async fn bootstrap_creates_once_and_reuses() {
     let dir = std::env::temp_dir().join(format!("adminapi-bootstrap-{}", uuid::Uuid::new_v4().simple()));
