@@ -81,6 +81,13 @@ impl fmt::Display for Bounded<'_> {
     }
 }
 
+/// The route pattern a dispatcher matched (`/session/{sessionId}`), put in the request's
+/// extensions by a router that does not go through actix's resource map; the request span's
+/// `http.route` prefers it over `match_pattern()` (which, for a path no actix resource matched,
+/// scans every pattern again).
+#[derive(Debug, Clone, Copy)]
+pub struct MatchedRoute(pub &'static str);
+
 /// The root span builder of every service (see the module documentation).
 #[derive(Debug)]
 pub struct RequestLog;
@@ -127,7 +134,10 @@ impl RootSpanBuilder for RequestLog {
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
         let (status, error, route) = match outcome {
-            Ok(res) => (res.status(), res.response().error(), res.request().match_pattern()),
+            Ok(res) => {
+                let matched = res.request().extensions().get::<MatchedRoute>().map(|r| r.0.to_owned());
+                (res.status(), res.response().error(), matched.or_else(|| res.request().match_pattern()))
+            }
             Err(e) => (e.as_response_error().status_code(), Some(e), None),
         };
         span.record("http.status_code", status.as_u16());

@@ -67,6 +67,13 @@ async fn careless(id: web::Path<String>) -> HttpResponse {
     HttpResponse::Ok().finish()
 }
 
+/// A handler standing in for a dispatcher that names the route it matched.
+async fn dispatched(req: actix_web::HttpRequest) -> HttpResponse {
+    use actix_web::HttpMessage as _;
+    req.extensions_mut().insert(kit::request_log::MatchedRoute("/dispatched/{thing}"));
+    HttpResponse::Ok().finish()
+}
+
 async fn start(test: &str) -> String {
     log();
     let env = test_env(Storage::Embedded, test).await.unwrap();
@@ -77,6 +84,7 @@ async fn start(test: &str) -> String {
             endpoint(Method::GET, "/logs/unbuilt", unbuilt),
             endpoint(Method::GET, "/logs/broken", broken),
             endpoint(Method::GET, "/logs/careless/{id}", careless),
+            endpoint(Method::GET, "/logs/dispatched", dispatched),
         ];
         kit::routing::mount(cfg, "logs", routes);
     })
@@ -161,4 +169,15 @@ async fn a_request_the_http_parser_refuses_writes_no_error_line() {
     wait_for("after-parser-marker").await;
     let parse_errors: Vec<String> = all_lines().into_iter().filter(|l| l.contains("parse error")).collect();
     assert!(parse_errors.is_empty(), "{parse_errors:#?}");
+}
+
+#[tokio::test]
+async fn the_span_names_the_route_a_dispatcher_matched() {
+    let url = start("log_route").await;
+    let resp = reqwest::get(format!("{url}/logs/dispatched?m=dispatched-marker")).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let lines = wait_for("dispatched-marker").await;
+    let event = lines.iter().find(|l| l.contains(" status=200")).expect("the request event");
+    assert!(event.contains("http.route=\"/dispatched/{thing}\""), "{event}");
+    assert!(event.contains("otel.name=\"GET /dispatched/{thing}\""), "{event}");
 }
