@@ -162,3 +162,14 @@ async fn a_request_the_http_parser_refuses_writes_no_error_line() {
     let parse_errors: Vec<String> = all_lines().into_iter().filter(|l| l.contains("parse error")).collect();
     assert!(parse_errors.is_empty(), "{parse_errors:#?}");
 }
+
+#[tokio::test]
+async fn the_span_names_the_route_a_dispatcher_matched() {
+    let url = start("log_route").await;
+    let resp = reqwest::get(format!("{url}/logs/careless/an-id?m=dispatched-marker")).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let lines = wait_for("dispatched-marker").await;
+    let event = lines.iter().find(|l| l.contains(" status=200")).expect("the request event");
+    assert!(event.contains("http.route=\"/logs/careless/{id}\""), "{event}");
+    assert!(event.contains("otel.name=\"GET /logs/careless/{id}\""), "{event}");
+}

@@ -31,7 +31,11 @@ pub fn dns(text: &str) -> Result<String, DomainError> {
         && dns.len() <= 253
         && dns.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:".contains(&b))
         && !dns.starts_with(['.', '-', ':']);
-    if ok { Ok(dns) } else { Err(DomainError::Invalid(format!("dns {text:?} is not a DNS name"))) }
+    if ok {
+        Ok(dns)
+    } else {
+        Err(DomainError::Invalid("dns must be a DNS name (letters, digits, '-', '.', ':'; at most 253)".into()))
+    }
 }
 
 /// A display name or tag: trimmed, 1 to 100 characters, no control characters.

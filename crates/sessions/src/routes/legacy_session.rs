@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use envelope::{Body, OptionalCaller};
 use kit::app::Platform;
 use kit::openapi::{ErrorBody, Sealable};
+use kit::request_log::bounded;
 use kit::{AppResult, Endpoint, endpoint};
 
 use super::session::authenticate::{Answered, answer};
@@ -37,7 +38,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         (status = 503, description = "The store is unavailable", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(session_id = %path.1))]
+#[tracing::instrument(skip_all, fields(session_id = %bounded(&path.1)))]
 pub async fn legacy_authenticate(
     _caller: OptionalCaller,
     path: web::Path<(String, String)>,

@@ -10,6 +10,7 @@ use envelope::Body;
 use kit::AppResult;
 use kit::app::Platform;
 use kit::openapi::{ErrorBody, Sealable};
+use kit::request_log::bounded;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -41,7 +42,7 @@ pub struct Answered {
         (status = 503, description = "The store is unavailable", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(session_id = %id))]
+#[tracing::instrument(skip_all, fields(session_id = %bounded(&id)))]
 pub async fn authenticate(
     _caller: OptionalCaller,
     id: web::Path<String>,

@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use envelope::{ApiError, Body};
 use kit::openapi::{ErrorBody, Sealable};
+use kit::request_log::bounded;
 use kit::{AnyLevel, AppResult, Endpoint, Licensed, endpoint};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -62,7 +63,7 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let Body { value: request, encrypted } = body;
     let community = request.origin.community_id.clone();
-    tracing::Span::current().record("community", community.as_str());
+    tracing::Span::current().record("community", tracing::field::display(bounded(&community)));
     if !auth.license.allows_community(&community) {
         return Err(ApiError::forbidden("the license is not authorized for this community").into());
     }
@@ -85,7 +86,7 @@ pub async fn create(
         (status = 503, description = "The store is unavailable", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(session_id = %id))]
+#[tracing::instrument(skip_all, fields(session_id = %bounded(&id)))]
 pub async fn info(id: web::Path<String>, state: web::Data<State>) -> AppResult<HttpResponse> {
     let session = state.sessions.info(&id, epoch_ms()).await?;
     Ok(HttpResponse::Ok().json(session))
@@ -114,7 +115,7 @@ pub async fn info(id: web::Path<String>, state: web::Data<State>) -> AppResult<H
         (status = 503, description = "The license authority or the store is unavailable", body = ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(session_id = %id))]
+#[tracing::instrument(skip_all, fields(session_id = %bounded(&id)))]
 pub async fn poll(
     req: HttpRequest,
     auth: Licensed<AnyLevel>,
