@@ -122,19 +122,21 @@ async fn concurrent_answers_and_polls_have_exactly_one_winner() {
     // them read the session before any of them writes.
     let store = Arc::new(Instrumented::default());
     let s = Sessions::new(store.clone(), Duration::from_secs(300));
-    let id = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
-    let answers = futures_util::future::join_all((0..8).map(|_| s.authenticate(&id, answer(), Curve::Secp256k1, T0)));
-    let answers = answers.await;
-    assert_eq!(answers.iter().filter(|r| r.is_ok()).count(), 1);
-    assert!(answers.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, SessionError::AlreadyAnswered)));
-    let poller = by(CREATOR);
-    let polls = futures_util::future::join_all((0..8).map(|_| s.poll(&id, &poller, false, T0))).await;
-    assert_eq!(polls.iter().filter(|r| r.is_ok()).count(), 1);
-    // Never "not yet" once the answer is in: every other poll is told it was fetched.
-    for r in polls.iter().filter_map(|r| r.as_ref().err()) {
-        assert!(matches!(r, SessionError::AlreadyFetched), "{r:?}");
+    for _ in 0..10 {
+        let id = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
+        let answers = (0..8).map(|_| s.authenticate(&id, answer(), Curve::Secp256k1, T0));
+        let answers = futures_util::future::join_all(answers).await;
+        assert_eq!(answers.iter().filter(|r| r.is_ok()).count(), 1);
+        assert!(answers.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, SessionError::AlreadyAnswered)));
+        let poller = by(CREATOR);
+        let polls = futures_util::future::join_all((0..8).map(|_| s.poll(&id, &poller, false, T0))).await;
+        assert_eq!(polls.iter().filter(|r| r.is_ok()).count(), 1);
+        // Never "not yet" once the answer is in: every other poll is told it was fetched.
+        for r in polls.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(matches!(r, SessionError::AlreadyFetched), "{r:?}");
+        }
     }
-    assert!(store.max_in_flight.load(Ordering::SeqCst) > 1, "the polls did not overlap");
+    assert!(store.max_in_flight.load(Ordering::SeqCst) > 1, "the calls did not overlap");
 }
 
 #[tokio::test]
@@ -165,12 +167,19 @@ struct Instrumented {
 }
 
 impl Instrumented {
+    /// Runs `op` between a varying number of yields, so concurrent callers interleave in
+    /// many orders.
     async fn call<T>(&self, op: impl std::future::Future<Output = T>) -> T {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        tokio::task::yield_now().await;
+        for _ in 0..=(n % 3) {
+            tokio::task::yield_now().await;
+        }
         let out = op.await;
+        for _ in 0..(n / 3 % 3) {
+            tokio::task::yield_now().await;
+        }
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
         out
     }
