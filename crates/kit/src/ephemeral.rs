@@ -35,8 +35,7 @@ pub trait Ephemeral: Send + Sync {
     /// Sets `key` to `new` for `ttl` only if its live value is exactly `expected`, atomically:
     /// of concurrent swaps from the same value exactly one succeeds. `true` when it was replaced;
     /// a missing or expired key is never replaced.
-    async fn compare_and_swap(&self, key: &str, expected: &str, new: &str, ttl: Duration)
-    -> Result<bool, StoreError>;
+    async fn compare_and_swap(&self, key: &str, expected: &str, new: &str, ttl: Duration) -> Result<bool, StoreError>;
     /// Removes `key`; `true` when a live value was removed.
     async fn delete(&self, key: &str) -> Result<bool, StoreError>;
     /// Adds one to the counter at `key` (created at 1 with `ttl`; the ttl is not extended).
@@ -112,13 +111,7 @@ impl Ephemeral for MemoryStore {
         self.with(|m, now| m.remove(key).filter(|(_, exp)| *exp > now).map(|(v, _)| v))
     }
 
-    async fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: &str,
-        new: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
+    async fn compare_and_swap(&self, key: &str, expected: &str, new: &str, ttl: Duration) -> Result<bool, StoreError> {
         self.with(|m, now| match m.get_mut(key) {
             Some(entry) if entry.1 > now && entry.0 == expected => {
                 *entry = (new.to_owned(), now + ttl);

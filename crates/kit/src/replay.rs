@@ -43,7 +43,27 @@ pub fn guard_for(settings: &Settings, shared: &Arc<dyn Ephemeral>) -> Result<Arc
     }
     // The envelope remembers a requestid for twice the allowed span plus a second.
     let window = settings.allowed_time_span * 2 + Duration::from_secs(1);
-    Ok(Arc::new(ReplayWindow::new(window / BUCKETS_PER_WINDOW, max_entries, Arc::new(MonotonicClock::default()))))
+    let guard =
+        Arc::new(ReplayWindow::new(window / BUCKETS_PER_WINDOW, max_entries, Arc::new(MonotonicClock::default())));
+    spawn_sweeper(&guard);
+    Ok(guard)
+}
+
+/// Drops expired buckets every bucket width, so memory comes back when the traffic stops (the
+/// requests themselves drop them too), until the guard is dropped.
+fn spawn_sweeper(guard: &Arc<ReplayWindow>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    let weak = Arc::downgrade(guard);
+    let period = Duration::from_millis(guard.width_ms);
+    runtime.spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(guard) = weak.upgrade() else { return };
+            guard.sweep();
+        }
+    });
 }
 
 /// Milliseconds on a monotonic clock; injected so tests can move time by hand.
@@ -154,12 +174,7 @@ impl ReplayWindow {
         let expires = now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
         let hash = self.hasher.hash_one(fingerprint);
         let mut w = self.window.lock().map_err(|_| ReplayError::Poisoned)?;
-        // Whole buckets whose every entry has expired leave first.
-        while w.buckets.front().is_some_and(|b| b.start_ms.saturating_add(self.width_ms) <= now) {
-            if let Some(gone) = w.buckets.pop_front() {
-                w.entries -= gone.table.len();
-            }
-        }
+        self.drop_expired(&mut w, now);
         let seen = w.buckets.iter().any(|b| {
             b.table
                 .find(hash, |e| e.fingerprint == *fingerprint)
@@ -177,11 +192,29 @@ impl ReplayWindow {
             return Err(ReplayError::Full(self.max_entries));
         }
         let start_ms = expires - expires % self.width_ms;
-        let entry = Entry { fingerprint: *fingerprint, expires_offset_ms: u32::try_from(expires - start_ms).unwrap_or(0) };
+        let entry =
+            Entry { fingerprint: *fingerprint, expires_offset_ms: u32::try_from(expires - start_ms).unwrap_or(0) };
         let bucket = self.bucket_at(&mut w.buckets, start_ms);
         bucket.insert_unique(hash, entry, |e| self.hasher.hash_one(e.fingerprint));
         w.entries += 1;
         Ok(true)
+    }
+
+    /// Drops the buckets whose every entry has expired.
+    pub fn sweep(&self) {
+        let now = self.clock.now_ms();
+        if let Ok(mut w) = self.window.lock() {
+            self.drop_expired(&mut w, now);
+        }
+    }
+
+    /// Whole buckets whose every entry has expired leave, oldest first.
+    fn drop_expired(&self, w: &mut Window, now: u64) {
+        while w.buckets.front().is_some_and(|b| b.start_ms.saturating_add(self.width_ms) <= now) {
+            if let Some(gone) = w.buckets.pop_front() {
+                w.entries -= gone.table.len();
+            }
+        }
     }
 
     /// The bucket starting at `start_ms`, created in order if missing.

@@ -73,11 +73,15 @@ fn buckets_leave_whole_once_expired_so_memory_comes_back() {
         assert_eq!(w.check(&fp(n), TTL), Ok(true));
     }
     assert_eq!(w.len(), 10_000);
+    clock.set(T0 + 100_000 + 121_000 - 1);
+    w.sweep();
+    assert!(!w.is_empty(), "the newest entries are still in the window");
     clock.set(T0 + 100_000 + 121_000 + 121_000 / u64::from(BUCKETS_PER_WINDOW));
+    w.sweep();
+    assert!(w.is_empty(), "a sweep without traffic drops every expired bucket");
+    assert_eq!(w.window.lock().unwrap().buckets.len(), 0);
     assert_eq!(w.check(&fp(u32::MAX), TTL), Ok(true));
     assert_eq!(w.len(), 1, "only the new entry is left");
-    let buckets = w.window.lock().unwrap().buckets.len();
-    assert_eq!(buckets, 1);
 }
 
 #[test]
@@ -98,7 +102,10 @@ fn a_full_guard_refuses_new_requests_but_still_knows_replays() {
 fn envelope_keys_keep_half_their_sha256_and_other_keys_are_hashed() {
     let hex = "00112233445566778899aabbccddeeff".repeat(2);
     let key = format!("replay:{hex}");
-    assert_eq!(fingerprint_of(&key), [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]);
+    assert_eq!(
+        fingerprint_of(&key),
+        [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff]
+    );
     assert_ne!(fingerprint_of("replay:short"), fingerprint_of("replay:other"));
     assert_ne!(fingerprint_of(&key), fingerprint_of("replay:short"));
 }

@@ -80,21 +80,10 @@ impl Ephemeral for RedisStore {
         Ok(redis::cmd("GETDEL").arg(self.key(key)).query_async(&mut c).await?)
     }
 
-    async fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: &str,
-        new: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
+    async fn compare_and_swap(&self, key: &str, expected: &str, new: &str, ttl: Duration) -> Result<bool, StoreError> {
         let mut c = self.conn.clone();
-        let swapped: i64 = COMPARE_AND_SWAP
-            .key(self.key(key))
-            .arg(expected)
-            .arg(new)
-            .arg(ttl_ms(ttl))
-            .invoke_async(&mut c)
-            .await?;
+        let swapped: i64 =
+            COMPARE_AND_SWAP.key(self.key(key)).arg(expected).arg(new).arg(ttl_ms(ttl)).invoke_async(&mut c).await?;
         Ok(swapped == 1)
     }
 

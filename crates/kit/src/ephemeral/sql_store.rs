@@ -102,26 +102,19 @@ impl Ephemeral for SqlStore {
         Ok(row.filter(|(_, exp)| *exp > epoch_ms()).map(|(v, _)| v))
     }
 
-    async fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: &str,
-        new: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
+    async fn compare_and_swap(&self, key: &str, expected: &str, new: &str, ttl: Duration) -> Result<bool, StoreError> {
         // One conditional UPDATE: the row lock serialises concurrent swaps, and a swap that
         // waited re-reads the row (PostgreSQL re-checks the WHERE on the new version), so of
         // swaps from the same value only the first matches.
-        let done = sqlx::query(
-            "UPDATE ephemeral SET v = $1, expires_at = $2 WHERE k = $3 AND v = $4 AND expires_at > $5",
-        )
-        .bind(new)
-        .bind(expiry(ttl))
-        .bind(key)
-        .bind(expected)
-        .bind(epoch_ms())
-        .execute(self.db.pool())
-        .await?;
+        let done =
+            sqlx::query("UPDATE ephemeral SET v = $1, expires_at = $2 WHERE k = $3 AND v = $4 AND expires_at > $5")
+                .bind(new)
+                .bind(expiry(ttl))
+                .bind(key)
+                .bind(expected)
+                .bind(epoch_ms())
+                .execute(self.db.pool())
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 

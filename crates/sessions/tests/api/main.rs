@@ -10,5 +10,7 @@ mod helpers;
 mod nonce;
 mod openapi;
 mod refusals;
+mod replay;
 mod restart;
+mod round_trips;
 mod sdk_interop;
