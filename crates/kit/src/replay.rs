@@ -195,6 +195,11 @@ impl ReplayWindow {
         let entry =
             Entry { fingerprint: *fingerprint, expires_offset_ms: u32::try_from(expires - start_ms).unwrap_or(0) };
         let bucket = self.bucket_at(&mut w.buckets, start_ms);
+        // At most one entry per fingerprint and bucket: an expired one is renewed in place.
+        if let Some(expired) = bucket.find_mut(hash, |e| e.fingerprint == *fingerprint) {
+            *expired = entry;
+            return Ok(true);
+        }
         bucket.insert_unique(hash, entry, |e| self.hasher.hash_one(e.fingerprint));
         w.entries += 1;
         Ok(true)

@@ -66,6 +66,18 @@ fn the_window_is_the_ttl_whatever_the_bucket_boundaries() {
 }
 
 #[test]
+fn a_ttl_shorter_than_a_bucket_renews_the_expired_entry() {
+    let (w, clock) = window(100);
+    let short = Duration::from_millis(10);
+    assert_eq!(w.check(&fp(7), short), Ok(true));
+    clock.set(T0 + 10);
+    assert_eq!(w.check(&fp(7), short), Ok(true), "expired, in the same bucket");
+    clock.set(T0 + 19);
+    assert_eq!(w.check(&fp(7), short), Ok(false), "the renewed entry is the one looked up");
+    assert_eq!(w.len(), 1);
+}
+
+#[test]
 fn buckets_leave_whole_once_expired_so_memory_comes_back() {
     let (w, clock) = window(1_000_000);
     for n in 0..10_000 {
