@@ -11,7 +11,7 @@ use envelope::{Envelope, KeyPair};
 
 use crate::config::{ConfigError, Settings};
 use crate::db::{Backend, Db, KIT_MIGRATIONS, Migrations};
-use crate::ephemeral::{Ephemeral, MemoryStore, RedisStore, ReplayCache, SqlStore};
+use crate::ephemeral::{Ephemeral, MemoryStore, RedisStore, SqlStore};
 use crate::error::{StoreError, json_config, path_config, query_config, reshape_plain_errors};
 use crate::license::{LicenseAuthority, LocalLicenses};
 
@@ -39,6 +39,8 @@ pub struct Platform {
     pub keys: Arc<KeyPair>,
     pub envelope: web::Data<Envelope>,
     pub licenses: web::Data<dyn LicenseAuthority>,
+    /// The dependency status `/healthz` answers from (see [`crate::health`]).
+    pub health: crate::health::HealthMonitor,
 }
 
 impl std::fmt::Debug for Platform {
@@ -68,11 +70,8 @@ impl Platform {
             None => (Arc::new(sql), Arc::new(MemoryStore::new())),
         };
         let keys = Arc::new(crate::identity::load_service_keys(&db, &settings).await?);
-        let envelope = web::Data::new(Envelope::new(
-            keys.clone(),
-            settings.allowed_time_span,
-            Arc::new(ReplayCache(shared.clone())),
-        ));
+        let replay = crate::replay::guard_for(&settings, &shared)?;
+        let envelope = web::Data::new(Envelope::new(keys.clone(), settings.allowed_time_span, replay));
         let licenses = license_authority(&settings, &keys)?;
         Ok(Self {
             settings: Arc::new(settings),
@@ -82,6 +81,7 @@ impl Platform {
             keys,
             envelope,
             licenses: web::Data::from(licenses),
+            health: crate::health::HealthMonitor::default(),
         })
     }
 

@@ -73,16 +73,6 @@ pub struct HelperReply {
     pub data: String,
 }
 
-fn check(backend: &str, result: Result<(), crate::error::StoreError>) -> (bool, String) {
-    match result {
-        Ok(()) => (true, format!("{backend}: ok")),
-        Err(e) => {
-            tracing::warn!(%backend, error = %e, "health check failed");
-            (false, format!("{backend}: unavailable"))
-        }
-    }
-}
-
 /// Health of the service, its database and its ephemeral store, as they really are.
 ///
 /// No authentication.
@@ -96,9 +86,8 @@ fn check(backend: &str, result: Result<(), crate::error::StoreError>) -> (bool, 
 )]
 #[tracing::instrument(skip_all)]
 async fn healthz(p: web::Data<Platform>) -> HttpResponse {
-    let (db_ok, database) = check(p.db.backend().name(), p.db.ping().await);
-    let (cache_ok, cache) = check(p.durable.backend(), p.durable.ping().await);
-    let healthy = db_ok && cache_ok;
+    let now = p.health.status(&p.db, &p.durable).await;
+    let (healthy, database, cache) = (now.healthy(), now.database.to_string(), now.cache.to_string());
     let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     HttpResponse::build(status).json(Health {
         status: if healthy { "all services operational".into() } else { "degraded".into() },

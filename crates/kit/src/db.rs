@@ -68,6 +68,9 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(5))
+            // sqlx pings every connection it hands out by default: one more round trip per
+            // statement. An embedded SQLite connection cannot drop; PostgreSQL keeps the check.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

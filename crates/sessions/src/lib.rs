@@ -4,9 +4,10 @@
 //! - [`domain`]: the rules, over the ephemeral-store trait of `kit`;
 //! - [`routes`]: the route table and the short handlers.
 //!
-//! Storage: sessions live in `Platform::durable`: Redis when `REDIS_URL` is set (keys with a TTL,
-//! `GETDEL` for the one-time fetch), otherwise the service database (SQLite by default), so
-//! sessions survive a restart of the process.
+//! Storage: sessions live in `Platform::durable`: Redis when `REDIS_URL` is set, otherwise the
+//! service database (SQLite by default), so sessions survive a restart of the process. Each
+//! session is one record with a time to live, moved forward (pending → answered → fetched) by
+//! compare-and-swap, so it is answered once and its answer fetched once.
 //!
 //! Licenses: creation, polling and nonce signing take `Licensed<AnyLevel>`, checked against the
 //! `LicenseAuthority` the platform registers (local keys today, the license service later).
@@ -53,6 +54,11 @@ pub async fn build_with(
     if let Some(authority) = licenses {
         platform = platform.with_licenses(authority);
     }
+    bind(platform, config)
+}
+
+/// Binds the HTTP server over a started platform: its durable store keeps the sessions.
+pub fn bind(platform: Platform, config: SessionSettings) -> Result<Application, StartError> {
     let state = State { sessions: Sessions::new(platform.durable.clone(), config.session_ttl), settings: config };
     Application::bind(platform, state, routes::configure)
 }

@@ -95,3 +95,59 @@ async fn one_of_many_concurrent_takers_wins() {
         assert_eq!(firsts, 1, "{}", s.backend());
     }
 }
+
+#[tokio::test]
+async fn compare_and_swap_replaces_only_the_expected_live_value() {
+    for s in stores().await {
+        let b = s.backend();
+        assert!(!s.compare_and_swap("cas", "", "x", LONG).await.unwrap(), "{b}: a missing key is never created");
+        assert_eq!(s.get("cas").await.unwrap(), None, "{b}");
+        s.put("cas", "v1", LONG).await.unwrap();
+        assert!(!s.compare_and_swap("cas", "v0", "v2", LONG).await.unwrap(), "{b}: another value is kept");
+        assert!(!s.compare_and_swap("cas", "v", "v2", LONG).await.unwrap(), "{b}: a prefix is not the value");
+        assert_eq!(s.get("cas").await.unwrap().as_deref(), Some("v1"), "{b}");
+        assert!(s.compare_and_swap("cas", "v1", "v2", LONG).await.unwrap(), "{b}");
+        assert_eq!(s.get("cas").await.unwrap().as_deref(), Some("v2"), "{b}");
+        assert!(!s.compare_and_swap("cas", "v1", "v3", LONG).await.unwrap(), "{b}: the old value is gone");
+
+        // The swap sets the new ttl; an expired value is never swapped (nor revived).
+        assert!(s.compare_and_swap("cas", "v2", "short", SHORT).await.unwrap(), "{b}");
+        s.put("gone", "old", SHORT).await.unwrap();
+        tokio::time::sleep(SHORT + Duration::from_millis(200)).await;
+        assert_eq!(s.get("cas").await.unwrap(), None, "{b}: the swapped value took the new ttl");
+        assert!(!s.compare_and_swap("gone", "old", "new", LONG).await.unwrap(), "{b}: expired");
+        assert_eq!(s.get("gone").await.unwrap(), None, "{b}");
+
+        // Long JSON-ish values with quotes and non-ASCII text compare exactly.
+        let long = format!("{{\"state\":\"answered\",\"data\":\"{}\",\"name\":\"Zoë\"}}", "x".repeat(8192));
+        s.put("json", &long, LONG).await.unwrap();
+        assert!(s.compare_and_swap("json", &long, "{\"state\":\"fetched\"}", LONG).await.unwrap(), "{b}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn of_many_concurrent_swaps_from_one_value_exactly_one_wins() {
+    for s in stores().await {
+        let b = s.backend();
+        for round in 0..3 {
+            let key = format!("race{round}");
+            s.put(&key, "answered", LONG).await.unwrap();
+            // All tasks start together (a barrier), on the multi-threaded runtime.
+            let start = Arc::new(tokio::sync::Barrier::new(16));
+            let tasks: Vec<_> = (0..16)
+                .map(|i| {
+                    let (s, key, start) = (s.clone(), key.clone(), start.clone());
+                    tokio::spawn(async move {
+                        start.wait().await;
+                        s.compare_and_swap(&key, "answered", &format!("fetched by {i}"), LONG).await.unwrap()
+                    })
+                })
+                .collect();
+            let won: Vec<bool> = futures_util::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect();
+            let winner = won.iter().position(|w| *w);
+            assert_eq!(won.iter().filter(|w| **w).count(), 1, "{b}: {won:?}");
+            let value = s.get(&key).await.unwrap();
+            assert_eq!(value, winner.map(|i| format!("fetched by {i}")), "{b}: the winner's value is the one kept");
+        }
+    }
+}

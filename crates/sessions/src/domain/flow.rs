@@ -3,7 +3,8 @@
 //!
 //! Every function takes the current time (`now_ms`) so the rules are tested without waiting.
 //! Expiry is checked on every read: an expired session answers [`SessionError::Expired`] once
-//! and all its records are deleted on the spot.
+//! and its record is deleted on the spot. Each session is one record in the store (see
+//! [`super::store`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use kit::ephemeral::Ephemeral;
 use subtle::ConstantTimeEq as _;
 
-use super::store::{Keys, SessionRecord, SessionStore, decode};
+use super::store::{Progress, SessionRecord, SessionStore, Stored};
 use super::{AuthResponse, AuthenticateRequest, NewSessionRequest, PollReply, Session, SessionError};
 
 /// The longest session id looked up.
@@ -53,6 +54,7 @@ impl Sessions {
     }
 
     /// Creates a session for the caller holding `creator_public_key`; returns it with its new id.
+    /// One write to the store.
     pub async fn create(
         &self,
         request: NewSessionRequest,
@@ -73,34 +75,33 @@ impl Sessions {
             created_date: rfc3339(now_ms),
             expires_ts: expires_at_ms / 1000,
         };
-        let keys = Keys::of(&session.session_id);
-        let record = SessionRecord { session, expires_at_ms };
-        self.store.put_json(&keys.session, &record, self.store.retention(expires_at_ms, now_ms)).await?;
+        let record = SessionRecord { session, expires_at_ms, progress: Progress::Pending };
+        self.store.create(&record, now_ms).await?;
         Ok(record.session)
     }
 
-    /// The live record of session `id`; an expired one is deleted with everything attached to it.
-    async fn live(&self, id: &str, now_ms: i64) -> Result<(SessionRecord, Keys), SessionError> {
+    /// The live record of session `id` (one read); an expired one is deleted on the spot.
+    async fn live(&self, id: &str, now_ms: i64) -> Result<Stored, SessionError> {
         // Ids are uuids (the SDKs' examples add short suffixes); anything else cannot exist.
         if id.is_empty() || id.len() > MAX_ID {
             return Err(SessionError::Unknown);
         }
-        let keys = Keys::of(id);
-        let record: SessionRecord = self.store.get_json(&keys.session).await?.ok_or(SessionError::Unknown)?;
-        if now_ms >= record.expires_at_ms {
-            keys.delete_all(&*self.store.store).await?;
+        let stored = self.store.read(id).await?.ok_or(SessionError::Unknown)?;
+        if now_ms >= stored.record.expires_at_ms {
+            self.store.remove(&stored).await?;
             return Err(SessionError::Expired);
         }
-        Ok((record, keys))
+        Ok(stored)
     }
 
     /// The session `id` (never its answer).
     pub async fn info(&self, id: &str, now_ms: i64) -> Result<Session, SessionError> {
-        Ok(self.live(id, now_ms).await?.0.session)
+        Ok(self.live(id, now_ms).await?.record.session)
     }
 
     /// Records the phone's answer to session `id`; returns the answer's id. Only the first answer
-    /// of a session is ever recorded.
+    /// of a session is ever recorded: the record moves from pending to answered by one atomic
+    /// swap, which a concurrent answer loses.
     pub async fn authenticate(
         &self,
         id: &str,
@@ -109,15 +110,14 @@ impl Sessions {
         now_ms: i64,
     ) -> Result<String, SessionError> {
         request.validate(curve)?;
-        let (record, keys) = self.live(id, now_ms).await?;
-        let ttl = self.store.retention(record.expires_at_ms, now_ms);
-        // 24 hex digits, the shape of the record ids the spec's clients know.
-        let answer_id: String = uuid::Uuid::new_v4().simple().to_string().chars().take(24).collect();
-        if !self.store.store.put_if_absent(&keys.claim, &answer_id, ttl).await? {
+        let stored = self.live(id, now_ms).await?;
+        if stored.record.progress != Progress::Pending {
             return Err(SessionError::AlreadyAnswered);
         }
+        // 24 hex digits, the shape of the record ids the spec's clients know.
+        let answer_id: String = uuid::Uuid::new_v4().simple().to_string().chars().take(24).collect();
         let response = AuthResponse {
-            session_id: record.session.session_id,
+            session_id: stored.record.session.session_id.clone(),
             data: request.data,
             appid: request.appid,
             ial: request.ial,
@@ -127,18 +127,22 @@ impl Sessions {
             created_date: rfc3339(now_ms),
             event_data: request.event_data,
         };
-        if let Err(e) = self.store.put_json(&keys.response, &response, ttl).await {
-            // Free the claim so the phone can retry instead of leaving the session unanswerable.
-            if let Err(cleanup) = self.store.store.delete(&keys.claim).await {
-                tracing::warn!(error = %cleanup, "could not release the answer claim");
-            }
-            return Err(e);
+        let answered = SessionRecord {
+            progress: Progress::Answered { answer_id: answer_id.clone(), response: Box::new(response) },
+            ..stored.record.clone()
+        };
+        if !self.store.advance(&stored, &answered, now_ms).await? {
+            return Err(SessionError::AlreadyAnswered);
         }
         Ok(answer_id)
     }
 
     /// Hands the answer of session `id` to its creator, once. `with_session` adds the session;
     /// `community_allowed` says whether the caller's license covers the session's community.
+    ///
+    /// A pending poll is one read. Taking the answer and marking the session fetched are one
+    /// atomic swap, so of concurrent polls exactly one gets the answer and every other one is
+    /// told it was fetched.
     pub async fn poll(
         &self,
         id: &str,
@@ -146,28 +150,25 @@ impl Sessions {
         with_session: bool,
         now_ms: i64,
     ) -> Result<PollReply, SessionError> {
-        let (record, keys) = self.live(id, now_ms).await?;
-        if !bool::from(record.session.public_key.as_bytes().ct_eq(poller.public_key.as_bytes())) {
+        let stored = self.live(id, now_ms).await?;
+        let session = &stored.record.session;
+        if !bool::from(session.public_key.as_bytes().ct_eq(poller.public_key.as_bytes())) {
             return Err(SessionError::WrongCaller);
         }
-        if !(poller.community_allowed)(&record.session.origin.community_id) {
-            return Err(SessionError::OtherCommunity(record.session.origin.community_id));
+        if !(poller.community_allowed)(&session.origin.community_id) {
+            return Err(SessionError::OtherCommunity(session.origin.community_id.clone()));
         }
-        let Some(json) = self.store.store.take(&keys.response).await? else {
-            return Err(if self.store.store.get(&keys.fetched).await?.is_some() {
-                SessionError::AlreadyFetched
-            } else {
-                SessionError::NotYet
-            });
+        let response = match &stored.record.progress {
+            Progress::Pending => return Err(SessionError::NotYet),
+            Progress::Fetched => return Err(SessionError::AlreadyFetched),
+            Progress::Answered { response, .. } => response.clone(),
         };
-        let ttl = self.store.retention(record.expires_at_ms, now_ms);
-        // The answer is already taken: failing to mark it fetched must not lose it for the caller
-        // (a later poll then says "not yet" instead of "already fetched", and still gets nothing).
-        if let Err(e) = self.store.store.put(&keys.fetched, "1", ttl).await {
-            tracing::warn!(error = %e, "could not mark the session response as fetched");
+        let fetched = SessionRecord { progress: Progress::Fetched, ..stored.record.clone() };
+        // Progress only moves forward: losing the swap means another poll fetched the answer.
+        if !self.store.advance(&stored, &fetched, now_ms).await? {
+            return Err(SessionError::AlreadyFetched);
         }
-        let response: AuthResponse = decode(&keys.response, &json)?;
-        Ok(PollReply { response, session_info: with_session.then_some(record.session) })
+        Ok(PollReply { response: *response, session_info: with_session.then_some(fetched.session) })
     }
 }
 

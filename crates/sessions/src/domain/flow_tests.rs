@@ -1,6 +1,7 @@
 //! The session rules against an in-memory store, with a hand-driven clock.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use envelope::{Curve, KeyPair};
@@ -93,9 +94,7 @@ async fn an_expired_session_refuses_answers_and_polls_and_drops_its_records() {
     s.authenticate(&id, answer(), Curve::Secp256k1, T0 + 1).await.unwrap();
     let late = T0 + 300_000;
     assert!(matches!(s.poll(&id, &by(CREATOR), false, late).await, Err(SessionError::Expired)));
-    for key in [format!("session:{id}"), format!("session:{id}:response"), format!("session:{id}:claim")] {
-        assert_eq!(store.get(&key).await.unwrap(), None, "{key}");
-    }
+    assert_eq!(store.get(&format!("session:{id}")).await.unwrap(), None);
     let id2 = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
     assert!(matches!(s.authenticate(&id2, answer(), Curve::Secp256k1, late).await, Err(SessionError::Expired)));
 }
@@ -119,59 +118,120 @@ async fn unknown_sessions_and_bad_bodies_are_refused() {
 
 #[tokio::test]
 async fn concurrent_answers_and_polls_have_exactly_one_winner() {
-    let (s, _) = sessions();
-    let id = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
-    let answers = futures_util::future::join_all((0..8).map(|_| s.authenticate(&id, answer(), Curve::Secp256k1, T0)));
-    assert_eq!(answers.await.iter().filter(|r| r.is_ok()).count(), 1);
-    let poller = by(CREATOR);
-    let polls = futures_util::future::join_all((0..8).map(|_| s.poll(&id, &poller, false, T0)));
-    assert_eq!(polls.await.iter().filter(|r| r.is_ok()).count(), 1);
+    // The store yields before every call, so the concurrent callers really interleave: all of
+    // them read the session before any of them writes.
+    let store = Arc::new(Instrumented::default());
+    let s = Sessions::new(store.clone(), Duration::from_secs(300));
+    for _ in 0..10 {
+        let id = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
+        let answers = (0..8).map(|_| s.authenticate(&id, answer(), Curve::Secp256k1, T0));
+        let answers = futures_util::future::join_all(answers).await;
+        assert_eq!(answers.iter().filter(|r| r.is_ok()).count(), 1);
+        assert!(answers.iter().filter_map(|r| r.as_ref().err()).all(|e| matches!(e, SessionError::AlreadyAnswered)));
+        let poller = by(CREATOR);
+        let polls = futures_util::future::join_all((0..8).map(|_| s.poll(&id, &poller, false, T0))).await;
+        assert_eq!(polls.iter().filter(|r| r.is_ok()).count(), 1);
+        // Never "not yet" once the answer is in: every other poll is told it was fetched.
+        for r in polls.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(matches!(r, SessionError::AlreadyFetched), "{r:?}");
+        }
+    }
+    assert!(store.max_in_flight.load(Ordering::SeqCst) > 1, "the calls did not overlap");
 }
 
-/// A store whose `put` of answers fails while `fail` is set.
-struct FlakyStore {
+#[tokio::test]
+async fn a_pending_poll_is_one_read_and_a_create_one_write() {
+    let store = Arc::new(Instrumented::default());
+    let s = Sessions::new(store.clone(), Duration::from_secs(300));
+    let id = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
+    assert_eq!(store.calls.swap(0, Ordering::SeqCst), 1, "create");
+    assert!(matches!(s.poll(&id, &by(CREATOR), false, T0 + 1).await, Err(SessionError::NotYet)));
+    assert_eq!(store.calls.swap(0, Ordering::SeqCst), 1, "pending poll");
+    s.authenticate(&id, answer(), Curve::Secp256k1, T0 + 2).await.unwrap();
+    assert_eq!(store.calls.swap(0, Ordering::SeqCst), 2, "answer: read, swap");
+    s.poll(&id, &by(CREATOR), false, T0 + 3).await.unwrap();
+    assert_eq!(store.calls.swap(0, Ordering::SeqCst), 2, "fetch: read, swap");
+    assert!(matches!(s.poll(&id, &by(CREATOR), false, T0 + 4).await, Err(SessionError::AlreadyFetched)));
+    assert_eq!(store.calls.swap(0, Ordering::SeqCst), 1, "poll after the fetch");
+}
+
+/// A memory store that yields before every call, counts calls and the most calls in flight at
+/// once, and fails compare-and-swap while `fail_swaps` is set.
+#[derive(Default)]
+struct Instrumented {
     inner: MemoryStore,
-    fail: std::sync::atomic::AtomicBool,
+    fail_swaps: AtomicBool,
+    calls: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+impl Instrumented {
+    /// Runs `op` between a varying number of yields, so concurrent callers interleave in
+    /// many orders.
+    async fn call<T>(&self, op: impl std::future::Future<Output = T>) -> T {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        for _ in 0..=(n % 3) {
+            tokio::task::yield_now().await;
+        }
+        let out = op.await;
+        for _ in 0..(n / 3 % 3) {
+            tokio::task::yield_now().await;
+        }
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        out
+    }
 }
 
 #[async_trait::async_trait]
-impl Ephemeral for FlakyStore {
+impl Ephemeral for Instrumented {
     async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), kit::StoreError> {
-        if key.ends_with(":response") && self.fail.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(kit::StoreError::Unavailable("injected".into()));
-        }
-        self.inner.put(key, value, ttl).await
+        self.call(self.inner.put(key, value, ttl)).await
     }
     async fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, kit::StoreError> {
-        self.inner.put_if_absent(key, value, ttl).await
+        self.call(self.inner.put_if_absent(key, value, ttl)).await
     }
     async fn get(&self, key: &str) -> Result<Option<String>, kit::StoreError> {
-        self.inner.get(key).await
+        self.call(self.inner.get(key)).await
     }
     async fn take(&self, key: &str) -> Result<Option<String>, kit::StoreError> {
-        self.inner.take(key).await
+        self.call(self.inner.take(key)).await
+    }
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: &str,
+        new: &str,
+        ttl: Duration,
+    ) -> Result<bool, kit::StoreError> {
+        if self.fail_swaps.load(Ordering::SeqCst) {
+            return Err(kit::StoreError::Unavailable("injected".into()));
+        }
+        self.call(self.inner.compare_and_swap(key, expected, new, ttl)).await
     }
     async fn delete(&self, key: &str) -> Result<bool, kit::StoreError> {
-        self.inner.delete(key).await
+        self.call(self.inner.delete(key)).await
     }
     async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, kit::StoreError> {
-        self.inner.incr(key, ttl).await
+        self.call(self.inner.incr(key, ttl)).await
     }
     async fn ping(&self) -> Result<(), kit::StoreError> {
         Ok(())
     }
     fn backend(&self) -> &'static str {
-        "flaky"
+        "instrumented"
     }
 }
 
 #[tokio::test]
 async fn a_failed_answer_write_leaves_the_session_answerable() {
-    let store = Arc::new(FlakyStore { inner: MemoryStore::new(), fail: true.into() });
+    let store = Arc::new(Instrumented { fail_swaps: true.into(), ..Instrumented::default() });
     let s = Sessions::new(store.clone(), Duration::from_secs(300));
     let id = s.create(new_request(), CREATOR, T0).await.unwrap().session_id;
     assert!(matches!(s.authenticate(&id, answer(), Curve::Secp256k1, T0).await, Err(SessionError::Store(_))));
-    store.fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    store.fail_swaps.store(false, Ordering::SeqCst);
     assert!(s.authenticate(&id, answer(), Curve::Secp256k1, T0).await.is_ok());
     assert!(s.poll(&id, &by(CREATOR), false, T0).await.is_ok());
 }

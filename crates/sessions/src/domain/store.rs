@@ -1,59 +1,53 @@
-//! How a session lives in the ephemeral store: four keys per session, all written with a time to
-//! live, so no sweeper is needed for correctness.
+//! How a session lives in the ephemeral store: ONE record per session, `session:{id}`, holding
+//! the session, its expiry and its [`Progress`] (pending → answered with the answer → fetched),
+//! written with a time to live so no sweeper is needed for correctness.
 //!
-//! - `session:{id}`: the [`SessionRecord`] (the session and its expiry in milliseconds);
-//! - `session:{id}:claim`: set once with `put_if_absent` by the first answer: the guard that
-//!   makes "one answer per session" hold under concurrency and after the answer was fetched;
-//! - `session:{id}:response`: the answer, removed by the one poll that `take`s it (atomic: of
-//!   two pollers exactly one gets it: `DELETE … RETURNING` in SQL, `GETDEL` in Redis);
-//! - `session:{id}:fetched`: set after a successful fetch, so a second poll gets a clear error.
+//! One record makes every read one round trip (a pending poll is one `GET` / `SELECT`), and every
+//! change of progress a [`compare_and_swap`](kit::ephemeral::Ephemeral::compare_and_swap) from
+//! the exact text that was read: of concurrent answers exactly one moves the session from pending
+//! to answered, and of concurrent polls exactly one moves it from answered to fetched, so no poll
+//! can see the answer gone without also seeing it fetched. Progress only ever moves forward, so a
+//! failed swap always means another caller moved it first.
 //!
 //! Records are kept a grace period past the session's expiry so a late reader is told "expired"
-//! (and the records are deleted then) rather than "not found".
+//! (and the record is deleted then) rather than "not found".
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use kit::ephemeral::Ephemeral;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::{Session, SessionError};
+use super::{AuthResponse, Session, SessionError};
 
-/// The session as stored: the wire object plus its expiry with millisecond precision.
+/// Where a session stands.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum Progress {
+    /// No answer yet.
+    #[default]
+    Pending,
+    /// The phone's answer, waiting for its one fetch.
+    Answered { answer_id: String, response: Box<AuthResponse> },
+    /// The answer was handed to the creator (and is no longer kept).
+    Fetched,
+}
+
+/// The session as stored: the wire object, its expiry with millisecond precision, its progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionRecord {
     pub session: Session,
     pub expires_at_ms: i64,
+    #[serde(default)]
+    pub progress: Progress,
 }
 
-/// The four keys of one session.
+/// A record as read, with the exact stored text a change must swap from.
 #[derive(Debug, Clone)]
-pub struct Keys {
-    pub session: String,
-    pub claim: String,
-    pub response: String,
-    pub fetched: String,
-}
-
-impl Keys {
-    /// The keys of session `id`.
-    pub fn of(id: &str) -> Self {
-        Self {
-            session: format!("session:{id}"),
-            claim: format!("session:{id}:claim"),
-            response: format!("session:{id}:response"),
-            fetched: format!("session:{id}:fetched"),
-        }
-    }
-
-    /// Removes every record of the session.
-    pub async fn delete_all(&self, store: &dyn Ephemeral) -> Result<(), SessionError> {
-        for key in [&self.response, &self.claim, &self.fetched, &self.session] {
-            store.delete(key).await?;
-        }
-        Ok(())
-    }
+pub struct Stored {
+    pub key: String,
+    pub text: String,
+    pub record: SessionRecord,
 }
 
 /// The store and how long records outlive their session.
@@ -69,6 +63,11 @@ impl std::fmt::Debug for SessionStore {
     }
 }
 
+/// The key of session `id`.
+pub fn key_of(id: &str) -> String {
+    format!("session:{id}")
+}
+
 impl SessionStore {
     /// How long to keep a record of a session expiring at `expires_at_ms`, seen at `now_ms`.
     pub fn retention(&self, expires_at_ms: i64, now_ms: i64) -> Duration {
@@ -76,21 +75,38 @@ impl SessionStore {
         Duration::from_millis(left) + self.grace
     }
 
-    /// Stores `value` as JSON under `key` for `ttl`.
-    pub async fn put_json<T: Serialize>(&self, key: &str, value: &T, ttl: Duration) -> Result<(), SessionError> {
-        let json = serde_json::to_string(value).map_err(|e| SessionError::Corrupt(e.to_string()))?;
-        Ok(self.store.put(key, &json, ttl).await?)
+    /// Stores a new record (one write).
+    pub async fn create(&self, record: &SessionRecord, now_ms: i64) -> Result<(), SessionError> {
+        let text = encode(record)?;
+        let ttl = self.retention(record.expires_at_ms, now_ms);
+        Ok(self.store.put(&key_of(&record.session.session_id), &text, ttl).await?)
     }
 
-    /// Reads a JSON record.
-    pub async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
-        self.store.get(key).await?.map(|json| decode(key, &json)).transpose()
+    /// The record of session `id` (one read).
+    pub async fn read(&self, id: &str) -> Result<Option<Stored>, SessionError> {
+        let key = key_of(id);
+        let Some(text) = self.store.get(&key).await? else { return Ok(None) };
+        // serde's message would quote the stored record (a caller's data) into the log.
+        let record = serde_json::from_str(&text)
+            .map_err(|e| SessionError::Corrupt(format!("session record: {}", envelope::deser::describe_json(&e))))?;
+        Ok(Some(Stored { key, text, record }))
+    }
+
+    /// Replaces `from` with `to` if nobody changed it since it was read (one atomic swap);
+    /// `false` when another caller moved the session first.
+    pub async fn advance(&self, from: &Stored, to: &SessionRecord, now_ms: i64) -> Result<bool, SessionError> {
+        let text = encode(to)?;
+        let ttl = self.retention(to.expires_at_ms, now_ms);
+        Ok(self.store.compare_and_swap(&from.key, &from.text, &text, ttl).await?)
+    }
+
+    /// Deletes the record.
+    pub async fn remove(&self, stored: &Stored) -> Result<(), SessionError> {
+        self.store.delete(&stored.key).await?;
+        Ok(())
     }
 }
 
-/// Parses a stored JSON record; a record that does not parse is reported, never shown.
-pub fn decode<T: DeserializeOwned>(key: &str, json: &str) -> Result<T, SessionError> {
-    // serde's message would quote the stored record (a caller's data) into the log.
-    serde_json::from_str(json)
-        .map_err(|e| SessionError::Corrupt(format!("{key}: {}", envelope::deser::describe_json(&e))))
+fn encode(record: &SessionRecord) -> Result<String, SessionError> {
+    serde_json::to_string(record).map_err(|e| SessionError::Corrupt(e.to_string()))
 }

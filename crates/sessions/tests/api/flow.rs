@@ -85,21 +85,45 @@ async fn the_legacy_endpoint_answers_like_authenticate_and_sealed_bodies_work() 
     }
 }
 
-#[tokio::test]
-async fn two_pollers_never_both_get_the_answer() {
+/// Many polls of one answered session, fired at the same moment from spawned tasks (headers
+/// signed beforehand, a barrier to start them together): their statuses.
+async fn polls_at_once(url: &str, browser: &envelope::Client, session_id: &str, n: usize) -> Vec<u16> {
+    let peer = browser.peer(url).await.unwrap();
+    let http = reqwest::Client::new();
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let mut req = http.get(format!("{url}/session/{session_id}/response"));
+            for (k, v) in browser.headers(&peer).unwrap().pairs() {
+                req = req.header(k, v);
+            }
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                req.send().await.unwrap().status().as_u16()
+            })
+        })
+        .collect();
+    futures_util::future::join_all(tasks).await.into_iter().map(Result::unwrap).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_polls_after_the_answer_get_it_once_and_are_told_it_was_fetched() {
     for storage in STORAGES {
         let Some(app) = spawn(storage, "concurrent polls", &[]).await else { continue };
         let url = app.url.as_str();
         let browser = browser(APP_KEY);
         let phone = phone();
-        for _ in 0..3 {
+        // Without the atomic take-and-mark about one round in ten saw a 404 here (SQLite, Redis).
+        for _ in 0..40 {
             let session_id = create_session(url, &browser).await;
             let answered = phone_answers(url, &phone, &session_id, &json!({"did": "d"})).await;
             assert_eq!(answered.status, 200);
-            let polls = futures_util::future::join_all((0..6).map(|_| poll(url, &browser, &session_id, false))).await;
-            let statuses: Vec<u16> = polls.iter().map(|(s, _)| *s).collect();
-            assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
-            assert!(statuses.iter().all(|s| [200, 404, 410].contains(s)), "{statuses:?}");
+            // Right after the answer: one poll gets it, every other one is told it was fetched
+            // (410), none is told there is no answer yet (404).
+            let statuses = polls_at_once(url, &browser, &session_id, 16).await;
+            assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{storage:?}: {statuses:?}");
+            assert!(statuses.iter().all(|s| [200, 410].contains(s)), "{storage:?}: {statuses:?}");
         }
     }
 }

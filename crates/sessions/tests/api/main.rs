@@ -9,6 +9,8 @@ mod flow;
 mod helpers;
 mod nonce;
 mod refusals;
+mod replay;
 mod restart;
+mod round_trips;
 mod route_table;
 mod sdk_interop;

@@ -20,7 +20,7 @@ async fn expired_sessions_are_refused_and_forgotten() {
 
         let (status, body) = poll(url, &browser, &answered, false).await;
         assert_error(status, &body, 410, "expired");
-        // Both records were deleted by that read.
+        // The record was deleted by that read.
         let (status, body) = poll(url, &browser, &answered, false).await;
         assert_error(status, &body, 404, "not found");
 
