@@ -105,7 +105,7 @@ fn license_authority(settings: &Settings, keys: &Arc<KeyPair>) -> Result<Arc<dyn
         .with_headers_from(Arc::new(crate::telemetry::inject_trace_context));
     let ttls = crate::license_client::CacheTtls::from_settings(settings)?;
     tracing::info!(authority = %url, "license keys are checked by the remote authority");
-    Ok(Arc::new(crate::license_client::RemoteLicenses::new(local, client, url, ttls)))
+    Ok(Arc::new(crate::license_client::RemoteLicenses::new(local, client, url, ttls).for_service(settings.service)))
 }
 
 /// Serves a service on `listener`: `routes` configures its route table; the platform, the
@@ -120,6 +120,10 @@ where
             .wrap(ErrorHandlers::new().default_handler(reshape_plain_errors))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .wrap(tracing_actix_web::TracingLogger::default())
+            // Metrics (crate::metrics): outermost, so the time covers the whole stack; and
+            // `/metrics`, outside the catalog (to become an extra route: "operators: Prometheus metrics").
+            .wrap(actix_web::middleware::from_fn(crate::metrics::http::record))
+            .route("/metrics", web::get().to(crate::metrics::endpoint))
             .app_data(json_config())
             .app_data(path_config())
             .app_data(query_config())

@@ -20,13 +20,17 @@ impl From<sqlx::Error> for StoreError {
         match e {
             sqlx::Error::RowNotFound => Self::NotFound,
             sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict(db.message().to_owned()),
-            other => Self::Unavailable(other.to_string()),
+            other => {
+                crate::metrics::store_error("sql", crate::metrics::store::sqlx_kind(&other));
+                Self::Unavailable(other.to_string())
+            }
         }
     }
 }
 
 impl From<redis::RedisError> for StoreError {
     fn from(e: redis::RedisError) -> Self {
+        crate::metrics::store_error("redis", crate::metrics::store::redis_kind(&e));
         Self::Unavailable(e.to_string())
     }
 }

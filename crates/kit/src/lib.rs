@@ -10,6 +10,7 @@ pub mod error;
 pub mod identity;
 pub mod license;
 pub mod license_client;
+pub mod metrics;
 pub mod openapi;
 pub mod routing;
 pub mod service_keys;

@@ -5,4 +5,5 @@ mod ephemeral_contract;
 mod health;
 mod helpers;
 mod license_client;
+mod metrics;
 mod wire_over_http;
