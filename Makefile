@@ -2,7 +2,7 @@
 SHELL := bash
 CARGO ?= cargo
 
-.PHONY: run build test test-rust lint fmt bench docker helm-check clean openapi openapi-check
+.PHONY: run build test test-rust lint fmt bench soak docker helm-check clean openapi openapi-check
 
 build:
 	$(CARGO) build --workspace --bins
@@ -17,8 +17,15 @@ test: test-rust
 test-rust: build
 	$(CARGO) test --workspace
 
+# Criterion benchmarks of the wire crypto, then loadgen against release builds of sessions
+# (SQLite, then Redis): Markdown tables of req/s, latency, CPU time per request and RSS.
 bench:
 	$(CARGO) bench -p envelope
+	scripts/bench.sh
+
+# A 10-minute soak of sessions that samples its RSS (SOAK_SECONDS, SOAK_RSS_EVERY, SOAK_SCENARIO).
+soak:
+	scripts/soak.sh
 
 docker:
 	scripts/docker-build.sh

@@ -2,12 +2,14 @@
 # Checks the Helm chart helm/blockid without a cluster:
 #   - renders it with real Helm: the Helm v4 Go SDK shipped as libhelm_c in the PyPI package
 #     helm-python-sdk (no helm binary needed), with the chart defaults, with
-#     helm/blockid/ci/*-values.yaml (all-on-values.yaml turns every option on), and refuses the
-#     values under helm/tools/expect-fail/;
+#     helm/blockid/ci/*-values.yaml (all-on-values.yaml turns every option on;
+#     servicemonitor-values.yaml the chart defaults with the Prometheus Operator ServiceMonitors),
+#     and refuses the values under helm/tools/expect-fail/;
 #   - `helm lint --strict` equivalent and values.schema.json for each of them;
 #   - every rendered object against the Kubernetes OpenAPI schemas (kubernetes-validate, strict)
 #     for Kubernetes 1.25 (the chart's minimum) and the newest the validator ships;
-#   - the chart's wiring (selectors, ports, probes, security context, secrets, checksums).
+#   - the chart's wiring (selectors, ports, probes, security context, secrets, checksums), and
+#     that each ServiceMonitor scrapes GET /metrics (what the services serve) on the http port.
 # Installs its tools into a venv under ${HELM_CHECK_CACHE:-~/.cache/blockid-helm-check} once.
 # Exits 1 when the chart is invalid. When the tools cannot be installed it says SKIPPED and exits
 # 0, or 1 if HELM_CHECK_REQUIRED=1 (set it in CI).

@@ -31,6 +31,8 @@ NAMESPACE = "identity"
 SERVICES = {"usersMgmt": "users-mgmt", "adminapi": "adminapi", "sessions": "sessions"}
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 SECRETS_DIR = "/run/secrets/blockid"
+# What every service serves for Prometheus (crates/kit/src/metrics.rs), on its `http` port.
+METRICS_PATH = "/metrics"
 # The chart's fullname for RELEASE (a release name containing the chart name is used as is).
 FULLNAME = RELEASE if "blockid" in RELEASE else f"{RELEASE}-blockid"
 
@@ -69,6 +71,7 @@ SERVICE_MONITOR_SCHEMA = {
                             "path": {"type": "string", "pattern": "^/"},
                             "interval": {"type": "string", "pattern": "^([0-9]+(ms|s|m|h))+$"},
                             "scrapeTimeout": {"type": "string", "pattern": "^([0-9]+(ms|s|m|h))+$"},
+                            "scheme": {"enum": ["http", "https"]},
                         },
                     },
                 },
@@ -360,6 +363,33 @@ def check_scenario(rep: Report, chart_dir: Path, label: str, values_file: Path |
             problems.append(f"ServiceMonitor {m['metadata']['name']}: port not on the Service")
     counts = {k: len(by_kind.get(k, [])) for k in ("HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceMonitor")}
     rep.check(f"HPA / PDB / ServiceMonitor targets exist ({counts})", problems)
+
+    # ServiceMonitors: one per enabled service when on, none when off; each scrapes the path the
+    # services serve, on the Service's http port, with the configured interval and labels.
+    problems = []
+    monitors = by_kind.get("ServiceMonitor", [])
+    sm = g["serviceMonitor"]
+    if sm["enabled"]:
+        got = sorted(m["metadata"]["name"] for m in monitors)
+        if got != want:
+            problems.append(f"ServiceMonitors {got}, want one per enabled service {want}")
+    elif monitors:
+        problems.append(f"{len(monitors)} ServiceMonitors rendered although serviceMonitor.enabled is false")
+    for m in monitors:
+        n = m["metadata"]["name"]
+        for ep in m["spec"]["endpoints"]:
+            if ep.get("path") != METRICS_PATH:
+                problems.append(f"{n}: scrapes {ep.get('path')!r}, the services serve {METRICS_PATH}")
+            if ep.get("port") != "http":
+                problems.append(f"{n}: scrapes port {ep.get('port')!r}, not http")
+            for key in ("interval", "scrapeTimeout"):
+                if ep.get(key) != sm[key]:
+                    problems.append(f"{n}: {key} {ep.get(key)!r}, values say {sm[key]!r}")
+        if not subset({k: str(v) for k, v in (sm.get("labels") or {}).items()}, m["metadata"].get("labels", {})):
+            problems.append(f"{n}: lacks the serviceMonitor.labels")
+        if (m["spec"].get("namespaceSelector") or {}).get("matchNames") != [NAMESPACE]:
+            problems.append(f"{n}: does not select the release namespace")
+    rep.check(f"ServiceMonitors ({'on' if sm['enabled'] else 'off'}): one per enabled service, GET {METRICS_PATH} on the http port", problems)
 
     # Chart test pod.
     problems = []

@@ -105,7 +105,7 @@ fn license_authority(settings: &Settings, keys: &Arc<KeyPair>) -> Result<Arc<dyn
         .with_headers_from(Arc::new(crate::telemetry::inject_trace_context));
     let ttls = crate::license_client::CacheTtls::from_settings(settings)?;
     tracing::info!(authority = %url, "license keys are checked by the remote authority");
-    Ok(Arc::new(crate::license_client::RemoteLicenses::new(local, client, url, ttls)))
+    Ok(Arc::new(crate::license_client::RemoteLicenses::new(local, client, url, ttls).for_service(settings.service)))
 }
 
 /// How a service mounts its route table: `routes::configure(cfg, &state)`.
@@ -130,8 +130,10 @@ where
             .wrap(ErrorHandlers::new().default_handler(reshape_plain_errors))
             .wrap(NormalizePath::new(TrailingSlash::Trim))
             .wrap(tracing_actix_web::TracingLogger::<crate::request_log::RequestLog>::new())
-            // Outermost: an oversized request head is refused before routing and logging.
+            // An oversized request head is refused before routing and logging.
             .wrap(limits)
+            // Outermost: the metrics time the whole stack and count every reply, 414s included.
+            .wrap(actix_web::middleware::from_fn(crate::metrics::http::record))
             .app_data(json_config())
             .app_data(path_config())
             .app_data(query_config())

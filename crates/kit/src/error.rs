@@ -27,14 +27,21 @@ impl From<sqlx::Error> for StoreError {
             | sqlx::Error::Decode(_)
             | sqlx::Error::ColumnNotFound(_)
             | sqlx::Error::ColumnIndexOutOfBounds { .. }
-            | sqlx::Error::TypeNotFound { .. }) => Self::Corrupt(e.to_string()),
-            other => Self::Unavailable(other.to_string()),
+            | sqlx::Error::TypeNotFound { .. }) => {
+                crate::metrics::store_error("sql", crate::metrics::store::sqlx_kind(&e));
+                Self::Corrupt(e.to_string())
+            }
+            other => {
+                crate::metrics::store_error("sql", crate::metrics::store::sqlx_kind(&other));
+                Self::Unavailable(other.to_string())
+            }
         }
     }
 }
 
 impl From<redis::RedisError> for StoreError {
     fn from(e: redis::RedisError) -> Self {
+        crate::metrics::store_error("redis", crate::metrics::store::redis_kind(&e));
         Self::Unavailable(e.to_string())
     }
 }

@@ -17,6 +17,7 @@ pub mod identity;
 pub mod license;
 pub mod license_client;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod replay;
 pub mod request_log;

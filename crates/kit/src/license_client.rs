@@ -13,6 +13,8 @@
 //!   works quickly. A cached positive answer is still refused once its expiry passes.
 //! - When the authority cannot be reached or answers 5xx, nothing is cached and the caller gets
 //!   [`LicenseError::Unavailable`] (503).
+//! - Each check that reaches the cache counts as a hit (answered from it, accepted or refused) or
+//!   a miss (sent to the authority) in `/metrics`; local keys count as neither.
 
 use std::time::Duration;
 
@@ -65,6 +67,8 @@ pub struct RemoteLicenses {
     url: String,
     positive: moka::sync::Cache<String, Positive>,
     negative: moka::sync::Cache<String, LicenseError>,
+    /// The `service` label of the cache hit / miss counters ([`crate::metrics`]).
+    service: &'static str,
 }
 
 impl std::fmt::Debug for RemoteLicenses {
@@ -78,7 +82,14 @@ impl RemoteLicenses {
     pub fn new(local: LocalLicenses, client: Client, url: &str, ttls: CacheTtls) -> Self {
         let positive = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(ttls.positive).build();
         let negative = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(ttls.negative).build();
-        Self { local, client, url: url.trim_end_matches('/').to_owned(), positive, negative }
+        Self { local, client, url: url.trim_end_matches('/').to_owned(), positive, negative, service: "unknown" }
+    }
+
+    /// Names the service in the cache hit / miss counters.
+    #[must_use]
+    pub fn for_service(mut self, service: &'static str) -> Self {
+        self.service = service;
+        self
     }
 
     /// Asks (or remembers) whether `key` is valid, and for `community` when given.
@@ -87,6 +98,7 @@ impl RemoteLicenses {
         let name = format!("{}|{}", crate::license::secret_hash(key.expose()), community.unwrap_or(""));
         let now = envelope::wire::now_epoch();
         if let Some(hit) = self.positive.get(&name) {
+            crate::metrics::license_cache(self.service, true);
             if hit.expiry > now {
                 return Ok((hit.license, hit.authorized));
             }
@@ -94,8 +106,10 @@ impl RemoteLicenses {
             return Err(LicenseError::Expired);
         }
         if let Some(refusal) = self.negative.get(&name) {
+            crate::metrics::license_cache(self.service, true);
             return Err(refusal);
         }
+        crate::metrics::license_cache(self.service, false);
         let path = match community {
             Some(c) => format!("/community/{c}/licensecheck"),
             None => "/servicekey/current".to_owned(),

@@ -238,6 +238,7 @@ fn routes_outside_the_catalog_are_the_sdk_calls_and_the_document() {
         outside,
         [
             "GET /openapi.json",
+            "GET /metrics",
             "POST /ecdsa_helper",
             "POST /community_info/fetch",
             "GET /servicekey/current",

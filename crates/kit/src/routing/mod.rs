@@ -135,10 +135,11 @@ pub struct Table {
 
 impl Table {
     /// An empty table of `service` (its name in the catalog); `description` heads its document.
-    /// `GET /openapi.json` is always there.
+    /// `GET /openapi.json` and `GET /metrics` are always there.
     pub fn new(service: &'static str, description: &'static str) -> Self {
         let document = endpoint!(crate::openapi::openapi_json).outside_catalog(DOCUMENT_REASON);
-        Self { service, description, endpoints: vec![document] }
+        let metrics = endpoint!(crate::metrics::endpoint).outside_catalog(crate::metrics::REASON);
+        Self { service, description, endpoints: vec![document, metrics] }
     }
 
     /// Adds the endpoints of a route module.

@@ -1,6 +1,6 @@
 //! The endpoints every service has, checked as a client sees them.
 
-/// Checks `/healthz`, `/publickeys`, `/sd`, `/environment` and `/ecdsa_helper/{method}` of a
+/// Checks `/healthz`, `/publickeys`, `/metrics`, `/sd`, `/environment` and `/ecdsa_helper` of a
 /// running service, as a client sees them.
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 pub async fn assert_common_endpoints(url: &str, service: &str, system_key: &str) {
@@ -30,6 +30,11 @@ pub async fn assert_common_endpoints(url: &str, service: &str, system_key: &str)
     assert_eq!(keys["publicKey"], health["publicKey"]);
     let service_key = keys["publicKey"].as_str().unwrap().to_owned();
     assert!(envelope::PublicKey::from_base64(Curve::Secp256k1, &service_key).is_ok());
+
+    let metrics = http.get(format!("{url}/metrics")).send().await.unwrap();
+    assert_eq!(metrics.status().as_u16(), 200);
+    let page = metrics.text().await.unwrap();
+    assert!(page.contains("http_requests_total{") && page.contains("route=\"/publickeys\""), "{page}");
 
     let (s, sd) = get("/sd", None).await;
     assert_eq!(s, 200);

@@ -6,5 +6,6 @@ mod hardening;
 mod health;
 mod helpers;
 mod license_client;
+mod metrics;
 mod migrations;
 mod wire_over_http;

@@ -1,0 +1,65 @@
+# Shared by scripts/bench.sh and scripts/soak.sh (sourced): build the release binaries, start
+# `sessions` alone on a free loopback port and stop it again, also when the caller exits early.
+#
+# After start_sessions: SERVICE_PID, SERVICE_PORT, SERVICE_LICENSE (a local system key).
+
+TARGET=${CARGO_TARGET_DIR:-target}
+LOADGEN=$TARGET/release/loadgen
+SESSIONS=$TARGET/release/sessions
+SERVICE_PID=
+SERVICE_DATA=
+
+build_release() {
+  echo "building sessions and loadgen (release)…" >&2
+  cargo build --quiet --release -p sessions -p loadgen
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+redis_answers() {
+  local hostport=${1#redis://}
+  hostport=${hostport##*@}
+  hostport=${hostport%%/*}
+  local host=${hostport%:*} port=${hostport##*:}
+  [[ $host == "$hostport" ]] && port=6379
+  timeout 3 bash -c "exec 3<>/dev/tcp/$host/$port && printf 'PING\r\n' >&3 && read -r -t 2 line <&3 && [[ \$line == +PONG* ]]" 2>/dev/null
+}
+
+# start_sessions [VAR=value…]: a fresh data folder, WORKERS=1, warnings-only logs.
+start_sessions() {
+  SERVICE_PORT=$(free_port)
+  SERVICE_DATA=$(mktemp -d)
+  SERVICE_LICENSE="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+  env HOST=127.0.0.1 PORT="$SERVICE_PORT" DATA_DIR="$SERVICE_DATA" SERVICE_DIRECTORY='{}' \
+    LICENSE_KEYS="system:$SERVICE_LICENSE" WORKERS="${WORKERS:-1}" RUST_LOG=warn "$@" \
+    "$SESSIONS" >"$SERVICE_DATA/sessions.log" 2>&1 &
+  SERVICE_PID=$!
+  for _ in $(seq 1 150); do
+    if curl -fsS "http://127.0.0.1:$SERVICE_PORT/healthz" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "$SERVICE_PID" 2>/dev/null; then
+      cat "$SERVICE_DATA/sessions.log" >&2
+      echo "sessions did not start" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+  echo "sessions did not answer /healthz within 30 s" >&2
+  return 1
+}
+
+stop_sessions() {
+  if [[ -n $SERVICE_PID ]]; then
+    kill "$SERVICE_PID" 2>/dev/null || true
+    wait "$SERVICE_PID" 2>/dev/null || true
+    SERVICE_PID=
+  fi
+  if [[ -n $SERVICE_DATA ]]; then
+    rm -rf "$SERVICE_DATA"
+    SERVICE_DATA=
+  fi
+}
+
+trap stop_sessions EXIT
+trap 'exit 130' INT TERM
