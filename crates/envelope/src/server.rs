@@ -92,7 +92,8 @@ impl Envelope {
         let request_id: RequestId = serde_json::from_str(&id_json)
             .map_err(|_| ApiError::unauthorized("requestid must be JSON with a numeric ts, a uuid and an appid"))?;
         let span = i64::try_from(self.allowed_time_span.as_secs()).unwrap_or(i64::MAX);
-        if now_epoch().abs_diff(request_id.ts) > span.unsigned_abs() {
+        let now = now_epoch();
+        if now.abs_diff(request_id.ts) > span.unsigned_abs() {
             return Err(ApiError::unauthorized(format!(
                 "requestid ts is more than {span} seconds away from the server time"
             )));
@@ -100,7 +101,7 @@ impl Envelope {
         let fingerprint = hex_sha256(encrypted_id.as_bytes());
         let fresh = self
             .replay
-            .first_use(&format!("replay:{fingerprint}"), self.allowed_time_span * 2 + Duration::from_secs(1))
+            .first_use(&format!("replay:{fingerprint}"), replay_ttl(request_id.ts, now, span))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "replay cache unavailable");
@@ -121,6 +122,19 @@ impl Envelope {
             service_public_key: Arc::from(self.keys.public_base64()),
         })
     }
+}
+
+/// How long a servers' clocks may disagree: a `requestid` is remembered this much longer than
+/// its own window, so a replica whose clock lags still refuses its replay.
+pub const CLOCK_SKEW_MARGIN: Duration = Duration::from_secs(5);
+
+/// How long a `requestid` stamped `ts`, accepted at `now` with `span` seconds either way, must
+/// be remembered: until `ts + span` (after that its ts alone refuses it), plus the clock margin.
+/// A fresh request needs `span` seconds, one stamped `span` ahead `2 × span`; remembering each
+/// for `2 × span` would double the replay cache of ordinary traffic.
+pub fn replay_ttl(ts: i64, now: i64, span: i64) -> Duration {
+    let left = ts.saturating_add(span).saturating_sub(now).clamp(0, span.saturating_mul(2));
+    Duration::from_secs(left.unsigned_abs()) + CLOCK_SKEW_MARGIN
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
@@ -357,5 +371,23 @@ impl FromRequest for PlainLicense {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(header(req.headers(), "license").map(|v| PlainLicense(v.as_deref().map(LicenseKey::new))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_requestid_is_remembered_until_its_own_window_ends_plus_the_clock_margin() {
+        let (now, span) = (1_700_000_000, 60);
+        let margin = CLOCK_SKEW_MARGIN.as_secs();
+        assert_eq!(replay_ttl(now, now, span).as_secs(), 60 + margin, "a fresh ts");
+        assert_eq!(replay_ttl(now + 60, now, span).as_secs(), 120 + margin, "a ts a whole span ahead");
+        assert_eq!(replay_ttl(now - 60, now, span).as_secs(), margin, "a ts a whole span behind");
+        assert_eq!(replay_ttl(now - 20, now, span).as_secs(), 40 + margin);
+        // Out of the window (refused before this is asked) never gives a negative or huge ttl.
+        assert_eq!(replay_ttl(now - 600, now, span).as_secs(), margin);
+        assert_eq!(replay_ttl(i64::MAX, now, span).as_secs(), 120 + margin);
     }
 }
