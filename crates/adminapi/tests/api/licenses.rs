@@ -137,6 +137,11 @@ async fn service_key_endpoints_accept_only_system_keys_and_reset_replaces_the_ke
     let (s, list) = a.call(Some(SYSTEM_KEY), Method::GET, "/servicekeys", None).await;
     assert_eq!(s, 200);
     let list = list.as_array().unwrap();
+    for key in list {
+        for field in ["tag", "keyId", "keySecret", "type"] {
+            assert!(key[field].is_string(), "the documented {field}: {key}");
+        }
+    }
     assert_eq!(list.len(), Level::ALL.len() + 1, "the configured key and the stored ones");
     let app = &keys[3].1;
     assert!(list.iter().any(|k| k["keyId"] == app.key_id && k["keySecret"] == app.key_secret && k["tag"] == "app-tag"));
@@ -313,6 +318,7 @@ async fn bootstrap_creates_once_and_reuses() {
         .license(written["licenseKey"].as_str().unwrap());
     let reply = client.call::<()>(Method::GET, &app.url, "/servicekeys", None).await.unwrap();
     assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert!(!reply.sealed && reply.body.is_array(), "the documented plain array: {:?}", reply.body);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
