@@ -21,7 +21,9 @@ const MAX_TOKEN: usize = 8192;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignRequest {
+    /// The caller's own public key: the key in its `publickey` header (another key is 403).
     pub public_key: String,
+    /// A uuid.
     pub nonce: String,
 }
 
@@ -48,6 +50,10 @@ pub enum NonceError {
     BadSignature,
     #[error("the signed nonce has expired")]
     Expired,
+    /// The body names another key than the caller's `publickey`: a nonce vouches only for the
+    /// key of the caller who asks.
+    #[error("publicKey must be the caller's publickey header")]
+    NotTheCaller,
 }
 
 impl From<NonceError> for kit::AppError {
@@ -56,6 +62,7 @@ impl From<NonceError> for kit::AppError {
         match e {
             NonceError::Invalid(_) | NonceError::Malformed => envelope::ApiError::bad_request(message).into(),
             NonceError::BadSignature | NonceError::Expired => envelope::ApiError::unauthorized(message).into(),
+            NonceError::NotTheCaller => envelope::ApiError::forbidden(message).into(),
         }
     }
 }
@@ -66,6 +73,9 @@ impl SignRequest {
         if self.nonce.trim().is_empty() || self.nonce.len() > MAX_NONCE {
             return Err(NonceError::Invalid(format!("nonce is required (at most {MAX_NONCE} bytes)")));
         }
+        if uuid::Uuid::try_parse(self.nonce.trim()).is_err() {
+            return Err(NonceError::Invalid("nonce must be a uuid".into()));
+        }
         if self.public_key.len() > MAX_NONCE {
             return Err(NonceError::Invalid("publicKey is too long".into()));
         }
@@ -75,9 +85,20 @@ impl SignRequest {
     }
 }
 
-/// Signs `request` with `keys`, valid `ttl_secs` from `now_secs`.
-pub fn sign(keys: &KeyPair, request: &SignRequest, now_secs: i64, ttl_secs: i64) -> Result<String, NonceError> {
+/// Signs `request` of the caller holding `caller_key` with `keys`, valid `ttl_secs` from
+/// `now_secs`. Only the caller's own key is signed (the reference signs "the caller's
+/// publicKey"): a nonce for another key would let `/nonce/validate` vouch for someone else.
+pub fn sign(
+    keys: &KeyPair,
+    request: &SignRequest,
+    caller_key: &str,
+    now_secs: i64,
+    ttl_secs: i64,
+) -> Result<String, NonceError> {
     request.validate(keys.curve())?;
+    if request.public_key.trim() != caller_key.trim() {
+        return Err(NonceError::NotTheCaller);
+    }
     let payload = NoncePayload {
         nonce: request.nonce.clone(),
         public_key: request.public_key.clone(),
@@ -114,18 +135,20 @@ pub fn validate(service: &PublicKey, token: &str, now_secs: i64) -> Result<Nonce
 mod tests {
     use super::*;
 
+    const NONCE: &str = "0b4fd8a4-4c86-4f43-9d3b-1ac4a3e8e4b2";
+
     fn setup() -> (KeyPair, SignRequest) {
         let service = KeyPair::generate(Curve::Secp256k1).unwrap();
         let caller = KeyPair::generate(Curve::Secp256k1).unwrap();
-        (service, SignRequest { public_key: caller.public_base64().to_owned(), nonce: "n-1".into() })
+        (service, SignRequest { public_key: caller.public_base64().to_owned(), nonce: NONCE.into() })
     }
 
     #[test]
     fn a_signed_nonce_validates_until_it_expires() {
         let (service, req) = setup();
-        let token = sign(&service, &req, 1_000, 300).unwrap();
+        let token = sign(&service, &req, &req.public_key, 1_000, 300).unwrap();
         let payload = validate(service.public(), &token, 1_300).unwrap();
-        assert_eq!(payload.nonce, "n-1");
+        assert_eq!(payload.nonce, NONCE);
         assert_eq!(payload.public_key, req.public_key);
         assert_eq!((payload.generated_ts.as_str(), payload.valid_ts.as_str()), ("1000", "1300"));
         assert_eq!(validate(service.public(), &token, 1_301), Err(NonceError::Expired));
@@ -134,10 +157,10 @@ mod tests {
     #[test]
     fn a_tampered_or_foreign_nonce_is_refused() {
         let (service, req) = setup();
-        let token = sign(&service, &req, 1_000, 300).unwrap();
+        let token = sign(&service, &req, &req.public_key, 1_000, 300).unwrap();
         let (head, sig) = token.split_once('.').unwrap();
         let forged_payload = NoncePayload {
-            nonce: "n-1".into(),
+            nonce: NONCE.into(),
             public_key: req.public_key.clone(),
             generated_ts: "1000".into(),
             valid_ts: "99999999999".into(),
@@ -152,12 +175,18 @@ mod tests {
     }
 
     #[test]
-    fn signing_needs_a_nonce_and_a_real_public_key() {
+    fn signing_needs_a_uuid_nonce_and_the_callers_own_real_public_key() {
         let (service, mut req) = setup();
+        let caller = req.public_key.clone();
         req.nonce = " ".into();
-        assert!(matches!(sign(&service, &req, 0, 1), Err(NonceError::Invalid(_))));
+        assert!(matches!(sign(&service, &req, &caller, 0, 1), Err(NonceError::Invalid(_))));
+        req.nonce = "n-1".into();
+        assert!(matches!(sign(&service, &req, &caller, 0, 1), Err(NonceError::Invalid(m)) if m.contains("uuid")));
         let (service, mut req) = setup();
         req.public_key = "AAAA".into();
-        assert!(matches!(sign(&service, &req, 0, 1), Err(NonceError::Invalid(m)) if m.contains("publicKey")));
+        assert!(matches!(sign(&service, &req, "AAAA", 0, 1), Err(NonceError::Invalid(m)) if m.contains("publicKey")));
+        let (service, req) = setup();
+        let someone_else = KeyPair::generate(Curve::Secp256k1).unwrap();
+        assert_eq!(sign(&service, &req, someone_else.public_base64(), 0, 1), Err(NonceError::NotTheCaller));
     }
 }

@@ -51,10 +51,19 @@ async fn a_signed_nonce_validates_and_a_tampered_one_does_not() {
         // Signing needs a license and a well-formed body.
         let reply = plain(&phone(), url, Method::POST, SIGN, Some(&request)).await;
         assert_error(reply.status, &reply.body, 401, "licensekey header is required");
-        let reply = plain(&caller, url, Method::POST, SIGN, Some(&json!({"publicKey": "AAAA", "nonce": "n"}))).await;
+        let nonce = uuid::Uuid::new_v4().to_string();
+        let reply = plain(&caller, url, Method::POST, SIGN, Some(&json!({"publicKey": "AAAA", "nonce": nonce}))).await;
         assert_error(reply.status, &reply.body, 400, "publicKey");
-        let reply = plain(&caller, url, Method::POST, SIGN, Some(&json!({"nonce": "n"}))).await;
+        let reply = plain(&caller, url, Method::POST, SIGN, Some(&json!({"nonce": nonce}))).await;
         assert_error(reply.status, &reply.body, 400, "publicKey");
+        let mine = caller.keys().public_base64();
+        let reply = plain(&caller, url, Method::POST, SIGN, Some(&json!({"publicKey": mine, "nonce": "n"}))).await;
+        assert_error(reply.status, &reply.body, 400, "nonce must be a uuid");
+        // Only the caller's own key: a nonce for someone else's key would let validate vouch for it.
+        let other = browser(SERVICE_KEY);
+        let theirs = json!({"publicKey": other.keys().public_base64(), "nonce": nonce});
+        let reply = caller.call(Method::POST, url, SIGN, Some(&theirs)).await.unwrap();
+        assert_error(reply.status, &reply.body, 403, "publicKey must be the caller's");
     }
 }
 
@@ -64,7 +73,7 @@ async fn an_expired_nonce_is_refused() {
         return;
     };
     let caller = browser(APP_KEY);
-    let request = json!({"publicKey": caller.keys().public_base64(), "nonce": "n-1"});
+    let request = json!({"publicKey": caller.keys().public_base64(), "nonce": uuid::Uuid::new_v4().to_string()});
     let reply = caller.call(Method::POST, &app.url, SIGN, Some(&request)).await.unwrap();
     let token = reply.body["signed_nonce"].as_str().unwrap().to_owned();
     assert_eq!(validate(&app.url, &token).await.0, 200);

@@ -20,7 +20,8 @@ pub struct Signed {
     signed_nonce: String,
 }
 
-/// Generate Signature: sign `{publicKey, nonce}` with the service key.
+/// Generate Signature: sign `{publicKey, nonce}` with the service key; `publicKey` must be the
+/// caller's own (its `publickey` header), `nonce` a uuid.
 ///
 /// The license must cover `communityId` of the path (checked when the caller is admitted). The
 /// body may be sealed; the reply is sealed when it was.
@@ -34,6 +35,7 @@ pub struct Signed {
     request_body = Sealable<SignRequest>,
     responses(
         (status = 200, description = "The signed nonce", body = Sealable<Signed>),
+        (status = 403, description = "The license's level may not call this endpoint, it does not cover the community, or `publicKey` is not the caller's", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -44,7 +46,7 @@ pub async fn sign(
     state: web::Data<State>,
 ) -> AppResult<HttpResponse> {
     let ttl = i64::try_from(state.settings.nonce_ttl.as_secs()).unwrap_or(i64::MAX);
-    let token = nonce::sign(&platform.keys, &body.value, envelope::wire::now_epoch(), ttl)?;
+    let token = nonce::sign(&platform.keys, &body.value, auth.caller.public_key(), envelope::wire::now_epoch(), ttl)?;
     Ok(auth.caller.reply_like(body.encrypted, StatusCode::OK, &Signed { signed_nonce: token })?)
 }
 
