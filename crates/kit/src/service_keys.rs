@@ -23,7 +23,8 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 /// Get service keys.
 ///
-/// The array of the service-key records, secrets included, in plain JSON.
+/// The array of the service-key records, secrets included, in plain JSON. A system key limited
+/// to communities sees only the keys limited to some of its own communities.
 #[utoipa::path(
     get,
     path = "/servicekeys",
@@ -32,13 +33,31 @@ pub fn endpoints() -> Vec<Endpoint> {
 )]
 #[tracing::instrument(skip_all)]
 async fn list(p: web::Data<Platform>, auth: Licensed<SystemOnly>) -> AppResult<HttpResponse> {
-    let keys = p.licenses.service_keys(&auth.key).await?;
+    let keys = visible_keys(&p, &auth).await?;
     Ok(HttpResponse::Ok().json(keys))
+}
+
+/// Whether a caller holding `caller` may see and reset the key `record`: an unrestricted system
+/// key manages every key; a key limited to communities only keys limited to some of its own
+/// communities (never an unrestricted key, which could act everywhere).
+pub fn manages(caller: &crate::license::License, record: &LicenseRecord) -> bool {
+    match (&caller.communities, &record.communities) {
+        (None, _) => true,
+        (Some(own), Some(theirs)) => !theirs.is_empty() && theirs.iter().all(|c| own.contains(c)),
+        (Some(_), None) => false,
+    }
+}
+
+/// The keys of the authority the caller manages.
+async fn visible_keys(p: &Platform, auth: &Licensed<SystemOnly>) -> Result<Vec<LicenseRecord>, ApiError> {
+    let keys = p.licenses.service_keys(&auth.key).await?;
+    Ok(keys.into_iter().filter(|k| manages(&auth.license, k)).collect())
 }
 
 /// Reset a service key: the key is replaced by a new one of the same level.
 ///
-/// The reply is a one-element array with the new key record, secret included, in plain JSON.
+/// The reply is a one-element array with the new key record, secret included, in plain JSON. A
+/// system key limited to communities resets only the keys it sees (others are 404).
 #[utoipa::path(
     delete,
     path = "/servicekey/{keyId}",
@@ -59,7 +78,47 @@ async fn reset(
     if key_id.is_empty() || key_id.len() > 256 {
         return Err(ApiError::bad_request("keyId must be a key id").into());
     }
+    if auth.license.communities.is_some() && !visible_keys(&p, &auth).await?.iter().any(|k| k.key_id == key_id) {
+        // As if it did not exist: a limited key learns nothing of keys beyond its communities.
+        return Err(ApiError::not_found("service key not found").into());
+    }
     let fresh = p.licenses.reset_service_key(&auth.key, key_id).await?;
     tracing::info!(tag = %fresh.tag, level = %fresh.auth_level, "service key reset");
     Ok(HttpResponse::Ok().json(vec![fresh]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::license::{KeyType, Level, License};
+
+    fn caller(communities: Option<&[&str]>) -> License {
+        let communities = communities.map(|c| c.iter().map(|s| (*s).to_owned()).collect());
+        License { level: Level::System, tag: String::new(), communities, infra: false }
+    }
+
+    fn key(communities: Option<&[&str]>) -> LicenseRecord {
+        LicenseRecord {
+            key_id: "k".into(),
+            key_secret: "s".into(),
+            key_type: KeyType::Hawk,
+            auth_level: Level::App,
+            tag: String::new(),
+            expiry: 0,
+            disabled: false,
+            communities: communities.map(|c| c.iter().map(|s| (*s).to_owned()).collect()),
+            is_authorized: None,
+        }
+    }
+
+    #[test]
+    fn a_limited_key_manages_only_keys_within_its_communities() {
+        assert!(manages(&caller(None), &key(None)));
+        assert!(manages(&caller(None), &key(Some(&["a"]))));
+        assert!(manages(&caller(Some(&["a", "b"])), &key(Some(&["a"]))));
+        assert!(manages(&caller(Some(&["a", "b"])), &key(Some(&["a", "b"]))));
+        assert!(!manages(&caller(Some(&["a"])), &key(Some(&["a", "b"]))), "reaches beyond its own");
+        assert!(!manages(&caller(Some(&["a"])), &key(None)), "an unrestricted key");
+        assert!(!manages(&caller(Some(&["a"])), &key(Some(&[]))));
+    }
 }

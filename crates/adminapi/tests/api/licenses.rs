@@ -208,6 +208,38 @@ async fn communities_are_found_by_dns_and_name() {
 }
 
 #[tokio::test]
+async fn a_system_key_limited_to_communities_manages_only_their_keys() {
+    let Some(a) = admin(Storage::Embedded, "limited system key").await else { return };
+    let tenant = tenancy::create_tenant(&*a.stores.tenancy, "acme.example.com", "Acme", "acme").await.unwrap();
+    let c1 = tenancy::create_community(&*a.stores.tenancy, &tenant.id, "one").await.unwrap();
+    let c2 = tenancy::create_community(&*a.stores.tenancy, &tenant.id, "two").await.unwrap();
+    let limited = a.license(KeyType::Hawk, Level::System, Some(vec![c1.id.clone()])).await;
+    let mine = a.license(KeyType::Hawk, Level::App, Some(vec![c1.id.clone()])).await;
+    let theirs = a.license(KeyType::Hawk, Level::App, Some(vec![c2.id.clone()])).await;
+    let both = a.license(KeyType::Hawk, Level::App, Some(vec![c1.id.clone(), c2.id.clone()])).await;
+    let everywhere = a.license(KeyType::Hawk, Level::Service, None).await;
+
+    let (s, list) = a.call(Some(&limited.key_secret), Method::GET, "/servicekeys", None).await;
+    assert_eq!(s, 200, "{list}");
+    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|k| k["keyId"].as_str().unwrap()).collect();
+    assert!(ids.contains(&mine.key_id.as_str()) && ids.contains(&limited.key_id.as_str()), "{ids:?}");
+    for other in [&theirs, &both, &everywhere] {
+        assert!(!ids.contains(&other.key_id.as_str()), "beyond its communities: {ids:?}");
+    }
+    assert!(!list.to_string().contains(SYSTEM_KEY), "the configured unrestricted key stays hidden");
+    for other in [&theirs, &both, &everywhere] {
+        let (s, r) =
+            a.call(Some(&limited.key_secret), Method::DELETE, &format!("/servicekey/{}", other.key_id), None).await;
+        assert_eq!(s, 404, "{r}");
+        assert!(a.stores.licenses.license(&other.key_id).await.unwrap().is_some(), "left as it was");
+    }
+    let (s, r) = a.call(Some(&limited.key_secret), Method::DELETE, &format!("/servicekey/{}", mine.key_id), None).await;
+    assert_eq!(s, 200, "{r}");
+    let (_, all) = a.call(Some(SYSTEM_KEY), Method::GET, "/servicekeys", None).await;
+    assert!(all.as_array().unwrap().iter().any(|k| k["keyId"] == everywhere.key_id), "an unrestricted key sees all");
+}
+
+#[tokio::test]
 async fn an_unreadable_row_is_a_500_not_an_outage() {
     for storage in [Storage::Embedded, Storage::Postgres] {
         let Some(a) = admin(storage, "unreadable row").await else { continue };
