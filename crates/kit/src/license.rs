@@ -18,7 +18,7 @@ mod levels;
 mod record;
 pub use admission::{Licensed, PlainLicensed, admit, admit_plain, authority, authorize};
 pub use levels::{
-    Accept, AnyLevel, InfraOnly, Levels, ServiceLevels, SystemOnly, SystemOrService, SystemServiceApp,
+    Accept, AnyLevel, InfraOnly, Levels, ServiceLevels, SystemOnly, SystemOrInfra, SystemOrService, SystemServiceApp,
     SystemServiceAppOrInfra,
 };
 pub use record::{KeyType, LicenseRecord, same_secret, secret_hash};

@@ -7,13 +7,14 @@
 
 use actix_web::HttpResponse;
 use actix_web::web;
-use envelope::ApiError;
+use envelope::{ApiError, LicenseKey};
 
 use crate::app::Platform;
 use crate::error::AppResult;
 use crate::license::LicenseRecord;
-use crate::license::{Licensed, SystemOnly};
+use crate::license::{License, Licensed, SystemOnly, SystemOrInfra};
 use crate::openapi::ErrorBody;
+use crate::request_log::bounded;
 use crate::routing::Endpoint;
 
 /// The two service-key endpoints (catalog group Service Key), for a service's route table.
@@ -33,14 +34,14 @@ pub fn endpoints() -> Vec<Endpoint> {
 )]
 #[tracing::instrument(skip_all)]
 async fn list(p: web::Data<Platform>, auth: Licensed<SystemOnly>) -> AppResult<HttpResponse> {
-    let keys = visible_keys(&p, &auth).await?;
+    let keys = visible_keys(&p, &auth.key, &auth.license).await?;
     Ok(HttpResponse::Ok().json(keys))
 }
 
 /// Whether a caller holding `caller` may see and reset the key `record`: an unrestricted system
 /// key manages every key; a key limited to communities only keys limited to some of its own
 /// communities (never an unrestricted key, which could act everywhere).
-pub fn manages(caller: &crate::license::License, record: &LicenseRecord) -> bool {
+pub fn manages(caller: &License, record: &LicenseRecord) -> bool {
     match (&caller.communities, &record.communities) {
         (None, _) => true,
         (Some(own), Some(theirs)) => !theirs.is_empty() && theirs.iter().all(|c| own.contains(c)),
@@ -49,9 +50,9 @@ pub fn manages(caller: &crate::license::License, record: &LicenseRecord) -> bool
 }
 
 /// The keys of the authority the caller manages.
-async fn visible_keys(p: &Platform, auth: &Licensed<SystemOnly>) -> Result<Vec<LicenseRecord>, ApiError> {
-    let keys = p.licenses.service_keys(&auth.key).await?;
-    Ok(keys.into_iter().filter(|k| manages(&auth.license, k)).collect())
+async fn visible_keys(p: &Platform, key: &LicenseKey, license: &License) -> Result<Vec<LicenseRecord>, ApiError> {
+    let keys = p.licenses.service_keys(key).await?;
+    Ok(keys.into_iter().filter(|k| manages(license, k)).collect())
 }
 
 /// Reset a service key: the key is replaced by a new one of the same level.
@@ -74,16 +75,61 @@ async fn reset(
     auth: Licensed<SystemOnly>,
     key_id: web::Path<String>,
 ) -> AppResult<HttpResponse> {
+    let fresh = reset_key(&p, &auth.key, &auth.license, &key_id).await?;
+    Ok(HttpResponse::Ok().json(vec![fresh]))
+}
+
+/// Resets `key_id` for a caller holding `key` (`license`), within what it manages.
+async fn reset_key(p: &Platform, key: &LicenseKey, license: &License, key_id: &str) -> Result<LicenseRecord, ApiError> {
     let key_id = key_id.trim();
     if key_id.is_empty() || key_id.len() > 256 {
-        return Err(ApiError::bad_request("keyId must be a key id").into());
+        return Err(ApiError::bad_request("keyId must be a key id"));
     }
-    if auth.license.communities.is_some() && !visible_keys(&p, &auth).await?.iter().any(|k| k.key_id == key_id) {
+    if license.communities.is_some() && !visible_keys(p, key, license).await?.iter().any(|k| k.key_id == key_id) {
         // As if it did not exist: a limited key learns nothing of keys beyond its communities.
-        return Err(ApiError::not_found("service key not found").into());
+        return Err(ApiError::not_found("service key not found"));
     }
-    let fresh = p.licenses.reset_service_key(&auth.key, key_id).await?;
-    tracing::info!(tag = %fresh.tag, level = %fresh.auth_level, "service key reset");
+    let fresh = p.licenses.reset_service_key(key, key_id).await?;
+    tracing::info!(tag = %bounded(&fresh.tag), level = %fresh.auth_level, "service key reset");
+    Ok(fresh)
+}
+
+/// The query form the helper SDKs' `BIDLicenses.deleteLicense` sends, for the license
+/// authority's route table (outside the catalog).
+pub fn sdk_endpoints() -> Vec<Endpoint> {
+    vec![crate::endpoint!(reset_by_query).outside_catalog(
+        "BIDLicenses.deleteLicense: DELETE /servicekey?keyId=…, with a system key or the deployment's infra key",
+    )]
+}
+
+/// Query of `DELETE /servicekey`.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
+pub struct ResetQuery {
+    /// The key to reset.
+    key_id: String,
+}
+
+/// Reset a service key, the key named in the query: the same as `DELETE /servicekey/{keyId}`.
+///
+/// Accepts a system key or the deployment's own `INFRA_LICENSE_KEY` (not any other service key).
+#[utoipa::path(
+    delete,
+    path = "/servicekey",
+    params(ResetQuery),
+    responses(
+        (status = 200, description = "The new key", body = Vec<LicenseRecord>),
+        (status = 404, description = "No such key", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn reset_by_query(
+    p: web::Data<Platform>,
+    auth: Licensed<SystemOrInfra>,
+    query: web::Query<ResetQuery>,
+) -> AppResult<HttpResponse> {
+    let fresh = reset_key(&p, &auth.key, &auth.license, &query.key_id).await?;
     Ok(HttpResponse::Ok().json(vec![fresh]))
 }
 

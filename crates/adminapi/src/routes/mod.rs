@@ -15,6 +15,7 @@ pub fn table() -> Table {
     Table::new(crate::SERVICE, env!("CARGO_PKG_DESCRIPTION"))
         .with(kit::common::endpoints())
         .with(kit::service_keys::endpoints())
+        .with(kit::service_keys::sdk_endpoints())
         .with(community_auth_info::endpoints())
         .with(licenses::endpoints())
 }

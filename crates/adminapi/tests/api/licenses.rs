@@ -14,6 +14,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::SYSTEM_KEY;
+use kit::testing::{INFRA_KEY, SERVICE_KEY};
 
 struct Admin {
     url: String,
@@ -22,8 +23,15 @@ struct Admin {
 }
 
 async fn admin(storage: Storage, test: &str) -> Option<Admin> {
+    admin_with(storage, test, &[]).await
+}
+
+async fn admin_with(storage: Storage, test: &str, extra: &[(&str, &str)]) -> Option<Admin> {
     let mut env = test_env(storage, test).await?;
-    env.insert("LICENSE_KEYS".into(), format!("system:{SYSTEM_KEY}"));
+    env.insert("LICENSE_KEYS".into(), format!("system:{SYSTEM_KEY},service:{SERVICE_KEY}"));
+    for (k, v) in extra {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
     let settings = kit::Settings::from_source(&env, adminapi::SERVICE, 0).unwrap();
     let app = spawn_service(adminapi::SERVICE, &env, adminapi::build).await;
     let db = Db::connect(&settings.database_url.0).await.unwrap();
@@ -142,7 +150,7 @@ async fn service_key_endpoints_accept_only_system_keys_and_reset_replaces_the_ke
             assert!(key[field].is_string(), "the documented {field}: {key}");
         }
     }
-    assert_eq!(list.len(), Level::ALL.len() + 1, "the configured key and the stored ones");
+    assert_eq!(list.len(), Level::ALL.len() + 2, "the two configured keys and the stored ones");
     let app = &keys[3].1;
     assert!(list.iter().any(|k| k["keyId"] == app.key_id && k["keySecret"] == app.key_secret && k["tag"] == "app-tag"));
 
@@ -240,6 +248,28 @@ async fn a_system_key_limited_to_communities_manages_only_their_keys() {
 }
 
 #[tokio::test]
+async fn the_sdk_deletes_a_license_by_query_with_the_infra_key() {
+    let Some(a) = admin_with(Storage::Embedded, "delete by query", &[("INFRA_LICENSE_KEY", INFRA_KEY)]).await else {
+        return;
+    };
+    let app = a.license(KeyType::Hawk, Level::App, None).await;
+    let by_query = |id: &str| format!("/servicekey?keyId={}", id);
+    // As BIDLicenses.deleteLicense sends it: the deployment's infra key, the keyId in the query.
+    let (s, fresh) = a.call(Some(INFRA_KEY), Method::DELETE, &by_query(&app.key_id), None).await;
+    assert_eq!(s, 200, "{fresh}");
+    assert_ne!(fresh[0]["keySecret"], app.key_secret);
+    let (s, _) = a.call(Some(&app.key_secret), Method::GET, "/servicekey/current", None).await;
+    assert_eq!(s, 401, "the old key no longer works");
+    let other = a.license(KeyType::Hawk, Level::App, None).await;
+    let (s, r) = a.call(Some(SERVICE_KEY), Method::DELETE, &by_query(&other.key_id), None).await;
+    assert_eq!(s, 403, "any other service key is refused: {r}");
+    let (s, _) = a.call(Some(SYSTEM_KEY), Method::DELETE, &by_query(&other.key_id), None).await;
+    assert_eq!(s, 200, "a system key may");
+    let (s, r) = a.call(Some(SYSTEM_KEY), Method::DELETE, "/servicekey", None).await;
+    assert_eq!(s, 400, "keyId is required: {r}");
+}
+
+#[tokio::test]
 async fn an_unreadable_row_is_a_500_not_an_outage() {
     for storage in [Storage::Embedded, Storage::Postgres] {
         let Some(a) = admin(storage, "unreadable row").await else { continue };
@@ -277,6 +307,7 @@ fn routes_outside_the_catalog_are_the_sdk_calls_and_the_document() {
             "GET /openapi.json",
             "GET /metrics",
             "POST /ecdsa_helper",
+            "DELETE /servicekey",
             "POST /community_info/fetch",
             "GET /servicekey/current",
             "GET /community/{communityId}/licensecheck"

@@ -76,6 +76,10 @@ level_set!(
     /// The deployment's `INFRA_LICENSE_KEY` only.
     InfraOnly = [] + infra
 );
+level_set!(
+    /// system, and the deployment's `INFRA_LICENSE_KEY` (not any other service key).
+    SystemOrInfra = [System] + infra
+);
 
 #[cfg(test)]
 mod tests {
