@@ -27,13 +27,16 @@ redis_answers() {
   timeout 3 bash -c "exec 3<>/dev/tcp/$host/$port && printf 'PING\r\n' >&3 && read -r -t 2 line <&3 && [[ \$line == +PONG* ]]" 2>/dev/null
 }
 
-# start_sessions [VAR=value…]: a fresh data folder, WORKERS=1, warnings-only logs.
+# start_sessions [VAR=value…]: a fresh data folder, WORKERS=1, warnings-only logs, and the one
+# community loadgen creates sessions in (its default LOADGEN_COMMUNITY_ID).
+BENCH_COMMUNITIES='[{"tenantId":"000000000000000000000000","communityId":"000000000000000000000001","communityName":"default"}]'
+
 start_sessions() {
   SERVICE_PORT=$(free_port)
   SERVICE_DATA=$(mktemp -d)
   SERVICE_LICENSE="bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
   env HOST=127.0.0.1 PORT="$SERVICE_PORT" DATA_DIR="$SERVICE_DATA" SERVICE_DIRECTORY='{}' \
-    LICENSE_KEYS="system:$SERVICE_LICENSE" WORKERS="${WORKERS:-1}" RUST_LOG=warn "$@" \
+    LICENSE_KEYS="system:$SERVICE_LICENSE" LOCAL_COMMUNITIES="$BENCH_COMMUNITIES" WORKERS="${WORKERS:-1}" RUST_LOG=warn "$@" \
     "$SESSIONS" >"$SERVICE_DATA/sessions.log" 2>&1 &
   SERVICE_PID=$!
   for _ in $(seq 1 150); do

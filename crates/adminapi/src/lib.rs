@@ -43,6 +43,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let stores = Stores::sql(&platform.db);
     let local = LocalLicenses::from_settings(&platform.settings)?;
     let authority = Arc::new(DbLicenses::new(stores.licenses.clone(), local, platform.settings.curve));
-    let platform = platform.with_licenses(authority.clone());
+    let directory = Arc::new(domain::tenancy::TenancyDirectory(stores.tenancy.clone()));
+    let platform = platform.with_licenses(authority.clone()).with_directory(directory);
     Application::bind(platform, State { stores, authority }, routes::configure)
 }

@@ -39,6 +39,8 @@ pub struct Platform {
     pub keys: Arc<KeyPair>,
     pub envelope: web::Data<Envelope>,
     pub licenses: web::Data<dyn LicenseAuthority>,
+    /// Which tenants and communities exist (see [`crate::directory`]).
+    pub directory: web::Data<dyn crate::directory::Directory>,
     /// The dependency status `/healthz` answers from (see [`crate::health`]).
     pub health: crate::health::HealthMonitor,
 }
@@ -73,6 +75,7 @@ impl Platform {
         let replay = crate::replay::guard_for(&settings, &shared)?;
         let envelope = web::Data::new(Envelope::new(keys.clone(), settings.allowed_time_span, replay));
         let licenses = license_authority(&settings, &keys)?;
+        let directory = crate::directory::for_service(&settings, reqwest::Client::new())?;
         Ok(Self {
             settings: Arc::new(settings),
             db,
@@ -81,6 +84,7 @@ impl Platform {
             keys,
             envelope,
             licenses: web::Data::from(licenses),
+            directory: web::Data::from(directory),
             health: crate::health::HealthMonitor::default(),
         })
     }
@@ -89,6 +93,13 @@ impl Platform {
     #[must_use]
     pub fn with_licenses(mut self, authority: Arc<dyn LicenseAuthority>) -> Self {
         self.licenses = web::Data::from(authority);
+        self
+    }
+
+    /// Replaces the directory of tenants and communities (adminapi's own database).
+    #[must_use]
+    pub fn with_directory(mut self, directory: Arc<dyn crate::directory::Directory>) -> Self {
+        self.directory = web::Data::from(directory);
         self
     }
 }
@@ -139,6 +150,7 @@ where
             .app_data(query_config())
             .app_data(data.envelope.clone())
             .app_data(data.licenses.clone())
+            .app_data(data.directory.clone())
             .app_data(data.clone())
             .app_data(state.clone())
             .configure(move |cfg| configure(cfg, &state))

@@ -1,5 +1,11 @@
 //! The endpoints every service has: `/healthz`, `/publickeys`, `/sd`, `/environment` and
 //! `/ecdsa_helper/{method}`.
+//!
+//! `GET /environment` comes in two forms, as in the reference: open, with nothing secret in it
+//! (users-mgmt and adminapi: [`open_environment`]), and behind a system key of type hawk in the
+//! plain `license` header, with the deployment's storage and directory too (sessions:
+//! [`system_environment`]). The SDKs read `EC_CURVE_NAME` and `allowed_time_span` from it
+//! (`BIDECDSA.getECCurveName`, `BIDCaas.getEnvironment`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -10,17 +16,16 @@ use utoipa::ToSchema;
 use crate::VERSION;
 use crate::app::Platform;
 use crate::error::AppResult;
-use crate::license::{PlainLicensed, SystemOnly};
+use crate::license::{KeyType, PlainLicensed, SystemOnly};
 use crate::routing::Endpoint;
 
-/// The shared endpoints (catalog groups Healthz, Public Key, Service Directory, Environment and
-/// ECDSA Helper), for a service's route table.
+/// The shared endpoints (catalog groups Healthz, Public Key, Service Directory and ECDSA Helper),
+/// for a service's route table; add the service's form of `GET /environment` beside them.
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
         crate::endpoint!(healthz),
         crate::endpoint!(publickeys),
         crate::endpoint!(service_directory),
-        crate::endpoint!(environment),
         crate::endpoint!(ecdsa_helper),
         crate::endpoint!(ecdsa_helper_default)
             .outside_catalog("the reference's optional method of /ecdsa_helper/{method}: encrypt by default"),
@@ -53,15 +58,36 @@ pub struct PublicKeys {
     pub public_key: String,
 }
 
-/// Reply of `GET /environment`.
+/// `GET /environment` without authentication, as users-mgmt and adminapi serve it.
+pub fn open_environment() -> Endpoint {
+    crate::endpoint!(environment)
+}
+
+/// `GET /environment` for a system key of type hawk, as sessions serves it.
+pub fn system_environment() -> Endpoint {
+    crate::endpoint!(licensed_environment)
+}
+
+/// Reply of the open `GET /environment`: what a client needs to talk to the service.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Environment {
     pub service: String,
     pub version: String,
     /// Seconds a `requestid` stays valid around its `ts`.
     pub allowed_time_span: u64,
+    /// The curve of the service's keys (`secp256k1` or `prime256v1`), under the name the SDKs read.
+    #[serde(rename = "EC_CURVE_NAME")]
     pub ec_curve_name: String,
+}
+
+/// Reply of `GET /environment` for a system key: the open fields and how the deployment runs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SystemEnvironment {
+    #[serde(flatten)]
+    pub environment: Environment,
+    /// `sqlite` or `postgres`.
     pub database: String,
+    /// Where ephemeral state lives: `redis`, or the database.
     pub ephemeral_store: String,
     pub service_directory: std::collections::BTreeMap<String, String>,
 }
@@ -119,21 +145,45 @@ async fn service_directory(p: web::Data<Platform>) -> HttpResponse {
     HttpResponse::Ok().json(&p.settings.service_directory)
 }
 
-/// What this deployment runs with.
+/// What a client needs to talk to this service: its curve and the `requestid` time window.
 ///
-/// The license is presented in the clear, in the `license` header.
+/// No authentication; nothing secret.
 #[utoipa::path(get, path = "/environment", responses((status = 200, description = "The environment", body = Environment)))]
+async fn environment(p: web::Data<Platform>) -> HttpResponse {
+    HttpResponse::Ok().json(open_fields(&p))
+}
+
+/// What this deployment runs with: the open fields, its storage and its service directory.
+///
+/// The system key is presented in the clear, in the `license` header, and must be of type hawk.
+#[utoipa::path(
+    get,
+    path = "/environment",
+    responses(
+        (status = 200, description = "The environment", body = SystemEnvironment),
+        (status = 403, description = "Not a system key, or a system key of type ecdsa", body = crate::openapi::ErrorBody),
+    )
+)]
 #[tracing::instrument(skip_all)]
-async fn environment(p: web::Data<Platform>, _license: PlainLicensed<SystemOnly>) -> HttpResponse {
-    HttpResponse::Ok().json(Environment {
+async fn licensed_environment(p: web::Data<Platform>, license: PlainLicensed<SystemOnly>) -> AppResult<HttpResponse> {
+    if license.license.key_type != KeyType::Hawk {
+        return Err(ApiError::forbidden("only a system key of type hawk can retrieve the environment").into());
+    }
+    Ok(HttpResponse::Ok().json(SystemEnvironment {
+        environment: open_fields(&p),
+        database: p.db.backend().name().to_owned(),
+        ephemeral_store: p.durable.backend().to_owned(),
+        service_directory: p.settings.service_directory.clone(),
+    }))
+}
+
+fn open_fields(p: &Platform) -> Environment {
+    Environment {
         service: p.settings.service.to_owned(),
         version: VERSION.to_owned(),
         allowed_time_span: p.settings.allowed_time_span.as_secs(),
         ec_curve_name: p.settings.curve.name().to_owned(),
-        database: p.db.backend().name().to_owned(),
-        ephemeral_store: p.durable.backend().to_owned(),
-        service_directory: p.settings.service_directory.clone(),
-    })
+    }
 }
 
 /// Body of `/ecdsa_helper/{method}`.

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod common;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod ephemeral;
 pub mod error;
 pub mod health;

@@ -66,6 +66,8 @@ impl std::fmt::Display for Level {
 pub struct License {
     /// Its level.
     pub level: Level,
+    /// How it is made (hawk for keys configured in the environment).
+    pub key_type: KeyType,
     /// Its tag (free text set by the administrator).
     pub tag: String,
     /// The communities it may act on; `None` means all.
@@ -160,7 +162,13 @@ impl LocalLicenses {
         if let Some(infra) = &settings.infra_license_key {
             keys.push((
                 LicenseKey::new(&infra.0),
-                License { level: Level::Service, tag: "infra".into(), communities: None, infra: true },
+                License {
+                    level: Level::Service,
+                    key_type: KeyType::Hawk,
+                    tag: "infra".into(),
+                    communities: None,
+                    infra: true,
+                },
             ));
         }
         if let Some(list) = &settings.license_keys {
@@ -174,7 +182,7 @@ impl LocalLicenses {
                     })?;
                 keys.push((
                     LicenseKey::new(key),
-                    License { level, tag: "local".into(), communities: None, infra: false },
+                    License { level, key_type: KeyType::Hawk, tag: "local".into(), communities: None, infra: false },
                 ));
             }
         }

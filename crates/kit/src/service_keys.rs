@@ -140,7 +140,7 @@ mod tests {
 
     fn caller(communities: Option<&[&str]>) -> License {
         let communities = communities.map(|c| c.iter().map(|s| (*s).to_owned()).collect());
-        License { level: Level::System, tag: String::new(), communities, infra: false }
+        License { level: Level::System, key_type: KeyType::Hawk, tag: String::new(), communities, infra: false }
     }
 
     fn key(communities: Option<&[&str]>) -> LicenseRecord {

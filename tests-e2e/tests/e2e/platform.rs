@@ -17,8 +17,12 @@ fn adminapi(stack: &Stack, args: &[&str]) -> Value {
 }
 
 fn new_session(community_id: &str) -> Value {
+    named_session(community_id, "default")
+}
+
+fn named_session(community_id: &str, community_name: &str) -> Value {
     json!({
-        "origin": {"tag": "acme", "url": "https://acme.example", "communityName": "default",
+        "origin": {"tag": "acme", "url": "https://acme.example", "communityName": community_name,
                    "communityId": community_id, "authPage": "blockid://authenticate"},
         "scopes": "windows", "authtype": "none", "metadata": {"purpose": "e2e"}
     })
@@ -41,8 +45,17 @@ async fn a_login_through_sessions_with_a_license_issued_by_adminapi() {
     let session_id = created.body["sessionId"].as_str().unwrap().to_owned();
 
     // The license is limited to its community: a session for another one is refused.
-    let other = browser.call(Method::PUT, url, "/session/new", Some(&new_session("0123456789abcdef01234567"))).await;
-    assert_eq!(other.unwrap().status, 403);
+    let tenant = boot["tenantId"].as_str().unwrap();
+    let other = adminapi(&stack, &["community", "create", "--tenant", tenant, "--name", "other"]);
+    let other_id = other["id"].as_str().unwrap();
+    let refused = browser.call(Method::PUT, url, "/session/new", Some(&named_session(other_id, "other"))).await;
+    assert_eq!(refused.unwrap().status, 403);
+    // sessions asks adminapi which communities exist: one that does not, or a name that is not
+    // the community's, is 404.
+    let missing = browser.call(Method::PUT, url, "/session/new", Some(&new_session("0123456789abcdef01234567"))).await;
+    assert_eq!(missing.unwrap().status, 404);
+    let misnamed = browser.call(Method::PUT, url, "/session/new", Some(&named_session(community, "other"))).await;
+    assert_eq!(misnamed.unwrap().status, 404);
     // A key adminapi never issued is refused by the authority.
     let stranger = Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())).unwrap().license("never-issued");
     assert_eq!(

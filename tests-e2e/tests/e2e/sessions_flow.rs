@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 use tests_e2e::{Proc, free_port, start};
 
 const APP_KEY: &str = "e2e-sessions-app-license";
+/// The one community this standalone sessions knows (`LOCAL_COMMUNITIES`, no adminapi).
+const COMMUNITY_ID: &str = "5f3d8d0cd866fa61019cf968";
 
 fn client(license: Option<&str>) -> Client {
     let client = Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())).unwrap();
@@ -23,6 +25,11 @@ async fn start_sessions(data_dir: &std::path::Path, extra: &[(&str, &str)]) -> P
         ("DATA_DIR".into(), data_dir.display().to_string()),
         ("SERVICE_DIRECTORY".into(), "{}".into()),
         ("LICENSE_KEYS".into(), format!("app:{APP_KEY}")),
+        (
+            "LOCAL_COMMUNITIES".into(),
+            json!([{"tenantId": "5f3d8d0cd866fa61019cf967", "communityId": COMMUNITY_ID, "communityName": "default"}])
+                .to_string(),
+        ),
     ];
     env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     start("sessions", free_port(), &env).await.unwrap()
@@ -41,7 +48,7 @@ async fn poll(url: &str, browser: &Client, session_id: &str) -> (u16, Value) {
 async fn login(url: &str, browser: &Client, phone: &Client) {
     let body = json!({
         "origin": {"tag": "acme", "url": "https://admin.acme.example", "communityName": "default",
-                   "communityId": "c1", "authPage": "blockid://authenticate"},
+                   "communityId": COMMUNITY_ID, "authPage": "blockid://authenticate"},
         "scopes": "", "authtype": "none", "metadata": {}
     });
     let peer = browser.peer(url).await.unwrap();
@@ -80,9 +87,10 @@ async fn a_login_completes_across_two_devices_and_a_restart() {
     login(&first.url, &browser, &phone).await;
 
     // A session created and answered before a restart is fetched after it.
-    let body =
-        json!({"origin": {"tag": "t", "url": "u", "communityName": "n", "communityId": "c"}, "authtype": "none"});
+    let body = json!({"origin": {"tag": "t", "url": "u", "communityName": "default", "communityId": COMMUNITY_ID},
+                      "authtype": "none"});
     let created = browser.call(Method::PUT, &first.url, "/session/new", Some(&body)).await.unwrap();
+    assert_eq!(created.status, 201, "{}", created.body);
     let session_id = created.body["sessionId"].as_str().unwrap().to_owned();
     let shared = phone.keys().shared_key_with(browser.keys().public_base64()).unwrap();
     let answer = json!({"data": shared.encrypt("{}").unwrap(), "publicKey": phone.keys().public_base64(),

@@ -84,15 +84,22 @@ pub struct CommunityQuery {
     pub community_name: Option<String>,
 }
 
-/// The tenant and community a query names; 400 when it names neither, 404 when they do not exist.
+/// The tenant and community a query names; 400 when it names neither, 404 when they do not
+/// exist. A `communityId` alone names its community and tenant (ids are unique).
 pub async fn find_community(store: &dyn TenancyStore, q: &CommunityQuery) -> Result<(Tenant, Community), DomainError> {
-    let tenant_ref = q
-        .tenant_id
-        .as_deref()
-        .or(q.dns.as_deref())
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| DomainError::Invalid("dns (or tenantId) is required".into()))?;
-    let tenant = find_tenant(store, tenant_ref).await?;
+    let tenant_ref = q.tenant_id.as_deref().or(q.dns.as_deref()).filter(|s| !s.trim().is_empty());
+    let tenant = match (tenant_ref, q.community_id.as_deref().filter(|s| !s.trim().is_empty())) {
+        (Some(tenant), _) => find_tenant(store, tenant).await?,
+        (None, Some(id)) => {
+            let community = store.community(&ids::object_id("communityId", id)?).await?;
+            let owner = match &community {
+                Some(c) => store.tenant(&c.tenant_id).await?,
+                None => None,
+            };
+            owner.ok_or_else(|| DomainError::NotFound("community not found".into()))?
+        }
+        (None, None) => return Err(DomainError::Invalid("dns (or tenantId, or communityId) is required".into())),
+    };
     let community = match (q.community_id.as_deref(), q.community_name.as_deref()) {
         (Some(id), _) if !id.trim().is_empty() => {
             store.community(&ids::object_id("communityId", id)?).await?.filter(|c| c.tenant_id == tenant.id)
@@ -108,5 +115,21 @@ fn taken(e: StoreError, message: String) -> DomainError {
     match e {
         StoreError::Conflict(_) => DomainError::Invalid(message),
         other => DomainError::Store(other),
+    }
+}
+
+/// The tenancy store as the platform's directory of communities ([`kit::directory`]): adminapi
+/// answers from its database, without a cache.
+pub struct TenancyDirectory(pub std::sync::Arc<dyn TenancyStore>);
+
+#[async_trait]
+impl kit::directory::Directory for TenancyDirectory {
+    async fn community(
+        &self,
+        id: &str,
+    ) -> Result<Option<kit::directory::CommunityRef>, kit::directory::DirectoryError> {
+        let found =
+            self.0.community(id).await.map_err(|e| kit::directory::DirectoryError::Unavailable(e.to_string()))?;
+        Ok(found.map(|c| kit::directory::CommunityRef { id: c.id, name: c.name, tenant_id: c.tenant_id }))
     }
 }

@@ -31,13 +31,14 @@ pub struct AuthInfoRequest {
 }
 
 /// Body of `POST /community_info/fetch`: the tenant by `tenantId` or `dns`, the community by
-/// `communityId` or `communityName`.
+/// `communityId` or `communityName`; a `communityId` alone names both (the other services find a
+/// community this way, see `kit::directory`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InfoRequest {
-    /// The tenant's id (or give `dns`).
+    /// The tenant's id (or give `dns`, or only `communityId`).
     tenant_id: Option<String>,
-    /// The tenant's dns (or give `tenantId`).
+    /// The tenant's dns (or give `tenantId`, or only `communityId`).
     dns: Option<String>,
     /// The community's id (or give `communityName`).
     community_id: Option<String>,

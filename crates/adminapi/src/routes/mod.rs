@@ -14,6 +14,7 @@ use crate::State;
 pub fn table() -> Table {
     Table::new(crate::SERVICE, env!("CARGO_PKG_DESCRIPTION"))
         .with(kit::common::endpoints())
+        .with([kit::common::open_environment()])
         .with(kit::service_keys::endpoints())
         .with(kit::service_keys::sdk_endpoints())
         .with(community_auth_info::endpoints())

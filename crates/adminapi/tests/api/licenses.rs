@@ -213,6 +213,18 @@ async fn communities_are_found_by_dns_and_name() {
     assert_eq!(r.status().as_u16(), 200);
     let r = info(json!({"communityName": "default"})).await.unwrap();
     assert_eq!(r.status().as_u16(), 400);
+    // A communityId alone names its tenant too: how the other services check a community.
+    let r = info(json!({"communityId": c.id})).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r: Value = r.json().await.unwrap();
+    assert_eq!(
+        (r["community"]["tenantid"].as_str(), r["tenant"]["id"].as_str()),
+        (Some(tenant.id.as_str()), Some(tenant.id.as_str()))
+    );
+    let r = info(json!({"communityId": "aaaaaaaaaaaaaaaaaaaaaaaa"})).await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let r = info(json!({"communityId": "not-an-id"})).await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
 }
 
 #[tokio::test]

@@ -87,7 +87,7 @@ mod tests {
     use crate::license::Level;
 
     fn license(level: Level, infra: bool) -> License {
-        License { level, tag: String::new(), communities: None, infra }
+        License { level, key_type: crate::license::KeyType::Hawk, tag: String::new(), communities: None, infra }
     }
 
     #[test]

@@ -91,7 +91,13 @@ impl LicenseRecord {
 
     /// What a handler learns of the key.
     pub fn license(&self) -> License {
-        License { level: self.auth_level, tag: self.tag.clone(), communities: self.communities.clone(), infra: false }
+        License {
+            level: self.auth_level,
+            key_type: self.key_type,
+            tag: self.tag.clone(),
+            communities: self.communities.clone(),
+            infra: false,
+        }
     }
 }
 

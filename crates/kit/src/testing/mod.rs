@@ -9,9 +9,9 @@ mod route_table;
 
 pub use common::assert_common_endpoints;
 pub use route_table::{
-    ENVIRONMENT_DEVIATION, LevelDeviation, assert_catalog_routed, assert_levels_match_catalog,
-    assert_openapi_committed, assert_openapi_complete, assert_openapi_served, assert_openapi_valid,
-    assert_refused_levels, assert_route_table, assert_route_table_served,
+    LevelDeviation, assert_catalog_routed, assert_levels_match_catalog, assert_openapi_committed,
+    assert_openapi_complete, assert_openapi_served, assert_openapi_valid, assert_refused_levels, assert_route_table,
+    assert_route_table_served,
 };
 
 /// Whether a test must fail, not skip, when a backend it needs (PostgreSQL, Redis, Node) is
@@ -87,7 +87,8 @@ pub enum Storage {
     Redis,
 }
 
-/// Environment for a service under test on port 0, or `None` when its storage is not reachable.
+/// Environment for a service under test on port 0, knowing the communities of
+/// [`local_communities`], or `None` when its storage is not reachable.
 pub async fn test_env(storage: Storage, test: &str) -> Option<BTreeMap<String, String>> {
     let dir = std::env::temp_dir().join(format!("blockid-test-{}", uuid::Uuid::new_v4().simple()));
     let mut env = BTreeMap::from([
@@ -96,6 +97,8 @@ pub async fn test_env(storage: Storage, test: &str) -> Option<BTreeMap<String, S
         ("DATA_DIR".to_owned(), dir.display().to_string()),
         // No remote license authority unless a test names one: keys come from the environment.
         ("SERVICE_DIRECTORY".to_owned(), "{}".to_owned()),
+        // Nor of tenants: the two test communities exist.
+        ("LOCAL_COMMUNITIES".to_owned(), local_communities()),
     ]);
     match storage {
         Storage::Embedded => {}
@@ -146,10 +149,33 @@ pub const APP_EXT_KEY: &str = "app-ext-license-for-tests";
 /// The `INFRA_LICENSE_KEY` [`spawn_with_keys`] configures (service level).
 pub const INFRA_KEY: &str = "infra-license-for-tests";
 
+/// The tenant of the communities [`spawn_with_keys`] configures (`LOCAL_COMMUNITIES`).
+pub const TENANT_ID: &str = "5f3d8d0cd866fa61019cf967";
+/// A community of [`TENANT_ID`], named [`COMMUNITY_NAME`].
+pub const COMMUNITY_ID: &str = "5f3d8d0cd866fa61019cf968";
+/// See [`COMMUNITY_ID`].
+pub const COMMUNITY_NAME: &str = "default";
+/// Another tenant, with one community, [`OTHER_COMMUNITY_ID`] named [`OTHER_COMMUNITY_NAME`].
+pub const OTHER_TENANT_ID: &str = "6a0000000000000000000001";
+/// See [`OTHER_TENANT_ID`].
+pub const OTHER_COMMUNITY_ID: &str = "6a0000000000000000000002";
+/// See [`OTHER_TENANT_ID`].
+pub const OTHER_COMMUNITY_NAME: &str = "other";
+
+/// `LOCAL_COMMUNITIES` with the two test communities.
+pub fn local_communities() -> String {
+    serde_json::json!([
+        {"tenantId": TENANT_ID, "communityId": COMMUNITY_ID, "communityName": COMMUNITY_NAME},
+        {"tenantId": OTHER_TENANT_ID, "communityId": OTHER_COMMUNITY_ID, "communityName": OTHER_COMMUNITY_NAME},
+    ])
+    .to_string()
+}
+
 /// Each key [`spawn_with_keys`] configures, with the license it stands for.
 pub fn test_keys() -> Vec<(&'static str, crate::license::License)> {
-    use crate::license::{Level, License};
-    let license = |level, infra| License { level, tag: String::new(), communities: None, infra };
+    use crate::license::{KeyType, Level, License};
+    let license =
+        |level, infra| License { level, key_type: KeyType::Hawk, tag: String::new(), communities: None, infra };
     vec![
         (SYSTEM_KEY, license(Level::System, false)),
         (SERVICE_KEY, license(Level::Service, false)),

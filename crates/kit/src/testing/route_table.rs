@@ -105,14 +105,6 @@ pub async fn assert_openapi_served(url: &str, doc: &utoipa::openapi::OpenApi) {
 /// `(method, path, why)`.
 pub type LevelDeviation = (&'static str, &'static str, &'static str);
 
-/// `GET /environment` on users-mgmt and adminapi: the reference names no level there.
-pub const ENVIRONMENT_DEVIATION: LevelDeviation = (
-    "GET",
-    "/environment",
-    "the reference names no level; it shows the deployment's configuration, so a system key in the \
-     plain `license` header is required, as the sessions reference says for the same endpoint",
-);
-
 /// The catalog level check of a route table: every built catalog route declares (by its
 /// extractor's type) exactly the catalog's `auth_levels`, except the `deviations`, each with its
 /// reason; a deviation that no longer deviates fails too, so the list stays true.

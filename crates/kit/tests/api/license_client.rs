@@ -125,6 +125,9 @@ async fn start_probe(storage: Storage, authority_url: &str, ttl: &str) -> Option
     env.insert("INFRA_LICENSE_KEY".into(), INFRA.into());
     env.insert("LICENSE_CACHE_TTL".into(), ttl.into());
     env.insert("LICENSE_NEGATIVE_CACHE_TTL".into(), ttl.into());
+    let communities = [COMMUNITY_A, COMMUNITY_B]
+        .map(|c| json!({"tenantId": "cccccccccccccccccccccccc", "communityId": c, "communityName": c}));
+    env.insert("LOCAL_COMMUNITIES".into(), json!(communities).to_string());
     Some(
         serve(env, |cfg, _: &()| {
             Table::new("probe", "a probe")
@@ -159,13 +162,16 @@ async fn a_refusal_of_the_services_own_request_is_a_503_not_an_invalid_key() {
     }
     assert_eq!(authority.calls.load(Ordering::SeqCst), 2, "such a failure is never cached");
     assert_eq!(
-        status(&probe, "/probe/community/not-an-object-id", INFRA).await,
+        status(&probe, &format!("/probe/community/{COMMUNITY_B}"), INFRA).await,
         200,
         "local keys cover all communities"
     );
     authority.add("remote-service-key", Level::Service, None, far(), false);
-    let s = status(&probe, "/probe/community/not-an-object-id", "remote-service-key").await;
-    assert_eq!(s, 403, "an id that cannot name a community is not authorized, and is not an outage");
+    for key in [INFRA, "remote-service-key"] {
+        let s = status(&probe, "/probe/community/not-an-object-id", key).await;
+        assert_eq!(s, 404, "an id that cannot name a community names none, and is not an outage");
+    }
+    assert_eq!(authority.calls.load(Ordering::SeqCst), 2, "nor is the key asked about a community that does not exist");
 }
 
 fn far() -> i64 {

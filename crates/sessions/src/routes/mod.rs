@@ -23,6 +23,7 @@ use crate::State;
 pub fn table() -> Table {
     Table::new(crate::SERVICE, env!("CARGO_PKG_DESCRIPTION"))
         .with(kit::common::endpoints())
+        .with([kit::common::system_environment()])
         .with(session::endpoints())
         .with(legacy_session::endpoints())
 }

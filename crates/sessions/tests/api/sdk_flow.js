@@ -1,11 +1,12 @@
 // The login as the 1Kosmos Node helper (BIDSessions) performs it, written independently with
 // Node's built-in `crypto` and `fetch`: createNewSession, fetchSessionInfo, authenticateSession
 // (the phone), pollSession (the browser decrypts `data` with ECDH(its key, reply.publicKey)).
-// Usage: node sdk_flow.js <base url> <license key>; prints one JSON report on stdout.
+// Usage: node sdk_flow.js <base url> <license key> <community id> <community name>; prints one JSON
+// report on stdout.
 'use strict';
 const crypto = require('crypto');
 
-const [url, license] = process.argv.slice(2);
+const [url, license, communityId, communityName] = process.argv.slice(2);
 
 function keys() {
   const ecdh = crypto.createECDH('secp256k1');
@@ -46,7 +47,7 @@ function headers(k, servicePublicKey, licenseKey) {
   const phone = keys();
 
   const req = {
-    origin: { tag: 'acme', url: 'https://admin.acme.example', communityName: 'default', communityId: 'c1', authPage: 'blockid://authenticate' },
+    origin: { tag: 'acme', url: 'https://admin.acme.example', communityName, communityId, authPage: 'blockid://authenticate' },
     scopes: '',
     authtype: 'none',
     metadata: undefined,

@@ -10,7 +10,14 @@ async fn a_node_client_shaped_like_the_helper_sdk_completes_a_login() {
     for storage in [kit::testing::Storage::Embedded, kit::testing::Storage::Redis] {
         let Some(app) = spawn(storage, "node sdk", &[]).await else { continue };
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api/sdk_flow.js");
-        let out = match tokio::process::Command::new("node").arg(script).arg(&app.url).arg(APP_KEY).output().await {
+        let out = match tokio::process::Command::new("node")
+            .arg(script)
+            .arg(&app.url)
+            .arg(APP_KEY)
+            .args([kit::testing::COMMUNITY_ID, kit::testing::COMMUNITY_NAME])
+            .output()
+            .await
+        {
             Ok(out) => out,
             Err(e) => {
                 kit::testing::skip(&format!("node is not available ({e})"));

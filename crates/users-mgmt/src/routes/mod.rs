@@ -11,6 +11,7 @@ use crate::State;
 pub fn table() -> Table {
     Table::new(crate::SERVICE, env!("CARGO_PKG_DESCRIPTION"))
         .with(kit::common::endpoints())
+        .with([kit::common::open_environment()])
         .with(kit::service_keys::endpoints())
 }
 

@@ -8,6 +8,8 @@ pub mod nonce;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use envelope::{ApiError, Body};
+use kit::app::Platform;
+use kit::directory::{Named, locate};
 use kit::openapi::{ErrorBody, Sealable};
 use kit::request_log::bounded;
 use kit::{AnyLevel, AppResult, Endpoint, Licensed, endpoint};
@@ -42,7 +44,8 @@ pub struct Created {
 
 /// Create a new session.
 ///
-/// The license must cover `origin.communityId`. The caller's `publickey` is remembered: only it
+/// `origin.communityId` must name a community whose name is `origin.communityName` (404
+/// otherwise), and the license must cover it. The caller's `publickey` is remembered: only it
 /// may poll, and the phone encrypts its answer for it. Answers 201. The body may be sealed; the
 /// reply is sealed when it was.
 #[utoipa::path(
@@ -52,7 +55,8 @@ pub struct Created {
     responses(
         (status = 201, description = "Created", body = Sealable<Created>),
         (status = 403, description = "The license's level may not call this endpoint, or it does not cover `origin.communityId`", body = ErrorBody),
-        (status = 503, description = "The license authority or the store is unavailable", body = ErrorBody),
+        (status = 404, description = "No community has `origin.communityId`, or its name is not `origin.communityName`", body = ErrorBody),
+        (status = 503, description = "The license authority, the tenancy service or the store is unavailable", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(community = tracing::field::Empty, session_id = tracing::field::Empty))]
@@ -60,13 +64,22 @@ pub async fn create(
     auth: Licensed<AnyLevel>,
     body: Body<NewSessionRequest>,
     state: web::Data<State>,
+    platform: web::Data<Platform>,
 ) -> AppResult<HttpResponse> {
-    let Body { value: request, encrypted } = body;
-    let community = request.origin.community_id.clone();
-    tracing::Span::current().record("community", tracing::field::display(bounded(&community)));
+    let Body { value: mut request, encrypted } = body;
+    request.validate()?;
+    let named = Named {
+        community_id: &request.origin.community_id,
+        tenant_id: None,
+        community_name: Some(&request.origin.community_name),
+    };
+    let community = locate(&**platform.directory, named).await?.id;
+    tracing::Span::current().record("community", tracing::field::display(&community));
     if !auth.license.allows_community(&community) {
         return Err(ApiError::forbidden("the license is not authorized for this community").into());
     }
+    // The session keeps the community's canonical id, which license checks compare with.
+    request.origin.community_id = community;
     let session = state.sessions.create(request, auth.caller.public_key(), epoch_ms()).await?;
     tracing::Span::current().record("session_id", session.session_id.as_str());
     Ok(auth.caller.reply_like(encrypted, StatusCode::CREATED, &Created { session_id: session.session_id })?)
