@@ -12,8 +12,9 @@
 //! - A service without adminapi (a standalone deployment, the tests) knows the communities of
 //!   `LOCAL_COMMUNITIES`, a JSON array of `{"tenantId", "communityId", "communityName"}`, and no other.
 //!
-//! The router checks the `tenantId` and `communityId` of a licensed route's path
-//! ([`crate::license::admit`]); a handler that reads them from a body calls [`locate`].
+//! The router checks the `tenantId` and `communityId` of every route's path ([`check_path`]),
+//! after the caller's headers and before its license; a handler that reads them from a body
+//! calls [`locate`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,6 +92,14 @@ pub async fn locate(directory: &dyn Directory, named: Named<'_>) -> Result<Commu
         return Err(ApiError::not_found("communityName is not the name of the community of communityId"));
     }
     Ok(community)
+}
+
+/// The `communityId` of `req`'s path exists, and belongs to the path's `tenantId` when there is
+/// one (404 otherwise); a path without `communityId` passes.
+pub async fn check_path(req: &HttpRequest) -> Result<(), ApiError> {
+    let Some(community_id) = req.match_info().get("communityId") else { return Ok(()) };
+    let named = Named { community_id, tenant_id: req.match_info().get("tenantId"), community_name: None };
+    locate(&*directory(req)?, named).await.map(drop)
 }
 
 /// The directory registered in the app.

@@ -91,8 +91,8 @@ async fn the_sdk_license_checks_answer_the_record_on_every_database() {
         assert_eq!(r["isAuthorized"], false, "limited to another community");
         let (_, r) = a.call(Some(&hawk.key_secret), Method::GET, &check(&c2.id), None).await;
         assert_eq!(r["isAuthorized"], true, "no limit");
-        let (s, _) = a.call(Some(&hawk.key_secret), Method::GET, &check("not-an-id"), None).await;
-        assert_eq!(s, 400);
+        let (s, r) = a.call(Some(&hawk.key_secret), Method::GET, &check("not-an-id"), None).await;
+        assert_eq!(s, 404, "an id that is not an ObjectId names no community: {r}");
         for key in [SYSTEM_KEY, hawk.key_secret.as_str()] {
             let (s, r) = a.call(Some(key), Method::GET, &check("5f3d8d0cd866fa61019cf999"), None).await;
             assert_eq!((s, r["statusCode"].as_u64()), (404, Some(404)), "a community that does not exist: {r}");

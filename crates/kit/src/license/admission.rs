@@ -63,8 +63,8 @@ struct Admitted {
 }
 
 /// Verifies the caller of `req` and its license against `accept` (and the `communityId` of the
-/// path, which must exist and belong to the `tenantId` of the path when there is one: 404
-/// otherwise, before the license is asked about it), once per request: the router calls it before the handler's extractors run, so a
+/// path, which the router has already found to exist, see [`crate::directory::check_path`]),
+/// once per request: the router calls it before the handler's extractors run, so a
 /// request is authorized before its body is read; `Licensed<L>` then finds the result.
 pub async fn admit(req: &HttpRequest, accept: Accept) -> Result<(Caller, LicenseKey, License), ApiError> {
     let done = req.extensions().get::<Admitted>().filter(|a| a.accept == accept).cloned();
@@ -74,11 +74,6 @@ pub async fn admit(req: &HttpRequest, accept: Accept) -> Result<(Caller, License
     let caller = Caller::from_request(req, &mut Payload::None).await?;
     let key = caller.license_key().cloned().ok_or_else(|| ApiError::unauthorized("licensekey header is required"))?;
     let community = req.match_info().get("communityId").map(str::to_owned);
-    if let Some(community_id) = community.as_deref() {
-        let tenant_id = req.match_info().get("tenantId");
-        let named = crate::directory::Named { community_id, tenant_id, community_name: None };
-        crate::directory::locate(&*crate::directory::directory(req)?, named).await?;
-    }
     let license = authorize(&*authority(req)?, Some(&key), accept, community.as_deref()).await?;
     req.extensions_mut().insert(Admitted {
         accept,

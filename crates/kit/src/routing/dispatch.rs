@@ -3,8 +3,10 @@
 //! number of routes (actix's own router tries every route's pattern in turn). Then:
 //! - no route: a JSON 404; a route without this method: a JSON 405 with `Allow`;
 //! - a catalog endpoint not built yet: a 501 naming it;
-//! - a built route: its path parameters are set, the caller is verified and admitted as the
-//!   handler's type requires ([`crate::access`]), and only then does the handler run.
+//! - a built route: its path parameters are set, the caller is verified as the handler's type
+//!   requires ([`crate::access`]), the `tenantId` / `communityId` of the path are checked to
+//!   exist and belong together ([`crate::directory`], 404), the license is admitted, and only
+//!   then does the handler run.
 //!
 //! The matched template is kept in the request's extensions ([`matched`]) for logs and metrics.
 
@@ -158,14 +160,23 @@ fn reply(req: ServiceRequest, err: &ApiError) -> ServiceResponse {
     req.into_response(err.error_response())
 }
 
-/// Verifies the caller as the handler's type requires, before the handler reads anything.
+/// Verifies the caller as the handler's type requires, then that the tenant and community of the
+/// path exist and belong together ([`crate::directory::check_path`]), then the license: all
+/// before the handler reads anything.
 async fn admit(req: &HttpRequest, requirement: Requirement) -> Result<(), ApiError> {
+    let verify = match requirement.auth {
+        Auth::None | Auth::PlainLicense(_) => false,
+        Auth::OptionalCaller => req.headers().contains_key(envelope::wire::REQUEST_ID),
+        Auth::Caller | Auth::Licensed(_) => true,
+    };
+    if verify {
+        Caller::from_request(req, &mut Payload::None).await?;
+    }
+    crate::directory::check_path(req).await?;
     match requirement.auth {
-        Auth::None => Ok(()),
-        Auth::OptionalCaller if !req.headers().contains_key(envelope::wire::REQUEST_ID) => Ok(()),
-        Auth::OptionalCaller | Auth::Caller => Caller::from_request(req, &mut Payload::None).await.map(drop),
         Auth::PlainLicense(accept) => crate::license::admit_plain(req, accept).await.map(drop),
         Auth::Licensed(accept) => crate::license::admit(req, accept).await.map(drop),
+        Auth::None | Auth::OptionalCaller | Auth::Caller => Ok(()),
     }
 }
 

@@ -81,8 +81,16 @@ async fn serve(
     url
 }
 
+/// `LOCAL_COMMUNITIES` of both services: communities A and B exist.
+fn communities() -> String {
+    let communities = [COMMUNITY_A, COMMUNITY_B]
+        .map(|c| json!({"tenantId": "cccccccccccccccccccccccc", "communityId": c, "communityName": c}));
+    json!(communities).to_string()
+}
+
 async fn start_authority(storage: Storage) -> Option<(Authority, String)> {
-    let env = test_env(storage, "license authority").await?;
+    let mut env = test_env(storage, "license authority").await?;
+    env.insert("LOCAL_COMMUNITIES".into(), communities());
     let authority = Authority::default();
     let a = authority.clone();
     let url = serve(env, move |cfg, _: &()| {
@@ -125,9 +133,7 @@ async fn start_probe(storage: Storage, authority_url: &str, ttl: &str) -> Option
     env.insert("INFRA_LICENSE_KEY".into(), INFRA.into());
     env.insert("LICENSE_CACHE_TTL".into(), ttl.into());
     env.insert("LICENSE_NEGATIVE_CACHE_TTL".into(), ttl.into());
-    let communities = [COMMUNITY_A, COMMUNITY_B]
-        .map(|c| json!({"tenantId": "cccccccccccccccccccccccc", "communityId": c, "communityName": c}));
-    env.insert("LOCAL_COMMUNITIES".into(), json!(communities).to_string());
+    env.insert("LOCAL_COMMUNITIES".into(), communities());
     Some(
         serve(env, |cfg, _: &()| {
             Table::new("probe", "a probe")
