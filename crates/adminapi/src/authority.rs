@@ -31,11 +31,7 @@ fn unavailable(e: kit::StoreError) -> LicenseError {
 }
 
 fn api(e: DomainError) -> ApiError {
-    match e {
-        DomainError::Invalid(m) => ApiError::bad_request(m),
-        DomainError::NotFound(m) => ApiError::not_found(m),
-        DomainError::Store(s) => kit::AppError::from(s).into_api(),
-    }
+    kit::AppError::from(e).into_api()
 }
 
 impl DbLicenses {

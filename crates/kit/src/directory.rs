@@ -25,6 +25,7 @@ use envelope::ApiError;
 use serde::Deserialize;
 
 use crate::config::{ConfigError, Settings};
+use crate::ids::is_object_id;
 
 /// The service that keeps tenants and communities.
 pub const TENANCY_SERVICE: &str = "adminapi";
@@ -59,11 +60,6 @@ impl From<DirectoryError> for ApiError {
 pub trait Directory: Send + Sync {
     /// The community whose id is `id` (24 lowercase hex digits), or `None` when there is none.
     async fn community(&self, id: &str) -> Result<Option<CommunityRef>, DirectoryError>;
-}
-
-/// Whether `id` is an ObjectId (24 hex digits), the form of every tenant and community id.
-pub fn is_object_id(id: &str) -> bool {
-    id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// What a request says of a community: its id, and optionally its tenant and its name.

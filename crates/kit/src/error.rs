@@ -107,6 +107,38 @@ impl ResponseError for AppError {
     }
 }
 
+/// Why a domain rule refused an operation: what services' `domain/` modules return.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    /// Bad input, shown to the caller (400).
+    #[error("{0}")]
+    Invalid(String),
+    /// Something named does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The operation would break a uniqueness or state rule (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The caller may not do this (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The store failed or refused.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid(m) => ApiError::bad_request(m).into(),
+            DomainError::NotFound(m) => ApiError::not_found(m).into(),
+            DomainError::Conflict(m) => ApiError::conflict(m).into(),
+            DomainError::Forbidden(m) => ApiError::forbidden(m).into(),
+            DomainError::Store(s) => s.into(),
+        }
+    }
+}
+
 /// Shorthand for handler results.
 pub type AppResult<T> = Result<T, AppError>;
 

@@ -15,6 +15,7 @@ pub mod ephemeral;
 pub mod error;
 pub mod health;
 pub mod identity;
+pub mod ids;
 pub mod license;
 pub mod license_client;
 pub mod limits;
@@ -28,7 +29,7 @@ pub mod telemetry;
 
 pub use app::{Platform, StartError, serve};
 pub use config::Settings;
-pub use error::{AppError, AppResult, StoreError};
+pub use error::{AppError, AppResult, DomainError, StoreError};
 pub use license::{
     AnyLevel, InfraOnly, Level, License, Licensed, PlainLicensed, ServiceLevels, SystemOnly, SystemOrService,
     SystemServiceApp, SystemServiceAppOrInfra,

@@ -153,7 +153,11 @@ pub async fn assert_refused_levels(url: &str, table: &crate::routing::Table) -> 
         let path: String = e
             .path()
             .split('/')
-            .map(|seg| if seg.starts_with('{') { "5f3d8d0cd866fa61019cf968" } else { seg })
+            .map(|seg| match seg {
+                "{tenantId}" => super::TENANT_ID,
+                s if s.starts_with('{') => super::COMMUNITY_ID,
+                s => s,
+            })
             .collect::<Vec<_>>()
             .join("/");
         for (key, license) in test_keys() {

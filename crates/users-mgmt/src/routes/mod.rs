@@ -1,18 +1,21 @@
 //! The route table of `users-mgmt`, one module per catalog group, to read side by side with
 //! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 
+pub mod auth_module;
+
 use actix_web::web;
 use kit::Table;
 
 use crate::State;
 
-/// The route table: the shared endpoints and the service keys (answered by the license
-/// authority, adminapi, on behalf of the caller's system key).
+/// The route table: the shared endpoints, the service keys (answered by the license
+/// authority, adminapi, on behalf of the caller's system key) and the catalog groups.
 pub fn table() -> Table {
     Table::new(crate::SERVICE, env!("CARGO_PKG_DESCRIPTION"))
         .with(kit::common::endpoints())
         .with([kit::common::open_environment()])
         .with(kit::service_keys::endpoints())
+        .with(auth_module::endpoints())
 }
 
 /// Mounts the route table.

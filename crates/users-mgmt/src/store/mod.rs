@@ -1,0 +1,32 @@
+//! The SQL implementations of users-mgmt's stores, one per aggregate, over the kit's sqlx `Any`
+//! pool (portable SQL for SQLite and PostgreSQL). The traits belong to the domain modules:
+//! [`crate::domain::modules::ModuleStore`].
+
+mod modules;
+
+use std::sync::Arc;
+
+use kit::db::Db;
+
+pub use modules::SqlModules;
+
+use crate::domain::modules::ModuleStore;
+
+/// Every store of users-mgmt.
+#[derive(Clone)]
+pub struct Stores {
+    pub modules: Arc<dyn ModuleStore>,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stores").finish_non_exhaustive()
+    }
+}
+
+impl Stores {
+    /// The SQL stores over a migrated database.
+    pub fn sql(db: &Db) -> Self {
+        Self { modules: Arc::new(SqlModules::new(db.clone())) }
+    }
+}
