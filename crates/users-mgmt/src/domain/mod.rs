@@ -2,3 +2,5 @@
 
 pub mod modules;
 pub mod password_policy;
+pub mod passwords;
+pub mod users;

@@ -1,21 +1,25 @@
 //! The SQL implementations of users-mgmt's stores, one per aggregate, over the kit's sqlx `Any`
 //! pool (portable SQL for SQLite and PostgreSQL). The traits belong to the domain modules:
-//! [`crate::domain::modules::ModuleStore`].
+//! [`crate::domain::modules::ModuleStore`], [`crate::domain::users::UserStore`].
 
 mod modules;
+mod users;
 
 use std::sync::Arc;
 
 use kit::db::Db;
 
 pub use modules::SqlModules;
+pub use users::SqlUsers;
 
 use crate::domain::modules::ModuleStore;
+use crate::domain::users::UserStore;
 
 /// Every store of users-mgmt.
 #[derive(Clone)]
 pub struct Stores {
     pub modules: Arc<dyn ModuleStore>,
+    pub users: Arc<dyn UserStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -27,6 +31,6 @@ impl std::fmt::Debug for Stores {
 impl Stores {
     /// The SQL stores over a migrated database.
     pub fn sql(db: &Db) -> Self {
-        Self { modules: Arc::new(SqlModules::new(db.clone())) }
+        Self { modules: Arc::new(SqlModules::new(db.clone())), users: Arc::new(SqlUsers::new(db.clone())) }
     }
 }
