@@ -1,10 +1,12 @@
 //! `adminapi` is the license authority: [`DbLicenses`] answers from its database, after the keys
-//! configured in its environment (`INFRA_LICENSE_KEY`, `LICENSE_KEYS`).
+//! configured in its environment (`INFRA_LICENSE_KEY`, `LICENSE_KEYS`). A reset key is published
+//! as invalidated ([`kit::invalidation`]), so services sharing Redis stop accepting it at once.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use envelope::{ApiError, Curve, LicenseKey};
+use kit::invalidation::{Invalidations, Topic};
 use kit::license::{License, LicenseAuthority, LicenseError, LicenseRecord, LocalLicenses, secret_hash};
 
 use crate::domain::licenses::LicenseStore;
@@ -15,6 +17,7 @@ pub struct DbLicenses {
     store: Arc<dyn LicenseStore>,
     local: LocalLicenses,
     curve: Curve,
+    invalidations: Invalidations,
 }
 
 impl std::fmt::Debug for DbLicenses {
@@ -37,7 +40,14 @@ fn api(e: DomainError) -> ApiError {
 impl DbLicenses {
     /// Over `store`, with the locally configured keys; reset ECDSA keys are made on `curve`.
     pub fn new(store: Arc<dyn LicenseStore>, local: LocalLicenses, curve: Curve) -> Self {
-        Self { store, local, curve }
+        Self { store, local, curve, invalidations: Invalidations::disabled() }
+    }
+
+    /// Publishes the keys it resets on `invalidations`.
+    #[must_use]
+    pub fn publishing_to(mut self, invalidations: Invalidations) -> Self {
+        self.invalidations = invalidations;
+        self
     }
 
     /// The record of a presented key as it is, disabled or expired included; `Unknown` when no
@@ -87,6 +97,8 @@ impl LicenseAuthority for DbLicenses {
             .ok_or_else(|| ApiError::not_found("service key not found"))?;
         let fresh = licenses::regenerate(&old, self.curve).map_err(api)?;
         self.store.replace_license(&old.key_id, &fresh).await.map_err(|e| api(e.into()))?;
+        // Best effort: the reset is done; without the message caches expire with their TTL.
+        self.invalidations.publish(Topic::License, &secret_hash(&old.key_secret)).await;
         Ok(fresh)
     }
 }

@@ -1,6 +1,10 @@
 //! The `adminapi` command line: serve (the default), or manage tenants, communities and license
 //! keys in the database named by the same environment (`DATA_DIR`, `DATABASE_URL`), and bootstrap.
 //! Commands print JSON on stdout.
+//!
+//! `license disable` and `license enable` also tell the services sharing Redis (`REDIS_URL`,
+//! `REDIS_PREFIX`) to drop what they cached about the key ([`kit::invalidation`]); when that
+//! fails the command still succeeds (the database change is done) with a warning on stderr.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,7 +12,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use kit::Settings;
 use kit::db::{Db, KIT_MIGRATIONS};
-use kit::license::{KeyType, Level};
+use kit::invalidation::{Invalidations, Topic};
+use kit::license::{KeyType, Level, secret_hash};
 use serde::Serialize;
 
 use crate::domain::bootstrap::{self, BootstrapOptions};
@@ -146,10 +151,13 @@ pub async fn execute(settings: &Settings, command: Command) -> Result<(), String
         }
         Command::License(LicenseCommand::Disable { key_id }) => {
             stores.licenses.set_disabled(&key_id, true).await.map_err(|e| format!("{key_id}: {e}"))?;
+            publish_license_change(settings, &stores, &key_id).await;
             print(&serde_json::json!({"keyId": key_id, "disabled": true}))
         }
         Command::License(LicenseCommand::Enable { key_id }) => {
+            // Published too: the services may hold a cached refusal of the key.
             stores.licenses.set_disabled(&key_id, false).await.map_err(|e| format!("{key_id}: {e}"))?;
+            publish_license_change(settings, &stores, &key_id).await;
             print(&serde_json::json!({"keyId": key_id, "disabled": false}))
         }
         Command::License(LicenseCommand::List) => print(&stores.licenses.licenses().await.map_err(|e| e.to_string())?),
@@ -172,6 +180,27 @@ pub async fn execute(settings: &Settings, command: Command) -> Result<(), String
             eprintln!("{} {}", if created { "bootstrap created:" } else { "bootstrap reused:" }, out.display());
             print(&result)
         }
+    }
+}
+
+/// Tells the services sharing Redis, when `REDIS_URL` is set, that the key `key_id` changed. A
+/// failure is a warning on stderr: the change is in the database, and the services' caches
+/// expire with `LICENSE_CACHE_TTL`.
+async fn publish_license_change(settings: &Settings, stores: &Stores, key_id: &str) {
+    if settings.redis_url.is_none() {
+        return;
+    }
+    let published = async {
+        // Caches name a key by its secret's hash (for a hawk key that is its keyId, not for ecdsa).
+        let record = stores.licenses.license(key_id).await?.ok_or(kit::StoreError::NotFound)?;
+        let invalidations = Invalidations::from_settings(settings).await?;
+        invalidations.try_publish(Topic::License, &secret_hash(&record.key_secret)).await
+    };
+    if let Err(e) = published.await {
+        eprintln!(
+            "adminapi: warning: the services sharing Redis were not told ({e}); they may accept cached answers \
+             about this key for up to LICENSE_CACHE_TTL"
+        );
     }
 }
 

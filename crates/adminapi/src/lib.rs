@@ -42,7 +42,9 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let platform = Platform::start(settings, &[&ADMINAPI_MIGRATIONS]).await?;
     let stores = Stores::sql(&platform.db);
     let local = LocalLicenses::from_settings(&platform.settings)?;
-    let authority = Arc::new(DbLicenses::new(stores.licenses.clone(), local, platform.settings.curve));
+    let authority = DbLicenses::new(stores.licenses.clone(), local, platform.settings.curve)
+        .publishing_to(platform.invalidations.clone());
+    let authority = Arc::new(authority);
     let directory = Arc::new(domain::tenancy::TenancyDirectory(stores.tenancy.clone()));
     let platform = platform.with_licenses(authority.clone()).with_directory(directory);
     Application::bind(platform, State { stores, authority }, routes::configure)

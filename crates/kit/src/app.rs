@@ -43,6 +43,8 @@ pub struct Platform {
     pub directory: web::Data<dyn crate::directory::Directory>,
     /// The dependency status `/healthz` answers from (see [`crate::health`]).
     pub health: crate::health::HealthMonitor,
+    /// Cache invalidations shared with the other services over Redis (see [`crate::invalidation`]).
+    pub invalidations: crate::invalidation::Invalidations,
 }
 
 impl std::fmt::Debug for Platform {
@@ -74,7 +76,8 @@ impl Platform {
         let keys = Arc::new(crate::identity::load_service_keys(&db, &settings).await?);
         let replay = crate::replay::guard_for(&settings, &shared)?;
         let envelope = web::Data::new(Envelope::new(keys.clone(), settings.allowed_time_span, replay));
-        let licenses = license_authority(&settings, &keys)?;
+        let invalidations = crate::invalidation::Invalidations::from_settings(&settings).await?;
+        let licenses = license_authority(&settings, &keys, &invalidations)?;
         let directory = crate::directory::for_service(&settings, reqwest::Client::new())?;
         Ok(Self {
             settings: Arc::new(settings),
@@ -86,6 +89,7 @@ impl Platform {
             licenses: web::Data::from(licenses),
             directory: web::Data::from(directory),
             health: crate::health::HealthMonitor::default(),
+            invalidations,
         })
     }
 
@@ -106,8 +110,12 @@ impl Platform {
 
 /// The license authority of a service: the remote one named `licenses` in the service directory
 /// (cached, see [`crate::license_client`]) unless the service is the authority itself, or else
-/// only the keys configured locally.
-fn license_authority(settings: &Settings, keys: &Arc<KeyPair>) -> Result<Arc<dyn LicenseAuthority>, ConfigError> {
+/// only the keys configured locally. The remote one drops its cached answers on `invalidations`.
+fn license_authority(
+    settings: &Settings,
+    keys: &Arc<KeyPair>,
+    invalidations: &crate::invalidation::Invalidations,
+) -> Result<Arc<dyn LicenseAuthority>, ConfigError> {
     let local = LocalLicenses::from_settings(settings)?;
     let Some(url) = crate::license_client::remote_authority_url(settings) else { return Ok(Arc::new(local)) };
     let client = envelope::Client::new(keys.clone())
@@ -116,7 +124,8 @@ fn license_authority(settings: &Settings, keys: &Arc<KeyPair>) -> Result<Arc<dyn
         .with_headers_from(Arc::new(crate::telemetry::inject_trace_context));
     let ttls = crate::license_client::CacheTtls::from_settings(settings)?;
     tracing::info!(authority = %url, "license keys are checked by the remote authority");
-    Ok(Arc::new(crate::license_client::RemoteLicenses::new(local, client, url, ttls).for_service(settings.service)))
+    let remote = crate::license_client::RemoteLicenses::new(local, client, url, ttls);
+    Ok(Arc::new(remote.for_service(settings.service).invalidated_by(invalidations)))
 }
 
 /// How a service mounts its route table: `routes::configure(cfg, &state)`.

@@ -1,8 +1,10 @@
 //! The small shared kit of the BlockID services: settings, errors, telemetry, storage, ephemeral
-//! state, licenses, the route table with its 501s, the endpoints every service has, and startup.
+//! state, cache invalidations between services, licenses, the route table with its 501s, the
+//! endpoints every service has, and startup.
 //!
 //! Modules depend on each other in one direction: `catalog` ← `openapi` ← `routing`;
-//! `license` ← `access` ← `routing`; `app` ← `common`, `service_keys`.
+//! `license` ← `access` ← `routing`; `app` ← `common`, `service_keys`;
+//! `invalidation` ← `license_client` ← `app`.
 
 pub mod access;
 pub mod app;
@@ -16,6 +18,7 @@ pub mod error;
 pub mod health;
 pub mod identity;
 pub mod ids;
+pub mod invalidation;
 pub mod license;
 pub mod license_client;
 pub mod limits;

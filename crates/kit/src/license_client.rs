@@ -7,15 +7,22 @@
 //! - `check` calls `GET /servicekey/current`; a check for a community calls
 //!   `GET /community/{communityId}/licensecheck`. The key being checked travels encrypted in the
 //!   `licensekey` header; the request is signed with the service's own key pair.
-//! - Positive answers are cached `LICENSE_CACHE_TTL` seconds (default 300): a key disabled or
-//!   reset at the authority may still be accepted here for that long. Refusals (unknown, disabled,
-//!   expired) are cached `LICENSE_NEGATIVE_CACHE_TTL` seconds (default 10), so a key just created
+//! - Positive answers are cached `LICENSE_CACHE_TTL` seconds (default 300), refusals (unknown,
+//!   disabled, expired) `LICENSE_NEGATIVE_CACHE_TTL` seconds (default 10), so a key just created
 //!   works quickly. A cached positive answer is still refused once its expiry passes.
+//! - When the services share Redis, the authority publishes each key it disables, enables or
+//!   resets ([`crate::invalidation`], topic `License`, the key named by its secret's hash) and
+//!   this client drops every answer about that key at once, accepted or refused, for every
+//!   community; an answer fetched while such an invalidation arrived is returned but not kept.
+//!   Without Redis a key disabled or reset at the authority may still be accepted here for up to
+//!   `LICENSE_CACHE_TTL`.
 //! - When the authority cannot be reached or answers 5xx, nothing is cached and the caller gets
 //!   [`LicenseError::Unavailable`] (503).
 //! - Each check that reaches the cache counts as a hit (answered from it, accepted or refused) or
 //!   a miss (sent to the authority) in `/metrics`; local keys count as neither.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -24,6 +31,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::config::{ConfigError, Settings};
+use crate::invalidation::{Invalidate, Invalidations, Topic};
 use crate::license::{License, LicenseAuthority, LicenseError, LicenseRecord, LocalLicenses, same_secret};
 
 /// The service that is the license authority itself, and so never uses this client.
@@ -60,13 +68,67 @@ struct Positive {
     expiry: i64,
 }
 
+/// The cached answers, named `<secret hash>|<community or empty>`.
+struct Answers {
+    positive: moka::sync::Cache<String, Positive>,
+    negative: moka::sync::Cache<String, LicenseError>,
+    /// Moved on by every invalidation, so an answer fetched across one is not kept.
+    generation: AtomicU64,
+}
+
+impl Answers {
+    fn new(ttls: CacheTtls) -> Self {
+        Self { positive: cache(ttls.positive), negative: cache(ttls.negative), generation: AtomicU64::new(0) }
+    }
+
+    /// Keeps an answer fetched when the generation was `fetched_at`, unless an invalidation
+    /// came in since. Inserted first and checked after: an invalidation either moved the
+    /// generation before the check (the entry is removed here) or runs its removal after the
+    /// insert (and removes it).
+    fn keep<V>(&self, cache: &moka::sync::Cache<String, V>, name: String, value: V, fetched_at: u64)
+    where
+        V: Clone + Send + Sync + 'static,
+    {
+        cache.insert(name.clone(), value);
+        if self.generation.load(Ordering::SeqCst) != fetched_at {
+            cache.invalidate(&name);
+        }
+    }
+}
+
+/// A cache of at most 10,000 answers for `ttl`, which can drop entries by a predicate.
+fn cache<V: Clone + Send + Sync + 'static>(ttl: Duration) -> moka::sync::Cache<String, V> {
+    moka::sync::Cache::builder().max_capacity(10_000).time_to_live(ttl).support_invalidation_closures().build()
+}
+
+impl Invalidate for Answers {
+    /// `hash` is [`crate::license::secret_hash`] of a key: every answer about it goes.
+    fn invalidate(&self, hash: &str) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let prefix = format!("{hash}|");
+        let matches = move |name: &String| name.starts_with(&prefix);
+        let (p, n) = (matches.clone(), matches);
+        let dropped = self.positive.invalidate_entries_if(move |name, _| p(name)).is_ok()
+            && self.negative.invalidate_entries_if(move |name, _| n(name)).is_ok();
+        if !dropped {
+            // Only if the caches were built without closures: dropping everything is still right.
+            self.invalidate_all();
+        }
+    }
+
+    fn invalidate_all(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.positive.invalidate_all();
+        self.negative.invalidate_all();
+    }
+}
+
 /// A cached client of the license authority.
 pub struct RemoteLicenses {
     local: LocalLicenses,
     client: Client,
     url: String,
-    positive: moka::sync::Cache<String, Positive>,
-    negative: moka::sync::Cache<String, LicenseError>,
+    answers: Arc<Answers>,
     /// The `service` label of the cache hit / miss counters ([`crate::metrics`]).
     service: &'static str,
 }
@@ -80,9 +142,16 @@ impl std::fmt::Debug for RemoteLicenses {
 impl RemoteLicenses {
     /// A client of the authority at `url`, signing with `client`'s keys, with `local` keys answered locally.
     pub fn new(local: LocalLicenses, client: Client, url: &str, ttls: CacheTtls) -> Self {
-        let positive = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(ttls.positive).build();
-        let negative = moka::sync::Cache::builder().max_capacity(10_000).time_to_live(ttls.negative).build();
-        Self { local, client, url: url.trim_end_matches('/').to_owned(), positive, negative, service: "unknown" }
+        let answers = Arc::new(Answers::new(ttls));
+        Self { local, client, url: url.trim_end_matches('/').to_owned(), answers, service: "unknown" }
+    }
+
+    /// Drops the cached answers about a key as soon as `invalidations` says it changed
+    /// (nothing happens without Redis: the answers then live their time to live).
+    #[must_use]
+    pub fn invalidated_by(self, invalidations: &Invalidations) -> Self {
+        invalidations.subscribe(Topic::License, self.answers.clone());
+        self
     }
 
     /// Names the service in the cache hit / miss counters.
@@ -97,15 +166,16 @@ impl RemoteLicenses {
         // Cache entries are named by a hash of the key, never by the key itself.
         let name = format!("{}|{}", crate::license::secret_hash(key.expose()), community.unwrap_or(""));
         let now = envelope::wire::now_epoch();
-        if let Some(hit) = self.positive.get(&name) {
+        let answers = &*self.answers;
+        if let Some(hit) = answers.positive.get(&name) {
             crate::metrics::license_cache(self.service, true);
             if hit.expiry > now {
                 return Ok((hit.license, hit.authorized));
             }
-            self.positive.invalidate(&name);
+            answers.positive.invalidate(&name);
             return Err(LicenseError::Expired);
         }
-        if let Some(refusal) = self.negative.get(&name) {
+        if let Some(refusal) = answers.negative.get(&name) {
             crate::metrics::license_cache(self.service, true);
             return Err(refusal);
         }
@@ -114,14 +184,16 @@ impl RemoteLicenses {
             Some(c) => format!("/community/{c}/licensecheck"),
             None => "/servicekey/current".to_owned(),
         };
+        let generation = answers.generation.load(Ordering::SeqCst);
         match self.fetch(key, &path).await {
             Ok(found) => {
-                self.positive.insert(name, found.clone());
-                Ok((found.license, found.authorized))
+                let reply = (found.license.clone(), found.authorized);
+                answers.keep(&answers.positive, name, found, generation);
+                Ok(reply)
             }
             Err(LicenseError::Unavailable(cause)) => Err(LicenseError::Unavailable(cause)),
             Err(refusal) => {
-                self.negative.insert(name, refusal.clone());
+                answers.keep(&answers.negative, name, refusal.clone(), generation);
                 Err(refusal)
             }
         }

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod foundation;
+mod invalidation;
 mod licenses;
 mod platform;
 mod sessions_flow;

@@ -17,11 +17,13 @@ const COMMUNITY_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaa";
 const COMMUNITY_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbb";
 const INFRA: &str = "infra-key-for-client-tests";
 
-/// The in-test authority: records by secret, and how many checks it answered.
+/// The in-test authority: records by secret, and how many checks it answered. While a test
+/// holds `hold` for writing, answers are decided but not sent.
 #[derive(Clone, Default)]
 struct Authority {
     records: Arc<Mutex<HashMap<String, LicenseRecord>>>,
     calls: Arc<AtomicUsize>,
+    hold: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl Authority {
@@ -58,7 +60,9 @@ impl Authority {
 
 #[utoipa::path(get, path = "/servicekey/current", responses((status = 200, description = "The record")))]
 async fn current(a: web::Data<Authority>, caller: Caller) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(a.lookup(&caller)?))
+    let found = a.lookup(&caller);
+    let _sending = a.hold.read().await;
+    Ok(HttpResponse::Ok().json(found?))
 }
 
 #[utoipa::path(get, path = "/community/{communityId}/licensecheck", responses((status = 200, description = "The record")))]
@@ -128,27 +132,29 @@ async fn community(a: Licensed<ServiceLevels>) -> AppResult<HttpResponse> {
 
 /// A probe service whose license authority is the remote one at `authority_url`.
 async fn start_probe(storage: Storage, authority_url: &str, ttl: &str) -> Option<String> {
-    let mut env = test_env(storage, "license probe").await?;
+    Some(start_probe_in(test_env(storage, "license probe").await?, authority_url, ttl).await)
+}
+
+/// [`start_probe`] in the environment `env`.
+async fn start_probe_in(mut env: std::collections::BTreeMap<String, String>, authority_url: &str, ttl: &str) -> String {
     env.insert("SERVICE_DIRECTORY".into(), json!({"licenses": authority_url}).to_string());
     env.insert("INFRA_LICENSE_KEY".into(), INFRA.into());
     env.insert("LICENSE_CACHE_TTL".into(), ttl.into());
     env.insert("LICENSE_NEGATIVE_CACHE_TTL".into(), ttl.into());
     env.insert("LOCAL_COMMUNITIES".into(), communities());
-    Some(
-        serve(env, |cfg, _: &()| {
-            Table::new("probe", "a probe")
-                .with(kit::common::endpoints())
-                .with([
-                    endpoint!(any),
-                    endpoint!(service),
-                    endpoint!(sys_or_service),
-                    endpoint!(system),
-                    endpoint!(community),
-                ])
-                .mount(cfg);
-        })
-        .await,
-    )
+    serve(env, |cfg, _: &()| {
+        Table::new("probe", "a probe")
+            .with(kit::common::endpoints())
+            .with([
+                endpoint!(any),
+                endpoint!(service),
+                endpoint!(sys_or_service),
+                endpoint!(system),
+                endpoint!(community),
+            ])
+            .mount(cfg);
+    })
+    .await
 }
 
 async fn status(url: &str, path: &str, key: &str) -> u16 {
@@ -264,4 +270,79 @@ async fn an_unreachable_authority_answers_503_and_the_service_stays_up() {
     assert_eq!(status(&probe, "/probe/any", INFRA).await, 200, "local keys still work");
     let health = reqwest::get(format!("{probe}/healthz")).await.unwrap();
     assert_eq!(health.status().as_u16(), 200);
+}
+
+/// Polls `path` with `key` every 50 ms until it answers `expected`; fails after one second.
+async fn within_a_second(probe: &str, path: &str, key: &str, expected: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let got = status(probe, path, key).await;
+        if got == expected {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{path}: still {got}, not {expected}, after one second");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// A probe sharing Redis (a fresh prefix) with a publisher of invalidations, caching for 300 s.
+async fn probe_with_invalidations(a_url: &str) -> Option<(String, kit::invalidation::Invalidations)> {
+    let env = test_env(Storage::Redis, "license invalidation").await?;
+    let publisher = kit::invalidation::Invalidations::connect(&env["REDIS_URL"], &env["REDIS_PREFIX"]).await.unwrap();
+    Some((start_probe_in(env, a_url, "300").await, publisher))
+}
+
+#[tokio::test]
+async fn an_invalidated_key_drops_its_cached_answers_for_every_community_accepted_or_refused() {
+    use kit::invalidation::Topic;
+    let (authority, a_url) = start_authority(Storage::Embedded).await.unwrap();
+    let Some((probe, publisher)) = probe_with_invalidations(&a_url).await else { return };
+    let on_a = format!("/probe/community/{COMMUNITY_A}");
+    authority.add("soon-disabled", Level::Service, None, far(), false);
+    authority.add("bystander", Level::Service, None, far(), false);
+    for (path, key) in [("/probe/service", "soon-disabled"), (&on_a, "soon-disabled"), ("/probe/service", "bystander")]
+    {
+        assert_eq!(status(&probe, path, key).await, 200, "{path} {key}");
+    }
+    authority.add("soon-disabled", Level::Service, None, far(), true);
+    authority.add("bystander", Level::Service, None, far(), true);
+    assert_eq!(status(&probe, "/probe/service", "soon-disabled").await, 200, "cached for LICENSE_CACHE_TTL=300");
+
+    publisher.try_publish(Topic::License, &secret_hash("soon-disabled")).await.unwrap();
+    within_a_second(&probe, "/probe/service", "soon-disabled", 401).await;
+    within_a_second(&probe, &on_a, "soon-disabled", 401).await;
+    assert_eq!(status(&probe, "/probe/service", "bystander").await, 200, "other keys keep their answers");
+
+    // Enabled again: the cached refusal goes too.
+    authority.add("soon-disabled", Level::Service, None, far(), false);
+    assert_eq!(status(&probe, "/probe/service", "soon-disabled").await, 401, "refusals are cached too");
+    publisher.try_publish(Topic::License, &secret_hash("soon-disabled")).await.unwrap();
+    within_a_second(&probe, "/probe/service", "soon-disabled", 200).await;
+    within_a_second(&probe, &on_a, "soon-disabled", 200).await;
+}
+
+#[tokio::test]
+async fn an_answer_fetched_while_its_key_is_invalidated_is_not_kept() {
+    use kit::invalidation::Topic;
+    let (authority, a_url) = start_authority(Storage::Embedded).await.unwrap();
+    let Some((probe, publisher)) = probe_with_invalidations(&a_url).await else { return };
+    authority.add("raced", Level::Service, None, far(), false);
+    let held = authority.hold.write().await;
+    let asking = tokio::spawn({
+        let probe = probe.clone();
+        async move { status(&probe, "/probe/service", "raced").await }
+    });
+    // The authority has decided "valid" and not answered yet: now the key is disabled.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while authority.calls.load(Ordering::SeqCst) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the probe asked the authority");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    authority.add("raced", Level::Service, None, far(), true);
+    publisher.try_publish(Topic::License, &secret_hash("raced")).await.unwrap();
+    // Time for the probe to receive the invalidation before the stale answer arrives.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(held);
+    assert_eq!(asking.await.unwrap(), 200, "the answer in flight is still the caller's answer");
+    assert_eq!(status(&probe, "/probe/service", "raced").await, 401, "but it was not cached");
 }

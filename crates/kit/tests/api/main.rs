@@ -5,6 +5,7 @@ mod ephemeral_contract;
 mod hardening;
 mod health;
 mod helpers;
+mod invalidation;
 mod license_client;
 mod metrics;
 mod migrations;
