@@ -136,6 +136,10 @@ impl<T: ?Sized> Describe for web::Data<T> {
     fn describe(_: &mut Requirement) {}
 }
 
+impl Describe for crate::directory::Located {
+    fn describe(_: &mut Requirement) {}
+}
+
 impl Describe for HttpRequest {
     fn describe(_: &mut Requirement) {}
 }

@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::{HttpRequest, web};
+use actix_web::{HttpMessage as _, HttpRequest, web};
 use async_trait::async_trait;
 use envelope::ApiError;
 use serde::Deserialize;
@@ -38,6 +38,8 @@ pub struct CommunityRef {
     pub name: String,
     /// The tenant's id, 24 lowercase hex digits.
     pub tenant_id: String,
+    /// The tenant's DNS name (part of a user's `urn`).
+    pub tenant_dns: String,
 }
 
 /// Why a lookup has no answer.
@@ -95,7 +97,27 @@ pub async fn locate(directory: &dyn Directory, named: Named<'_>) -> Result<Commu
 pub async fn check_path(req: &HttpRequest) -> Result<(), ApiError> {
     let Some(community_id) = req.match_info().get("communityId") else { return Ok(()) };
     let named = Named { community_id, tenant_id: req.match_info().get("tenantId"), community_name: None };
-    locate(&*directory(req)?, named).await.map(drop)
+    let community = locate(&*directory(req)?, named).await?;
+    req.extensions_mut().insert(community);
+    Ok(())
+}
+
+/// The community of the request's path, as the router found it ([`check_path`]): for handlers
+/// of routes with a `communityId`.
+#[derive(Debug, Clone)]
+pub struct Located(pub CommunityRef);
+
+impl actix_web::FromRequest for Located {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let found = req.extensions().get::<CommunityRef>().cloned().map(Self).ok_or_else(|| {
+            tracing::error!("Located used on a route whose path has no communityId");
+            ApiError::internal()
+        });
+        std::future::ready(found)
+    }
 }
 
 /// The directory registered in the app.
@@ -118,6 +140,8 @@ struct LocalEntry {
     tenant_id: String,
     community_id: String,
     community_name: String,
+    /// The tenant's DNS name, `localhost` when not given.
+    dns: Option<String>,
 }
 
 impl LocalDirectory {
@@ -140,6 +164,7 @@ impl LocalDirectory {
                     id: e.community_id.to_ascii_lowercase(),
                     name: e.community_name,
                     tenant_id: e.tenant_id.to_ascii_lowercase(),
+                    tenant_dns: e.dns.unwrap_or_else(|| "localhost".into()),
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -195,7 +220,13 @@ impl std::fmt::Debug for RemoteDirectory {
 
 #[derive(Deserialize)]
 struct InfoReply {
+    tenant: InfoTenant,
     community: InfoCommunity,
+}
+
+#[derive(Deserialize)]
+struct InfoTenant {
+    dns: String,
 }
 
 #[derive(Deserialize)]
@@ -234,7 +265,7 @@ impl RemoteDirectory {
         }
         let info: InfoReply =
             reply.json().await.map_err(|e| unavailable(format!("answered an unreadable body: {e}")))?;
-        let c = info.community;
+        let (c, dns) = (info.community, info.tenant.dns);
         if c.id.to_ascii_lowercase() != id || !is_object_id(&c.tenantid) {
             return Err(unavailable("answered another community".into()));
         }
@@ -242,6 +273,7 @@ impl RemoteDirectory {
             id: c.id.to_ascii_lowercase(),
             name: c.name,
             tenant_id: c.tenantid.to_ascii_lowercase(),
+            tenant_dns: dns,
         }))
     }
 }
@@ -286,6 +318,7 @@ mod tests {
             id: "5f3d8d0cd866fa61019cf968".into(),
             name: "default".into(),
             tenant_id: "5f3d8d0cd866fa61019cf900".into(),
+            tenant_dns: "acme.example".into(),
         }])
     }
 

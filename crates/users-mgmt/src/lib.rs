@@ -24,11 +24,14 @@ pub static USERS_MGMT_MIGRATIONS: Migrations =
 pub struct State {
     /// One store per aggregate.
     pub stores: Stores,
+    /// Hashes and checks passwords (argon2id).
+    pub hasher: domain::passwords::Hasher,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
 pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let platform = Platform::start(settings, &[&USERS_MGMT_MIGRATIONS]).await?;
     let stores = Stores::sql(&platform.db);
-    Application::bind(platform, State { stores }, routes::configure)
+    let hasher = domain::passwords::Hasher::from_settings(&platform.settings)?;
+    Application::bind(platform, State { stores, hasher }, routes::configure)
 }

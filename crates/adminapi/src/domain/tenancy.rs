@@ -128,8 +128,14 @@ impl kit::directory::Directory for TenancyDirectory {
         &self,
         id: &str,
     ) -> Result<Option<kit::directory::CommunityRef>, kit::directory::DirectoryError> {
-        let found =
-            self.0.community(id).await.map_err(|e| kit::directory::DirectoryError::Unavailable(e.to_string()))?;
-        Ok(found.map(|c| kit::directory::CommunityRef { id: c.id, name: c.name, tenant_id: c.tenant_id }))
+        let unavailable = |e: StoreError| kit::directory::DirectoryError::Unavailable(e.to_string());
+        let Some(c) = self.0.community(id).await.map_err(unavailable)? else { return Ok(None) };
+        let Some(tenant) = self.0.tenant(&c.tenant_id).await.map_err(unavailable)? else { return Ok(None) };
+        Ok(Some(kit::directory::CommunityRef {
+            id: c.id,
+            name: c.name,
+            tenant_id: c.tenant_id,
+            tenant_dns: tenant.dns,
+        }))
     }
 }

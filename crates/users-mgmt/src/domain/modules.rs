@@ -210,21 +210,11 @@ pub fn validate_config(t: ModuleType, config: &Map<String, Value>) -> Result<(),
         }
     }
     if let Some(policy) = config.get("passwordPolicy").filter(|v| !v.is_null()) {
-        let policy: PasswordPolicy = serde_json::from_value(policy.clone())
-            .map_err(|e| invalid(format!("config.passwordPolicy: {}", kit_field_error(&e))))?;
+        let policy: PasswordPolicy =
+            envelope::deser::from_value(policy.clone()).map_err(|e| invalid(format!("config.passwordPolicy.{e}")))?;
         policy.validate().map_err(|m| invalid(format!("config.{m}")))?;
     }
     Ok(())
-}
-
-/// A serde error's message without the input it quotes (serde quotes unknown variants and fields
-/// by name, which are field names, not values; but it quotes invalid strings too).
-fn kit_field_error(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.split_once(", expected") {
-        Some((head, _)) if head.starts_with("invalid value") => "a rule has an invalid value".into(),
-        _ => text.split(" at line ").next().unwrap_or_default().to_owned(),
-    }
 }
 
 fn mode(t: ModuleType, mode: Option<&str>) -> Result<String, DomainError> {

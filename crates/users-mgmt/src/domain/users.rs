@@ -16,6 +16,8 @@ pub struct User {
     pub module_id: String,
     pub username: String,
     pub dguid: String,
+    /// `urn:dns:<tenant dns>:community:<community>:mod:<module>:uid:<uid>`, fixed at creation.
+    pub urn: String,
     /// `active` unless set otherwise.
     pub status: String,
     pub disabled: bool,
@@ -68,7 +70,7 @@ impl User {
             "onboarding_status": "tbd",
             "email": p.email1,
             "phone": p.phone1,
-            "urn": self.urn(),
+            "urn": self.urn,
             "is_user_pin_enrolled": false,
         });
         if let (Value::Object(map), Ok(Value::Object(profile))) = (&mut reply, serde_json::to_value(p)) {
@@ -82,14 +84,6 @@ impl User {
             }
             (_, reply) => reply,
         }
-    }
-
-    /// `urn:tnt:<tenant>:cmt:<community>:mod:<module>:usr:<username>:uid:<uid>`.
-    pub fn urn(&self) -> String {
-        format!(
-            "urn:tnt:{}:cmt:{}:mod:{}:usr:{}:uid:{}",
-            self.tenant_id, self.community_id, self.module_id, self.username, self.uid
-        )
     }
 }
 
@@ -274,10 +268,22 @@ pub fn checked_profile(p: Profile) -> Result<Profile, DomainError> {
     })
 }
 
+/// Where a new user goes: its community (with the tenant's dns) and module.
+#[derive(Debug, Clone, Copy)]
+pub struct Home<'a> {
+    pub tenant_id: &'a str,
+    pub tenant_dns: &'a str,
+    pub community_id: &'a str,
+    pub module_id: &'a str,
+}
+
 /// A new user of a module, checked (the password is checked and hashed by the caller).
-pub fn new_user(tenant_id: &str, community_id: &str, module_id: &str, u: &NewUser) -> Result<User, DomainError> {
+pub fn new_user(home: Home<'_>, u: &NewUser) -> Result<User, DomainError> {
+    let Home { tenant_id, tenant_dns, community_id, module_id } = home;
+    let uid = uuid::Uuid::new_v4().to_string();
     Ok(User {
-        uid: uuid::Uuid::new_v4().to_string(),
+        urn: format!("urn:dns:{tenant_dns}:community:{community_id}:mod:{module_id}:uid:{uid}"),
+        uid,
         tenant_id: tenant_id.to_owned(),
         community_id: community_id.to_owned(),
         module_id: module_id.to_owned(),
@@ -346,6 +352,8 @@ fn must(field: &str, what: &str) -> DomainError {
 mod tests {
     use super::*;
 
+    const HOME: Home<'static> = Home { tenant_id: "t", tenant_dns: "acme.example", community_id: "c", module_id: "m" };
+
     #[test]
     fn emails_phones_and_usernames_are_checked() {
         assert!(email("email1", "jane@acme.example").is_ok());
@@ -363,9 +371,7 @@ mod tests {
     #[test]
     fn an_update_changes_only_what_is_given_and_never_the_identity() {
         let u = new_user(
-            "t",
-            "c",
-            "m",
+            HOME,
             &serde_json::from_value(json!({"username": "Jane", "firstname": "J", "email1": "j@a.io"})).unwrap(),
         )
         .unwrap();
@@ -384,9 +390,7 @@ mod tests {
     #[test]
     fn the_reply_never_carries_a_password_and_projects_attributes() {
         let u = new_user(
-            "t",
-            "c",
-            "m",
+            HOME,
             &serde_json::from_value(json!({"username": "jane", "password": "Secret#123", "email1": "j@a.io"})).unwrap(),
         )
         .unwrap();
@@ -396,7 +400,7 @@ mod tests {
             (Some("basic"), Some("none"), Some("j@a.io"))
         );
         assert!(!full.to_string().contains("Secret#123"));
-        assert!(full["urn"].as_str().unwrap().starts_with("urn:tnt:t:cmt:c:mod:m:usr:jane:uid:"));
+        assert_eq!(full["urn"].as_str().unwrap(), format!("urn:dns:acme.example:community:c:mod:m:uid:{}", u.uid));
         let some = u.to_reply(Some(&["email1".to_owned()]));
         let keys: Vec<&String> = some.as_object().unwrap().keys().collect();
         assert_eq!(keys.len(), 4, "{some}");

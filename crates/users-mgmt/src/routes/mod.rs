@@ -2,6 +2,7 @@
 //! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 
 pub mod auth_module;
+pub mod users;
 
 use actix_web::web;
 use kit::Table;
@@ -16,6 +17,7 @@ pub fn table() -> Table {
         .with([kit::common::open_environment()])
         .with(kit::service_keys::endpoints())
         .with(auth_module::endpoints())
+        .with(users::endpoints())
 }
 
 /// Mounts the route table.

@@ -20,7 +20,7 @@ impl SqlUsers {
     }
 }
 
-const COLUMNS: &str = "uid, tenant_id, community_id, module_id, username, dguid, status, disabled, profile";
+const COLUMNS: &str = "uid, tenant_id, community_id, module_id, username, dguid, status, disabled, profile, urn";
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -33,6 +33,7 @@ struct UserRow {
     status: String,
     disabled: i64,
     profile: String,
+    urn: String,
 }
 
 impl TryFrom<UserRow> for User {
@@ -48,6 +49,7 @@ impl TryFrom<UserRow> for User {
             module_id: r.module_id,
             username: r.username,
             dguid: r.dguid,
+            urn: r.urn,
             status: r.status,
             disabled: r.disabled != 0,
             profile,
@@ -85,7 +87,7 @@ impl UserStore for SqlUsers {
         let now = envelope::wire::now_epoch();
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO users ({COLUMNS}, username_key, email1, phone1, firstname, lastname, password_hash, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)"
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)"
         )))
         .bind(&u.uid)
         .bind(&u.tenant_id)
@@ -96,6 +98,7 @@ impl UserStore for SqlUsers {
         .bind(&u.status)
         .bind(i64::from(u.disabled))
         .bind(profile(u)?)
+        .bind(&u.urn)
         .bind(u.username.to_lowercase())
         .bind(&u.profile.email1)
         .bind(&u.profile.phone1)

@@ -6,3 +6,4 @@ mod common_endpoints;
 mod helpers;
 mod licenses;
 mod route_table;
+mod users;

@@ -6,11 +6,28 @@ use kit::testing::{LevelDeviation, Storage, assert_route_table, assert_route_tab
 use crate::helpers::spawn;
 
 /// Built routes whose levels differ from the catalog's, and why.
-const DEVIATIONS: &[LevelDeviation] = &[(
-    "POST",
-    "/tenant/{tenantId}/community/{communityId}/module/{moduleId}/update-hosts-status",
-    "the reference requires the licensekey header but names no level: any valid license",
-)];
+const DEVIATIONS: &[LevelDeviation] = &[
+    (
+        "POST",
+        "/tenant/{tenantId}/community/{communityId}/module/{moduleId}/update-hosts-status",
+        "the reference requires the licensekey header but names no level: any valid license",
+    ),
+    (
+        "POST",
+        "/tenant/{tenantId}/community/{communityId}/users/fetch",
+        "the rule says any valid key can fetch users; the catalog's list (no service_ext) comes from the SCEP rule",
+    ),
+    (
+        "POST",
+        "/tenant/{tenantId}/community/{communityId}/users/count",
+        "the rule says any valid key can count users; the catalog names no level",
+    ),
+    (
+        "POST",
+        "/tenant/{tenantId}/community/{communityId}/user/fetch_single_user_by_username",
+        "the rule says any valid key can fetch a user; the catalog names no level",
+    ),
+];
 
 #[test]
 fn the_route_table_follows_the_catalog() {
