@@ -54,6 +54,8 @@ BlockID platform is running (data in $DATA_DIR).
   infra license key:    $INFRA_LICENSE_KEY   (service level)
 Bootstrap ($BOOTSTRAP; licenseKey is the system license):
 $(cat "$BOOTSTRAP")
+A signed request, as the SDKs make it (README: "A first user"):
+  $BIN/blockid-call --license <licenseKey> POST http://127.0.0.1:$UM_PORT/tenant/<tenantId>/community/<communityId>/modules/fetch '{}'
 Press Ctrl-C to stop.
 INFO
 wait

@@ -7,3 +7,4 @@ mod licenses;
 mod platform;
 mod sessions_flow;
 mod telemetry;
+mod walkthrough;

@@ -1,0 +1,58 @@
+//! The README's walk-through, as a newcomer runs it: bootstrap, then `blockid-call` with the
+//! bootstrap license creates a db auth module and a user in the bootstrap community, and finds it.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+use tests_e2e::{Stack, bin_dir, start_stack};
+
+fn adminapi(stack: &Stack, args: &[&str]) -> Value {
+    let out = Command::new(bin_dir().join("adminapi")).args(args).env("DATA_DIR", &stack.data_dir).output().unwrap();
+    assert!(out.status.success(), "adminapi {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `blockid-call --license <key> <method> <url> [body]`: the status and the opened reply.
+fn call(license: &str, method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
+    let mut cmd = Command::new(bin_dir().join("blockid-call"));
+    cmd.args(["--license", license, method, url]);
+    if let Some(b) = body {
+        cmd.arg(b.to_string());
+    }
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (status, json) = text
+        .split_once('\n')
+        .unwrap_or_else(|| panic!("blockid-call printed {text:?}; {}", String::from_utf8_lossy(&out.stderr)));
+    (status.trim().parse().unwrap(), serde_json::from_str(json).unwrap())
+}
+
+#[tokio::test]
+async fn a_newcomer_creates_a_module_and_a_user_with_the_bootstrap_license() {
+    let stack = start_stack(&[]).await.unwrap();
+    let out = stack.data_dir.join("bootstrap.json");
+    let boot = adminapi(&stack, &["bootstrap", "--out", out.to_str().unwrap()]);
+    let (key, tenant, community) = (
+        boot["licenseKey"].as_str().unwrap(),
+        boot["tenantId"].as_str().unwrap(),
+        boot["communityId"].as_str().unwrap(),
+    );
+    let base = format!("{}/tenant/{tenant}/community/{community}", stack.users_mgmt.url);
+
+    let (s, module) = call(key, "PUT", &format!("{base}/module/create"), Some(&json!({"type": "db", "name": "Users"})));
+    assert_eq!(s, 200, "{module}");
+    let module_id = module["_id"].as_str().unwrap();
+    let users = json!({"authModule": module_id, "users": [{"username": "jane", "password": "Correct-Horse-42", "email1": "jane@example.com"}]});
+    let (s, created) = call(key, "PUT", &format!("{base}/users/create"), Some(&users));
+    assert_eq!((s, created["created"].as_u64()), (200, Some(1)), "{created}");
+    let (s, found) = call(
+        key,
+        "POST",
+        &format!("{base}/user/fetch_single_user_by_username"),
+        Some(&json!({"authModule": module_id, "username": "jane"})),
+    );
+    assert_eq!((s, found["data"]["email"].as_str()), (200, Some("jane@example.com")), "{found}");
+    let (s, refused) =
+        call("not-a-license", "POST", &format!("{base}/users/count"), Some(&json!({"authModule": module_id})));
+    assert_eq!((s, refused["statusCode"].as_u64()), (401, Some(401)), "{refused}");
+}
