@@ -194,6 +194,8 @@ pub trait UserStore: Send + Sync {
     async fn update(&self, user: &User) -> Result<(), StoreError>;
     /// The password hash of a user, if it has one.
     async fn password_hash(&self, uid: &str) -> Result<Option<String>, StoreError>;
+    /// The users of a community whose `idpId` is `idp_id` (any case), by username.
+    async fn by_idp_id(&self, community_id: &str, idp_id: &str) -> Result<Vec<User>, StoreError>;
 }
 
 /// A username: trimmed, 1 to 128 characters, no spaces or control characters.

@@ -2,6 +2,10 @@
 //! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 
 pub mod auth_module;
+pub mod eam;
+pub mod system_user;
+pub mod user_attribute;
+pub mod user_properties;
 pub mod users;
 
 use actix_web::web;
@@ -18,6 +22,10 @@ pub fn table() -> Table {
         .with(kit::service_keys::endpoints())
         .with(auth_module::endpoints())
         .with(users::endpoints())
+        .with(user_attribute::endpoints())
+        .with(system_user::endpoints())
+        .with(user_properties::endpoints())
+        .with(eam::endpoints())
 }
 
 /// Mounts the route table.

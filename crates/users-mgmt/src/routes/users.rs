@@ -169,7 +169,7 @@ pub struct FetchRequest {
     #[serde(default, rename = "excludeBrokerConnectionId")]
     #[schema(value_type = Vec<Object>)]
     exclude_broker_connection_id: Vec<Value>,
-    /// Aliases are user properties (none yet): no effect.
+    /// With a `query.username` that names nobody, the user whose alias it is.
     #[serde(default, rename = "checkAliases")]
     check_aliases: bool,
     /// Adds `userProperties`.
@@ -183,13 +183,21 @@ pub struct FetchRequest {
     maximum_count: Option<u64>,
 }
 
-fn user_reply(user: &users::User, attributes: &[String], properties: bool) -> Value {
+/// A user as replied, with its stored properties when asked (empty ones when it has none).
+async fn user_reply(state: &State, user: &users::User, attributes: &[String], properties: bool) -> AppResult<Value> {
     let mut reply = user.to_reply(Some(attributes));
     if properties {
-        // User properties are not stored yet: every user has none.
-        reply["userProperties"] = json!({"mobiles": [], "landlines": [], "aliases": {}});
+        reply["userProperties"] = match state.stores.user_properties.get(&user.uid).await? {
+            Some(p) => p.to_user_reply(),
+            None => json!({"mobiles": [], "landlines": [], "aliases": {}}),
+        };
     }
-    reply
+    Ok(reply)
+}
+
+/// The username whose alias `name` is, in a module (`checkAliases`).
+async fn aliased(state: &State, community_id: &str, module_id: &str, name: &str) -> AppResult<Option<String>> {
+    Ok(state.stores.user_properties.username_by_alias(community_id, module_id, name).await?)
 }
 
 /// Fetch users.
@@ -222,8 +230,7 @@ pub async fn fetch_users(
     if !r.include_broker_connection_id.is_empty() || !r.exclude_broker_connection_id.is_empty() {
         return Err(ApiError::bad_request("broker connection filters come with directory modules").into());
     }
-    let _ = r.check_aliases;
-    let query = Query::parse(r.query.as_ref())?;
+    let mut query = Query::parse(r.query.as_ref())?;
     let size = r.pSize.unwrap_or(25).clamp(1, MAX_PAGE_SIZE);
     let (users, total) = match &r.auth_module {
         None => (Vec::new(), 0),
@@ -233,11 +240,24 @@ pub async fn fetch_users(
             let cap = r.maximum_count.unwrap_or(u64::MAX);
             let offset = r.pIndex.saturating_mul(size);
             let limit = size.min(cap.saturating_sub(offset));
-            let (users, total) = state.stores.users.page(&community_id, &module.id, &query, offset, limit).await?;
+            let mut found = state.stores.users.page(&community_id, &module.id, &query, offset, limit).await?;
+            if found.1 == 0 && r.check_aliases {
+                let named = query.0.iter().position(|(field, _)| *field == "username");
+                if let Some(i) = named
+                    && let Some(name) = aliased(&state, &community_id, &module.id, &query.0[i].1).await?
+                {
+                    query.0[i].1 = name.to_lowercase();
+                    found = state.stores.users.page(&community_id, &module.id, &query, offset, limit).await?;
+                }
+            }
+            let (users, total) = found;
             (users, total.min(cap))
         }
     };
-    let data: Vec<Value> = users.iter().map(|u| user_reply(u, &r.attributes, r.include_properties)).collect();
+    let mut data = Vec::with_capacity(users.len());
+    for u in &users {
+        data.push(user_reply(&state, u, &r.attributes, r.include_properties).await?);
+    }
     let reply = json!({"page": {"index": r.pIndex, "total": total, "size": size}, "data": data});
     Ok(auth.caller.reply_like(encrypted, StatusCode::OK, &reply)?)
 }
@@ -304,8 +324,9 @@ pub struct SingleRequest {
 
 /// Fetch a single user by username.
 ///
-/// The user of the module with that username (any case), as `{"data": user}`; 404 when there is
-/// none. Any valid key.
+/// The user of the module with that username (any case), as `{"data": user}`; with
+/// `checkAliases`, else the user whose alias it is; 404 when there is none. `includeProperties`
+/// adds the user's `userProperties`. Any valid key.
 #[utoipa::path(
     post,
     path = "/tenant/{tenantId}/community/{communityId}/user/fetch_single_user_by_username",
@@ -324,14 +345,22 @@ pub async fn fetch_single_user(
     state: web::Data<State>,
 ) -> AppResult<HttpResponse> {
     let Body { value: r, encrypted } = body;
-    let _ = (r.check_aliases, r.do_transformation, r.check_locks, r.load_props);
+    let _ = (r.do_transformation, r.check_locks, r.load_props);
     let name = users::username(&r.username)?;
     let not_found = || ApiError::not_found("user not found");
     let Some(module_id) = &r.auth_module else { return Err(not_found().into()) };
     let community_id = community.0.id.clone();
     let module = local_module(&state, &community_id, module_id).await?;
-    let user = state.stores.users.by_username(&community_id, &module.id, &name).await?.ok_or_else(not_found)?;
-    let reply = json!({ "data": user_reply(&user, &r.attributes, r.include_properties) });
+    let store = &*state.stores.users;
+    let mut user = store.by_username(&community_id, &module.id, &name).await?;
+    if user.is_none()
+        && r.check_aliases
+        && let Some(owner) = aliased(&state, &community_id, &module.id, &name).await?
+    {
+        user = store.by_username(&community_id, &module.id, &owner).await?;
+    }
+    let user = user.ok_or_else(not_found)?;
+    let reply = json!({ "data": user_reply(&state, &user, &r.attributes, r.include_properties).await? });
     Ok(auth.caller.reply_like(encrypted, StatusCode::OK, &reply)?)
 }
 

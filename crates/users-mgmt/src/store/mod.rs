@@ -1,18 +1,29 @@
 //! The SQL implementations of users-mgmt's stores, one per aggregate, over the kit's sqlx `Any`
 //! pool (portable SQL for SQLite and PostgreSQL). The traits belong to the domain modules:
-//! [`crate::domain::modules::ModuleStore`], [`crate::domain::users::UserStore`].
+//! [`crate::domain::modules::ModuleStore`], [`crate::domain::users::UserStore`],
+//! [`crate::domain::attributes::AttributeStore`], [`crate::domain::system_users::SystemUserStore`],
+//! [`crate::domain::user_properties::UserPropertiesStore`].
 
+mod attributes;
 mod modules;
+mod system_users;
+mod user_properties;
 mod users;
 
 use std::sync::Arc;
 
 use kit::db::Db;
 
+pub use attributes::SqlAttributes;
 pub use modules::SqlModules;
+pub use system_users::SqlSystemUsers;
+pub use user_properties::SqlUserProperties;
 pub use users::SqlUsers;
 
+use crate::domain::attributes::AttributeStore;
 use crate::domain::modules::ModuleStore;
+use crate::domain::system_users::SystemUserStore;
+use crate::domain::user_properties::UserPropertiesStore;
 use crate::domain::users::UserStore;
 
 /// Every store of users-mgmt.
@@ -20,6 +31,9 @@ use crate::domain::users::UserStore;
 pub struct Stores {
     pub modules: Arc<dyn ModuleStore>,
     pub users: Arc<dyn UserStore>,
+    pub attributes: Arc<dyn AttributeStore>,
+    pub system_users: Arc<dyn SystemUserStore>,
+    pub user_properties: Arc<dyn UserPropertiesStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -31,6 +45,12 @@ impl std::fmt::Debug for Stores {
 impl Stores {
     /// The SQL stores over a migrated database.
     pub fn sql(db: &Db) -> Self {
-        Self { modules: Arc::new(SqlModules::new(db.clone())), users: Arc::new(SqlUsers::new(db.clone())) }
+        Self {
+            modules: Arc::new(SqlModules::new(db.clone())),
+            users: Arc::new(SqlUsers::new(db.clone())),
+            attributes: Arc::new(SqlAttributes::new(db.clone())),
+            system_users: Arc::new(SqlSystemUsers::new(db.clone())),
+            user_properties: Arc::new(SqlUserProperties::new(db.clone())),
+        }
     }
 }

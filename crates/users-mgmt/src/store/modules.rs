@@ -1,4 +1,5 @@
-//! [`ModuleStore`] in the `auth_modules` table (and, to delete a `db` module, `users`).
+//! [`ModuleStore`] in the `auth_modules` table (and, to delete a module, its users with their
+//! properties, and its attributes).
 
 use async_trait::async_trait;
 use kit::StoreError;
@@ -137,16 +138,29 @@ impl ModuleStore for SqlModules {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        // The reference: deleting the db module deletes every user of the community.
-        if m.module_type == ModuleType::Db {
-            sqlx::query("DELETE FROM users WHERE community_id = $1").bind(&m.community_id).execute(&mut *tx).await?;
-        } else {
-            sqlx::query("DELETE FROM users WHERE community_id = $1 AND module_id = $2")
+        // The reference: deleting the db module deletes every user of the community; the
+        // properties and aliases of the users go with them, the attributes with their module.
+        for table in ["users", "user_properties", "user_aliases"] {
+            if m.module_type == ModuleType::Db {
+                sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE community_id = $1")))
+                    .bind(&m.community_id)
+                    .execute(&mut *tx)
+                    .await?;
+            } else {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {table} WHERE community_id = $1 AND module_id = $2"
+                )))
                 .bind(&m.community_id)
                 .bind(&m.id)
                 .execute(&mut *tx)
                 .await?;
+            }
         }
+        sqlx::query("DELETE FROM user_attributes WHERE community_id = $1 AND module_id = $2")
+            .bind(&m.community_id)
+            .bind(&m.id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

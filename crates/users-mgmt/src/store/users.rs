@@ -87,7 +87,7 @@ impl UserStore for SqlUsers {
         let now = envelope::wire::now_epoch();
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO users ({COLUMNS}, username_key, email1, phone1, firstname, lastname, password_hash, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)"
+             idp_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)"
         )))
         .bind(&u.uid)
         .bind(&u.tenant_id)
@@ -105,6 +105,7 @@ impl UserStore for SqlUsers {
         .bind(&u.profile.firstname)
         .bind(&u.profile.lastname)
         .bind(password_hash)
+        .bind(u.profile.idp_id.as_ref().map(|id| id.to_lowercase()))
         .bind(now)
         .execute(self.db.pool())
         .await?;
@@ -167,7 +168,7 @@ impl UserStore for SqlUsers {
     async fn update(&self, u: &User) -> Result<(), StoreError> {
         let done = sqlx::query(
             "UPDATE users SET status = $1, disabled = $2, profile = $3, email1 = $4, phone1 = $5, firstname = $6, \
-             lastname = $7, updated_at = $8 WHERE uid = $9",
+             lastname = $7, idp_id = $8, updated_at = $9 WHERE uid = $10",
         )
         .bind(&u.status)
         .bind(i64::from(u.disabled))
@@ -176,6 +177,7 @@ impl UserStore for SqlUsers {
         .bind(&u.profile.phone1)
         .bind(&u.profile.firstname)
         .bind(&u.profile.lastname)
+        .bind(u.profile.idp_id.as_ref().map(|id| id.to_lowercase()))
         .bind(envelope::wire::now_epoch())
         .bind(&u.uid)
         .execute(self.db.pool())
@@ -189,5 +191,16 @@ impl UserStore for SqlUsers {
             .fetch_optional(self.db.pool())
             .await?;
         Ok(hash.flatten())
+    }
+
+    async fn by_idp_id(&self, community_id: &str, idp_id: &str) -> Result<Vec<User>, StoreError> {
+        let rows: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM users WHERE community_id = $1 AND idp_id = $2 ORDER BY username_key"
+        )))
+        .bind(community_id)
+        .bind(idp_id.trim().to_lowercase())
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter().map(User::try_from).collect()
     }
 }

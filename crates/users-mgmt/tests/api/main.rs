@@ -6,4 +6,7 @@ mod common_endpoints;
 mod helpers;
 mod licenses;
 mod route_table;
+mod system_user;
+mod user_attribute;
+mod user_properties;
 mod users;

@@ -27,6 +27,11 @@ const DEVIATIONS: &[LevelDeviation] = &[
         "/tenant/{tenantId}/community/{communityId}/user/fetch_single_user_by_username",
         "the rule says any valid key can fetch a user; the catalog names no level",
     ),
+    (
+        "POST",
+        "/systemuser/authenticate",
+        "the rule says any valid key can verify a system user's password; the catalog names no level",
+    ),
 ];
 
 #[test]
