@@ -1,6 +1,10 @@
 //! The rules of users-mgmt, as plain functions over plain types and store traits.
 
+pub mod authentication;
+pub mod lockout;
 pub mod modules;
 pub mod password_policy;
 pub mod passwords;
+pub mod pins;
+pub mod proof;
 pub mod users;

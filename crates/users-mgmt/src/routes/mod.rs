@@ -2,6 +2,10 @@
 //! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 
 pub mod auth_module;
+pub mod authenticate;
+pub mod lockout;
+pub mod passwords;
+pub mod user_pin;
 pub mod users;
 
 use actix_web::web;
@@ -18,6 +22,10 @@ pub fn table() -> Table {
         .with(kit::service_keys::endpoints())
         .with(auth_module::endpoints())
         .with(users::endpoints())
+        .with(authenticate::endpoints())
+        .with(passwords::endpoints())
+        .with(user_pin::endpoints())
+        .with(lockout::endpoints())
 }
 
 /// Mounts the route table.

@@ -3,6 +3,7 @@
 //! [`crate::domain::modules::ModuleStore`], [`crate::domain::users::UserStore`].
 
 mod modules;
+mod pins;
 mod users;
 
 use std::sync::Arc;
@@ -10,9 +11,11 @@ use std::sync::Arc;
 use kit::db::Db;
 
 pub use modules::SqlModules;
+pub use pins::SqlPins;
 pub use users::SqlUsers;
 
 use crate::domain::modules::ModuleStore;
+use crate::domain::pins::PinStore;
 use crate::domain::users::UserStore;
 
 /// Every store of users-mgmt.
@@ -20,6 +23,7 @@ use crate::domain::users::UserStore;
 pub struct Stores {
     pub modules: Arc<dyn ModuleStore>,
     pub users: Arc<dyn UserStore>,
+    pub pins: Arc<dyn PinStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -31,6 +35,10 @@ impl std::fmt::Debug for Stores {
 impl Stores {
     /// The SQL stores over a migrated database.
     pub fn sql(db: &Db) -> Self {
-        Self { modules: Arc::new(SqlModules::new(db.clone())), users: Arc::new(SqlUsers::new(db.clone())) }
+        Self {
+            modules: Arc::new(SqlModules::new(db.clone())),
+            users: Arc::new(SqlUsers::new(db.clone())),
+            pins: Arc::new(SqlPins::new(db.clone())),
+        }
     }
 }

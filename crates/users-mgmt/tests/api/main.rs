@@ -2,8 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth_module;
+mod authenticate;
 mod common_endpoints;
 mod helpers;
 mod licenses;
+mod lockout;
+mod passwords;
 mod route_table;
+mod user_pin;
 mod users;

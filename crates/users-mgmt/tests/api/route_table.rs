@@ -27,6 +27,16 @@ const DEVIATIONS: &[LevelDeviation] = &[
         "/tenant/{tenantId}/community/{communityId}/user/fetch_single_user_by_username",
         "the rule says any valid key can fetch a user; the catalog names no level",
     ),
+    (
+        "POST",
+        "/tenant/{tenantId}/community/{communityId}/user/authenticate",
+        "the rule says any valid community license key can be used; the catalog names no level",
+    ),
+    (
+        "POST",
+        "/tenant/{tenantId}/community/{communityId}/user/validate_user_password",
+        "the rule says any valid community license key can be used; the catalog names no level",
+    ),
 ];
 
 #[test]
