@@ -161,7 +161,7 @@ mod tests {
                 assert_eq!(verify(keys.public(), &token, None, 200), Err(ProofError::Expired));
                 assert_eq!(verify(keys.public(), &token, Some("other"), 150), Err(ProofError::Audience));
                 let mut tampered = token.clone();
-                tampered.insert_str(token.find('.').unwrap() + 1, "e");
+                tampered.insert(token.find('.').unwrap() + 1, 'e');
                 assert!(verify(keys.public(), &tampered, None, 150).is_err());
             }
             let header = URL_SAFE_NO_PAD.encode(if curve == Curve::P256 {
