@@ -20,7 +20,6 @@ pub static USERS_MGMT_MIGRATIONS: Migrations =
     Migrations { sqlite: &sqlx::migrate!("./migrations/sqlite"), postgres: &sqlx::migrate!("./migrations/postgres") };
 
 /// What the handlers of `users-mgmt` share beyond the platform.
-#[derive(Debug)]
 pub struct State {
     /// One store per aggregate.
     pub stores: Stores,
@@ -33,6 +32,17 @@ pub struct State {
     pub decoy_hash: String,
     /// How long a proof of authentication is valid (`PROOF_OF_AUTHENTICATION_TTL_SECONDS`, 300).
     pub proof_ttl: std::time::Duration,
+}
+
+impl std::fmt::Debug for State {
+    /// Without the decoy hash.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("hasher", &self.hasher)
+            .field("lockout", &self.lockout)
+            .field("proof_ttl", &self.proof_ttl)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
