@@ -20,12 +20,29 @@ pub static USERS_MGMT_MIGRATIONS: Migrations =
     Migrations { sqlite: &sqlx::migrate!("./migrations/sqlite"), postgres: &sqlx::migrate!("./migrations/postgres") };
 
 /// What the handlers of `users-mgmt` share beyond the platform.
-#[derive(Debug)]
 pub struct State {
     /// One store per aggregate.
     pub stores: Stores,
     /// Hashes and checks passwords (argon2id).
     pub hasher: domain::passwords::Hasher,
+    /// Failed attempts and locks (see [`domain::lockout`]).
+    pub lockout: domain::lockout::Lockout,
+    /// A password hash of no one's password, verified for unknown users so their replies take
+    /// as long as a wrong password's.
+    pub decoy_hash: String,
+    /// How long a proof of authentication is valid (`PROOF_OF_AUTHENTICATION_TTL_SECONDS`, 300).
+    pub proof_ttl: std::time::Duration,
+}
+
+impl std::fmt::Debug for State {
+    /// Without the decoy hash.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("hasher", &self.hasher)
+            .field("lockout", &self.lockout)
+            .field("proof_ttl", &self.proof_ttl)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -33,5 +50,14 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let platform = Platform::start(settings, &[&USERS_MGMT_MIGRATIONS]).await?;
     let stores = Stores::sql(&platform.db);
     let hasher = domain::passwords::Hasher::from_settings(&platform.settings)?;
-    Application::bind(platform, State { stores, hasher }, routes::configure)
+    let policy = domain::lockout::Policy::from_settings(&platform.settings)?;
+    let lockout = domain::lockout::Lockout::new(policy, platform.shared.clone(), platform.durable.clone());
+    let decoy_hash = hasher
+        .hash(uuid::Uuid::new_v4().to_string())
+        .await
+        .map_err(|e| kit::config::ConfigError(format!("password hashing: {e}")))?;
+    let proof_ttl =
+        std::time::Duration::from_secs(platform.settings.parse_var("PROOF_OF_AUTHENTICATION_TTL_SECONDS", 300u64)?);
+    let state = State { stores, hasher, lockout, decoy_hash, proof_ttl };
+    Application::bind(platform, state, routes::configure)
 }

@@ -1,9 +1,13 @@
 //! The rules of users-mgmt, as plain functions over plain types and store traits.
 
 pub mod attributes;
+pub mod authentication;
+pub mod lockout;
 pub mod modules;
 pub mod password_policy;
 pub mod passwords;
+pub mod pins;
+pub mod proof;
 pub mod system_users;
 pub mod user_properties;
 pub mod users;

@@ -21,6 +21,8 @@ pub struct User {
     /// `active` unless set otherwise.
     pub status: String,
     pub disabled: bool,
+    /// Whether the user has a PIN (`user_pin/register`).
+    pub pin_enrolled: bool,
     pub profile: Profile,
 }
 
@@ -71,7 +73,7 @@ impl User {
             "email": p.email1,
             "phone": p.phone1,
             "urn": self.urn,
-            "is_user_pin_enrolled": false,
+            "is_user_pin_enrolled": self.pin_enrolled,
         });
         if let (Value::Object(map), Ok(Value::Object(profile))) = (&mut reply, serde_json::to_value(p)) {
             map.extend(profile);
@@ -196,6 +198,13 @@ pub trait UserStore: Send + Sync {
     async fn password_hash(&self, uid: &str) -> Result<Option<String>, StoreError>;
     /// The users of a community whose `idpId` is `idp_id` (any case), by username.
     async fn by_idp_id(&self, community_id: &str, idp_id: &str) -> Result<Vec<User>, StoreError>;
+    /// Replaces the password hash of a user; `NotFound` when it is gone.
+    async fn set_password_hash(&self, uid: &str, hash: &str) -> Result<(), StoreError>;
+    /// A user of a community by uid, whatever its module.
+    async fn by_uid(&self, community_id: &str, uid: &str) -> Result<Option<User>, StoreError>;
+    /// A user of a community by username (any case), whatever its module (usernames are unique
+    /// per community).
+    async fn by_community_username(&self, community_id: &str, username: &str) -> Result<Option<User>, StoreError>;
 }
 
 /// A username: trimmed, 1 to 128 characters, no spaces or control characters.
@@ -293,6 +302,7 @@ pub fn new_user(home: Home<'_>, u: &NewUser) -> Result<User, DomainError> {
         dguid: uuid::Uuid::new_v4().to_string(),
         status: status(u.status.as_deref())?,
         disabled: u.disabled.unwrap_or(false),
+        pin_enrolled: false,
         profile: checked_profile(u.profile())?,
     })
 }

@@ -2,9 +2,13 @@
 //! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 
 pub mod auth_module;
+pub mod authenticate;
 pub mod eam;
+pub mod lockout;
+pub mod passwords;
 pub mod system_user;
 pub mod user_attribute;
+pub mod user_pin;
 pub mod user_properties;
 pub mod users;
 
@@ -26,6 +30,10 @@ pub fn table() -> Table {
         .with(system_user::endpoints())
         .with(user_properties::endpoints())
         .with(eam::endpoints())
+        .with(authenticate::endpoints())
+        .with(passwords::endpoints())
+        .with(user_pin::endpoints())
+        .with(lockout::endpoints())
 }
 
 /// Mounts the route table.

@@ -174,15 +174,15 @@ pub async fn update_system_user(
 /// Body of `systemuser/authenticate`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AuthenticateRequest {
+pub struct SystemUserAuthenticateRequest {
     username: String,
     password: String,
 }
 
-impl std::fmt::Debug for AuthenticateRequest {
+impl std::fmt::Debug for SystemUserAuthenticateRequest {
     /// Without the password.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthenticateRequest").finish_non_exhaustive()
+        f.debug_struct("SystemUserAuthenticateRequest").finish_non_exhaustive()
     }
 }
 
@@ -198,7 +198,7 @@ static DUMMY_HASH: OnceCell<String> = OnceCell::const_new();
 #[utoipa::path(
     post,
     path = "/systemuser/authenticate",
-    request_body = Sealable<AuthenticateRequest>,
+    request_body = Sealable<SystemUserAuthenticateRequest>,
     responses(
         (status = 200, description = "`{\"status\": true}`, sealed when the request was", body = Sealable<Object>),
         (status = 401, description = "Refused", body = ErrorBody),
@@ -207,7 +207,7 @@ static DUMMY_HASH: OnceCell<String> = OnceCell::const_new();
 #[tracing::instrument(skip_all)]
 pub async fn authenticate_system_user(
     auth: Licensed<AnyLevel>,
-    body: Body<AuthenticateRequest>,
+    body: Body<SystemUserAuthenticateRequest>,
     state: web::Data<State>,
 ) -> AppResult<HttpResponse> {
     let Body { value: r, encrypted } = body;
@@ -230,15 +230,15 @@ pub async fn authenticate_system_user(
 /// Body of `systemuser/changepassword`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ChangePasswordRequest {
+pub struct SystemUserChangePasswordRequest {
     username: String,
     new_password: String,
 }
 
-impl std::fmt::Debug for ChangePasswordRequest {
+impl std::fmt::Debug for SystemUserChangePasswordRequest {
     /// Without the password.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChangePasswordRequest").finish_non_exhaustive()
+        f.debug_struct("SystemUserChangePasswordRequest").finish_non_exhaustive()
     }
 }
 
@@ -249,7 +249,7 @@ impl std::fmt::Debug for ChangePasswordRequest {
 #[utoipa::path(
     post,
     path = "/systemuser/changepassword",
-    request_body = Sealable<ChangePasswordRequest>,
+    request_body = Sealable<SystemUserChangePasswordRequest>,
     responses(
         (status = 200, description = "Empty"),
         (status = 400, description = "A bad body, a password the policy refuses", body = ErrorBody),
@@ -259,7 +259,7 @@ impl std::fmt::Debug for ChangePasswordRequest {
 #[tracing::instrument(skip_all)]
 pub async fn change_system_user_password(
     _auth: Licensed<SystemOrService>,
-    body: Body<ChangePasswordRequest>,
+    body: Body<SystemUserChangePasswordRequest>,
     state: web::Data<State>,
 ) -> AppResult<HttpResponse> {
     let Body { value: r, .. } = body;

@@ -6,6 +6,7 @@
 
 mod attributes;
 mod modules;
+mod pins;
 mod system_users;
 mod user_properties;
 mod users;
@@ -16,12 +17,14 @@ use kit::db::Db;
 
 pub use attributes::SqlAttributes;
 pub use modules::SqlModules;
+pub use pins::SqlPins;
 pub use system_users::SqlSystemUsers;
 pub use user_properties::SqlUserProperties;
 pub use users::SqlUsers;
 
 use crate::domain::attributes::AttributeStore;
 use crate::domain::modules::ModuleStore;
+use crate::domain::pins::PinStore;
 use crate::domain::system_users::SystemUserStore;
 use crate::domain::user_properties::UserPropertiesStore;
 use crate::domain::users::UserStore;
@@ -34,6 +37,7 @@ pub struct Stores {
     pub attributes: Arc<dyn AttributeStore>,
     pub system_users: Arc<dyn SystemUserStore>,
     pub user_properties: Arc<dyn UserPropertiesStore>,
+    pub pins: Arc<dyn PinStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -51,6 +55,7 @@ impl Stores {
             attributes: Arc::new(SqlAttributes::new(db.clone())),
             system_users: Arc::new(SqlSystemUsers::new(db.clone())),
             user_properties: Arc::new(SqlUserProperties::new(db.clone())),
+            pins: Arc::new(SqlPins::new(db.clone())),
         }
     }
 }

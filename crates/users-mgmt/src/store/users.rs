@@ -21,6 +21,9 @@ impl SqlUsers {
 }
 
 const COLUMNS: &str = "uid, tenant_id, community_id, module_id, username, dguid, status, disabled, profile, urn";
+/// What a read selects: the columns, and whether the user has a PIN (`user_pins`).
+const SELECTED: &str = "uid, tenant_id, community_id, module_id, username, dguid, status, disabled, profile, urn, \
+     (SELECT COUNT(*) FROM user_pins p WHERE p.uid = users.uid) AS pin_count";
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -34,6 +37,7 @@ struct UserRow {
     disabled: i64,
     profile: String,
     urn: String,
+    pin_count: i64,
 }
 
 impl TryFrom<UserRow> for User {
@@ -52,6 +56,7 @@ impl TryFrom<UserRow> for User {
             urn: r.urn,
             status: r.status,
             disabled: r.disabled != 0,
+            pin_enrolled: r.pin_count > 0,
             profile,
         })
     }
@@ -119,7 +124,7 @@ impl UserStore for SqlUsers {
         username: &str,
     ) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM users WHERE community_id = $1 AND module_id = $2 AND username_key = $3"
+            "SELECT {SELECTED} FROM users WHERE community_id = $1 AND module_id = $2 AND username_key = $3"
         )))
         .bind(community_id)
         .bind(module_id)
@@ -140,7 +145,7 @@ impl UserStore for SqlUsers {
         let total = self.count(community_id, module_id, query).await?;
         let n = query.0.len();
         let sql = format!(
-            "SELECT {COLUMNS} FROM users WHERE community_id = $1 AND module_id = $2{} \
+            "SELECT {SELECTED} FROM users WHERE community_id = $1 AND module_id = $2{} \
              ORDER BY username_key LIMIT ${} OFFSET ${}",
             filter(query, 3),
             n + 3,
@@ -195,12 +200,45 @@ impl UserStore for SqlUsers {
 
     async fn by_idp_id(&self, community_id: &str, idp_id: &str) -> Result<Vec<User>, StoreError> {
         let rows: Vec<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM users WHERE community_id = $1 AND idp_id = $2 ORDER BY username_key"
+            "SELECT {SELECTED} FROM users WHERE community_id = $1 AND idp_id = $2 ORDER BY username_key"
         )))
         .bind(community_id)
         .bind(idp_id.trim().to_lowercase())
         .fetch_all(self.db.pool())
         .await?;
         rows.into_iter().map(User::try_from).collect()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_password_hash(&self, uid: &str, hash: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE uid = $3")
+            .bind(hash)
+            .bind(envelope::wire::now_epoch())
+            .bind(uid)
+            .execute(self.db.pool())
+            .await?;
+        if done.rows_affected() == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+    }
+
+    async fn by_uid(&self, community_id: &str, uid: &str) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SELECTED} FROM users WHERE community_id = $1 AND uid = $2"
+        )))
+        .bind(community_id)
+        .bind(uid)
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.map(User::try_from).transpose()
+    }
+
+    async fn by_community_username(&self, community_id: &str, username: &str) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {SELECTED} FROM users WHERE community_id = $1 AND username_key = $2"
+        )))
+        .bind(community_id)
+        .bind(username.trim().to_lowercase())
+        .fetch_optional(self.db.pool())
+        .await?;
+        row.map(User::try_from).transpose()
     }
 }

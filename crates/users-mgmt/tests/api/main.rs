@@ -2,11 +2,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth_module;
+mod authenticate;
 mod common_endpoints;
 mod helpers;
 mod licenses;
+mod lockout;
+mod passwords;
 mod route_table;
 mod system_user;
 mod user_attribute;
+mod user_pin;
 mod user_properties;
 mod users;

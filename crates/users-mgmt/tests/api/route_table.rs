@@ -32,6 +32,16 @@ const DEVIATIONS: &[LevelDeviation] = &[
         "/systemuser/authenticate",
         "the rule says any valid key can verify a system user's password; the catalog names no level",
     ),
+    (
+        "POST",
+        "/tenant/{tenantId}/community/{communityId}/user/authenticate",
+        "the rule says any valid community license key can be used; the catalog names no level",
+    ),
+    (
+        "POST",
+        "/tenant/{tenantId}/community/{communityId}/user/validate_user_password",
+        "the rule says any valid community license key can be used; the catalog names no level",
+    ),
 ];
 
 #[test]

@@ -1,0 +1,304 @@
+//! Authentication of User Management (`user/authenticate`, `user/validate_user_password`) and
+//! the JWT group (`jwt/verifyToken`): factors checked by [`crate::domain::authentication`], a
+//! proof of authentication signed with the service key ([`crate::domain::proof`]) on success.
+//!
+//! `otp` (verified by adminapi, not reachable yet) and `ktoken` are refused with a 400, never a
+//! success; so are `scep` credentials, which come with directory modules.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use envelope::{ApiError, Body, Caller};
+use kit::app::Platform;
+use kit::directory::CommunityRef;
+use kit::openapi::{ErrorBody, Sealable};
+use kit::{AnyLevel, AppResult, DomainError, Endpoint, Licensed, endpoint};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::State;
+use crate::domain::authentication::{self, Authenticated, Checker, Factors};
+use crate::domain::modules::{self, Module};
+use crate::domain::proof::{self, Claims};
+use crate::domain::users;
+use kit::directory::Located;
+
+/// The endpoints of this module.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![endpoint!(authenticate_user), endpoint!(validate_user_password), endpoint!(verify_token)]
+}
+
+/// The module of a request: in the community, enabled, and one whose users live here.
+pub(crate) async fn local_module(state: &State, community_id: &str, module_id: &str) -> Result<Module, DomainError> {
+    let module = modules::find_enabled(&*state.stores.modules, community_id, module_id).await?;
+    if module.module_type.is_directory() {
+        return Err(DomainError::Invalid(format!(
+            "the users of a {} module live in its directory, which is not supported yet",
+            module.module_type.name()
+        )));
+    }
+    Ok(module)
+}
+
+/// The checker of the service's stores.
+pub(crate) fn checker(state: &State) -> Checker<'_> {
+    Checker {
+        users: &*state.stores.users,
+        pins: &*state.stores.pins,
+        hasher: &state.hasher,
+        lockout: &state.lockout,
+        decoy: &state.decoy_hash,
+    }
+}
+
+/// Checks `factors` for `username` in the first of `module_ids` (each enabled, local) that
+/// holds the user; a refusal is a 401 with the refusal's message.
+pub(crate) async fn authenticated(
+    state: &State,
+    community_id: &str,
+    module_ids: &[String],
+    username: &str,
+    factors: Factors<'_>,
+) -> AppResult<Authenticated> {
+    let name = users::username(username)?;
+    let mut user = None;
+    for id in module_ids {
+        let module = local_module(state, community_id, id).await?;
+        if let Some(found) = state.stores.users.by_username(community_id, &module.id, &name).await? {
+            user = Some(found);
+            break;
+        }
+    }
+    let now = envelope::wire::now_epoch();
+    match authentication::check(checker(state), user, factors, now).await? {
+        Ok(done) => Ok(done),
+        Err(refusal) => {
+            tracing::info!(refusal = ?refusal, "authentication refused");
+            Err(ApiError::unauthorized(refusal.message()).into())
+        }
+    }
+}
+
+/// A proof of authentication of `who` for the caller's application, sealed for `referrer` when
+/// one is given (ECDH of the service key with it).
+pub(crate) fn proof_for(
+    platform: &Platform,
+    state: &State,
+    caller: &Caller,
+    community: &CommunityRef,
+    who: &Authenticated,
+    referrer: Option<&str>,
+) -> AppResult<String> {
+    let now = envelope::wire::now_epoch();
+    let claims = Claims {
+        iss: proof::ISSUER.into(),
+        sub: who.user.uid.clone(),
+        aud: caller.request_id().appid.clone(),
+        tenant: community.tenant_id.clone(),
+        community: community.id.clone(),
+        methods: who.methods.iter().map(|m| (*m).to_owned()).collect(),
+        iat: now,
+        exp: now.saturating_add(i64::try_from(state.proof_ttl.as_secs()).unwrap_or(i64::MAX)),
+        jti: uuid::Uuid::new_v4().to_string(),
+    };
+    let token = proof::issue(&platform.keys, &claims)?;
+    match referrer.map(str::trim).filter(|r| !r.is_empty()) {
+        None => Ok(token),
+        Some(referrer) => {
+            let shared = platform
+                .keys
+                .shared_key_with(referrer)
+                .map_err(|_| ApiError::bad_request("referrerPublicKey must be a public key of the service's curve"))?;
+            Ok(shared.encrypt(&token).map_err(|_| ApiError::internal())?)
+        }
+    }
+}
+
+/// Body of `user/authenticate`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AuthenticateRequest {
+    auth_module: Option<String>,
+    auth_modules: Option<Vec<String>>,
+    username: Option<String>,
+    password: Option<String>,
+    ktoken: Option<String>,
+    otp: Option<String>,
+    pin: Option<String>,
+    /// The proof is encrypted for this key (ECDH with the service key) when given.
+    referrer_public_key: Option<String>,
+    scep: Option<bool>,
+    service_name: Option<String>,
+}
+
+impl std::fmt::Debug for AuthenticateRequest {
+    /// Without the factors.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthenticateRequest").field("auth_module", &self.auth_module).finish_non_exhaustive()
+    }
+}
+
+fn given(v: Option<&String>) -> Option<&str> {
+    v.map(String::as_str).filter(|s| !s.is_empty())
+}
+
+/// Authenticate a user.
+///
+/// With at least one factor: `password` (argon2id) and / or `pin` (SHA-512). On success the
+/// user and `proof_of_authentication_jwt`, a JWT signed with the service key (ES256K or
+/// ES256) whose `methods` name the factors checked; with `referrerPublicKey`, the JWT is
+/// encrypted for that key. An unknown user and a wrong factor get the same 401; a locked or
+/// disabled user is refused (401) even with the right factors. `otp` and `ktoken` are not
+/// verified yet: 400. Any valid key.
+#[utoipa::path(
+    post,
+    path = "/tenant/{tenantId}/community/{communityId}/user/authenticate",
+    params(("tenantId" = String, Path), ("communityId" = String, Path)),
+    request_body = Sealable<AuthenticateRequest>,
+    responses(
+        (status = 200, description = "The user with `proof_of_authentication_jwt`, sealed when the request was", body = Sealable<Object>),
+        (status = 400, description = "No factor, an otp or ktoken, a bad body, a module that is missing, disabled or a directory", body = ErrorBody),
+        (status = 401, description = "Invalid username or credentials; a locked or disabled user", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(methods = tracing::field::Empty))]
+pub async fn authenticate_user(
+    auth: Licensed<AnyLevel>,
+    community: Located,
+    body: Body<AuthenticateRequest>,
+    state: web::Data<State>,
+    platform: web::Data<Platform>,
+) -> AppResult<HttpResponse> {
+    let Body { value: r, encrypted } = body;
+    let Located(community) = community;
+    let _ = &r.service_name;
+    if given(r.otp.as_ref()).is_some() {
+        return Err(ApiError::bad_request(
+            "otp verification is not available yet: authenticate with a password or a pin",
+        )
+        .into());
+    }
+    if given(r.ktoken.as_ref()).is_some() {
+        return Err(ApiError::bad_request(
+            "ktoken verification is not available yet: authenticate with a password or a pin",
+        )
+        .into());
+    }
+    if r.scep == Some(true) {
+        return Err(
+            ApiError::bad_request("scep credentials are not supported yet: they come with directory modules").into()
+        );
+    }
+    let factors = Factors { password: given(r.password.as_ref()), pin: given(r.pin.as_ref()) };
+    if factors.password.is_none() && factors.pin.is_none() {
+        return Err(ApiError::bad_request("at least one factor is required: password, pin, otp or ktoken").into());
+    }
+    let username = r.username.as_deref().ok_or_else(|| ApiError::bad_request("username is required"))?;
+    let modules: Vec<String> = r.auth_module.iter().chain(r.auth_modules.iter().flatten()).cloned().collect();
+    if modules.is_empty() {
+        return Err(ApiError::bad_request("authModule is required").into());
+    }
+    let who = authenticated(&state, &community.id, &modules, username, factors).await?;
+    tracing::Span::current().record("methods", who.methods.join(",").as_str());
+    let token = proof_for(&platform, &state, &auth.caller, &community, &who, r.referrer_public_key.as_deref())?;
+    let mut reply = who.user.to_reply(None);
+    reply["proof_of_authentication_jwt"] = Value::String(token);
+    Ok(auth.caller.reply_like(encrypted, StatusCode::OK, &reply)?)
+}
+
+/// Body of `user/validate_user_password`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ValidatePasswordRequest {
+    auth_module: String,
+    username: String,
+    /// A directory user's DN: directories are not reached yet, so it has no effect.
+    dn: Option<String>,
+    password: String,
+    referrer_public_key: Option<String>,
+}
+
+impl std::fmt::Debug for ValidatePasswordRequest {
+    /// Without the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ValidatePasswordRequest").field("auth_module", &self.auth_module).finish_non_exhaustive()
+    }
+}
+
+/// Validate a user's password.
+///
+/// The password of the module's user checked as `user/authenticate` does (same refusals,
+/// same lockout); on success `username`, `moduleId` and `proof_of_authentication_jwt`. Any
+/// valid key.
+#[utoipa::path(
+    post,
+    path = "/tenant/{tenantId}/community/{communityId}/user/validate_user_password",
+    params(("tenantId" = String, Path), ("communityId" = String, Path)),
+    request_body = Sealable<ValidatePasswordRequest>,
+    responses(
+        (status = 200, description = "`username`, `moduleId`, `proof_of_authentication_jwt`, sealed when the request was", body = Sealable<Object>),
+        (status = 400, description = "A bad body, a module that is missing, disabled or a directory", body = ErrorBody),
+        (status = 401, description = "Invalid username or credentials; a locked or disabled user", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn validate_user_password(
+    auth: Licensed<AnyLevel>,
+    community: Located,
+    body: Body<ValidatePasswordRequest>,
+    state: web::Data<State>,
+    platform: web::Data<Platform>,
+) -> AppResult<HttpResponse> {
+    let Body { value: r, encrypted } = body;
+    let Located(community) = community;
+    let _ = &r.dn;
+    if r.password.is_empty() {
+        return Err(ApiError::bad_request("password is required").into());
+    }
+    let factors = Factors { password: Some(&r.password), pin: None };
+    let who = authenticated(&state, &community.id, std::slice::from_ref(&r.auth_module), &r.username, factors).await?;
+    let token = proof_for(&platform, &state, &auth.caller, &community, &who, r.referrer_public_key.as_deref())?;
+    let reply =
+        json!({"username": who.user.username, "moduleId": who.user.module_id, "proof_of_authentication_jwt": token});
+    Ok(auth.caller.reply_like(encrypted, StatusCode::OK, &reply)?)
+}
+
+/// Body of `jwt/verifyToken`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyTokenRequest {
+    /// A proof of authentication.
+    token: String,
+    /// When given, the token's `aud` must be this.
+    audience: Option<String>,
+}
+
+/// Verify a JWT.
+///
+/// A proof of authentication made by this service: its signature with the service key, its
+/// expiry and, when `audience` is given, its audience. The decoded claims with
+/// `isAuthenticated: true`; 401 saying why otherwise. No license.
+#[utoipa::path(
+    post,
+    path = "/jwt/verifyToken",
+    request_body = VerifyTokenRequest,
+    responses(
+        (status = 200, description = "The decoded claims and `isAuthenticated: true`", body = Object),
+        (status = 401, description = "A token that is malformed, not signed by the service, expired or for another audience", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn verify_token(
+    body: web::Json<VerifyTokenRequest>,
+    platform: web::Data<Platform>,
+) -> AppResult<HttpResponse> {
+    let r = body.into_inner();
+    let now = envelope::wire::now_epoch();
+    let claims = proof::verify(platform.keys.public(), &r.token, r.audience.as_deref(), now).map_err(|e| {
+        tracing::info!(reason = %e, "token refused");
+        ApiError::unauthorized(e.to_string())
+    })?;
+    let mut reply = serde_json::to_value(&claims).map_err(|_| ApiError::internal())?;
+    reply["isAuthenticated"] = Value::Bool(true);
+    Ok(HttpResponse::Ok().json(reply))
+}
