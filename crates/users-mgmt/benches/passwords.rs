@@ -1,6 +1,8 @@
 //! What a password login costs: one argon2id hash at the defaults (OWASP m=19456 KiB, t=2, p=1),
 //! and the password policy check beside it. `cargo bench -p users-mgmt` (release build).
 
+#![allow(clippy::expect_used)] // a benchmark fails loudly on a broken setup
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use users_mgmt::domain::password_policy::PasswordPolicy;
 use users_mgmt::domain::passwords::Hasher;

@@ -1,5 +1,6 @@
 //! The README's walk-through, as a newcomer runs it: bootstrap, then `blockid-call` with the
-//! bootstrap license creates a db auth module and a user in the bootstrap community, and finds it.
+//! bootstrap license creates a db auth module and a user in the bootstrap community, finds it,
+//! authenticates it with its password and verifies the proof of authentication it got.
 
 use std::process::Command;
 

@@ -360,6 +360,19 @@ pub fn record_host_attempts(module: &Module, hosts: &HostAttempts) -> Result<Mod
     Ok(next)
 }
 
+/// The module `id` of a community, enabled, and one whose users live here (a `db` module): 404
+/// when there is none, 400 when it is disabled or a directory (not reachable yet).
+pub async fn find_local(store: &dyn ModuleStore, community_id: &str, id: &str) -> Result<Module, DomainError> {
+    let module = find_enabled(store, community_id, id).await?;
+    if module.module_type.is_directory() {
+        return Err(DomainError::Invalid(format!(
+            "the users of a {} module live in its directory, which is not supported yet",
+            module.module_type.name()
+        )));
+    }
+    Ok(module)
+}
+
 /// The module `id` of a community; 404 when there is none.
 pub async fn find(store: &dyn ModuleStore, community_id: &str, id: &str) -> Result<Module, DomainError> {
     let id = kit::ids::object_id("moduleId", id)?;

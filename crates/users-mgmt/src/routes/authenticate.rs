@@ -30,14 +30,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 /// The module of a request: in the community, enabled, and one whose users live here.
 pub(crate) async fn local_module(state: &State, community_id: &str, module_id: &str) -> Result<Module, DomainError> {
-    let module = modules::find_enabled(&*state.stores.modules, community_id, module_id).await?;
-    if module.module_type.is_directory() {
-        return Err(DomainError::Invalid(format!(
-            "the users of a {} module live in its directory, which is not supported yet",
-            module.module_type.name()
-        )));
-    }
-    Ok(module)
+    modules::find_local(&*state.stores.modules, community_id, module_id).await
 }
 
 /// The checker of the service's stores.

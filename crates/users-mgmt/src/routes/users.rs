@@ -18,8 +18,8 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use crate::State;
-use crate::domain::modules::{self, Module};
 use crate::domain::users::{self, NewUser, Query};
+use crate::routes::authenticate::local_module;
 use kit::directory::Located;
 
 /// The endpoints of the group built so far.
@@ -49,18 +49,6 @@ pub struct CreateRequest {
     users: Vec<Value>,
     /// With an app key: the one-time passcode of the single user created.
     otp: Option<String>,
-}
-
-/// The module of a request: in the community, enabled, and one whose users live here.
-async fn local_module(state: &State, community_id: &str, module_id: &str) -> Result<Module, DomainError> {
-    let module = modules::find_enabled(&*state.stores.modules, community_id, module_id).await?;
-    if module.module_type.is_directory() {
-        return Err(DomainError::Invalid(format!(
-            "the users of a {} module live in its directory, which is not supported yet",
-            module.module_type.name()
-        )));
-    }
-    Ok(module)
 }
 
 /// Create users.
