@@ -46,6 +46,16 @@ pub struct StartFailure(pub String);
 
 /// Starts `name` on `port` with `env` and waits (at most 30 s) until `/healthz` answers 200.
 pub async fn start(name: &'static str, port: u16, env: &[(String, String)]) -> Result<Proc, StartFailure> {
+    start_logging(name, port, env, None).await
+}
+
+/// [`start`], with the process's stdout and stderr written to `log` when given.
+pub async fn start_logging(
+    name: &'static str,
+    port: u16,
+    env: &[(String, String)],
+    log_file: Option<&std::path::Path>,
+) -> Result<Proc, StartFailure> {
     let path = bin_dir().join(name);
     if !path.exists() {
         return Err(StartFailure(format!(
@@ -54,13 +64,25 @@ pub async fn start(name: &'static str, port: u16, env: &[(String, String)]) -> R
         )));
     }
     let log = std::env::var_os("TEST_LOG").is_some();
+    let output = |which: &str| -> Result<Stdio, StartFailure> {
+        match log_file {
+            Some(file) => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(file)
+                .map(Stdio::from)
+                .map_err(|e| StartFailure(format!("{which} log {}: {e}", file.display()))),
+            None if log => Ok(Stdio::inherit()),
+            None => Ok(Stdio::null()),
+        }
+    };
     let child = Command::new(&path)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("HOST", "127.0.0.1")
         .env("PORT", port.to_string())
         .env("WORKERS", "2")
-        .stdout(if log { Stdio::inherit() } else { Stdio::null() })
-        .stderr(if log { Stdio::inherit() } else { Stdio::null() })
+        .stdout(output("stdout")?)
+        .stderr(output("stderr")?)
         .spawn()
         .map_err(|e| StartFailure(format!("cannot start {}: {e}", path.display())))?;
     let mut proc = Proc { child, url: format!("http://127.0.0.1:{port}"), name };

@@ -5,6 +5,7 @@ mod foundation;
 mod invalidation;
 mod licenses;
 mod platform;
+mod secrets_in_logs;
 mod sessions_flow;
 mod telemetry;
 mod walkthrough;

@@ -53,6 +53,20 @@ async fn a_newcomer_creates_a_module_and_a_user_with_the_bootstrap_license() {
         Some(&json!({"authModule": module_id, "username": "jane"})),
     );
     assert_eq!((s, found["data"]["email"].as_str()), (200, Some("jane@example.com")), "{found}");
+    let login = json!({"authModule": module_id, "username": "jane", "password": "Correct-Horse-42"});
+    let (s, authenticated) = call(key, "POST", &format!("{base}/user/authenticate"), Some(&login));
+    assert_eq!((s, authenticated["username"].as_str()), (200, Some("jane")), "{authenticated}");
+    let proof = authenticated["proof_of_authentication_jwt"].as_str().unwrap();
+    let out = Command::new(bin_dir().join("blockid-call"))
+        .args(["--plain", "POST", &format!("{}/jwt/verifyToken", stack.users_mgmt.url)])
+        .arg(json!({"token": proof}).to_string())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("200") && text.contains("\"isAuthenticated\": true"), "{text}");
+    let wrong = json!({"authModule": module_id, "username": "jane", "password": "wrong-password-1"});
+    let (s, _) = call(key, "POST", &format!("{base}/user/authenticate"), Some(&wrong));
+    assert_eq!(s, 401);
     let (s, refused) =
         call("not-a-license", "POST", &format!("{base}/users/count"), Some(&json!({"authModule": module_id})));
     assert_eq!((s, refused["statusCode"].as_u64()), (401, Some(401)), "{refused}");
