@@ -212,21 +212,7 @@ pub fn updated(user: &SystemUser, changes: &Map<String, Value>) -> Result<System
                 required(k, text)?;
                 profile[k.as_str()] = v.clone();
             }
-            "middlename" | "email2" | "phone1" => {
-                if !(v.is_string() || v.is_null()) {
-                    return Err(must(k, "a string"));
-                }
-                profile[k.as_str()] = v.clone();
-            }
-            "email1_verified" | "email2_verified" | "phone1_verified" | "address_verified" => {
-                profile[k.as_str()] = Value::Bool(v.as_bool().ok_or_else(|| must(k, "true or false"))?);
-            }
-            "address" => {
-                if !(v.is_object() || v.is_null()) {
-                    return Err(must("address", "an object"));
-                }
-                profile["address"] = v.clone();
-            }
+            other if users::set_profile_field(&mut profile, other, v)? => {}
             other if IMMUTABLE.contains(&other) => {
                 return Err(DomainError::Invalid(format!("{other} cannot be updated")));
             }

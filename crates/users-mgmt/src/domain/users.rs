@@ -327,21 +327,8 @@ pub fn updated(user: &User, changes: &Map<String, Value>) -> Result<User, Domain
             // A basic user stays basic.
             "type" if v.as_str() == Some("basic") => {}
             "type" => return Err(DomainError::Invalid("type must be basic: only basic users are updated".into())),
-            "firstname" | "middlename" | "lastname" | "email1" | "email2" | "phone1" | "idpId" => {
-                if !(v.is_string() || v.is_null()) {
-                    return Err(must(k, "a string"));
-                }
-                profile[k.as_str()] = v.clone();
-            }
-            "email1_verified" | "email2_verified" | "phone1_verified" | "address_verified" => {
-                profile[k.as_str()] = Value::Bool(v.as_bool().ok_or_else(|| must(k, "true or false"))?);
-            }
-            "address" => {
-                if !(v.is_object() || v.is_null()) {
-                    return Err(must("address", "an object"));
-                }
-                profile["address"] = v.clone();
-            }
+            "firstname" | "lastname" | "email1" | "idpId" => set_text(&mut profile, k, v)?,
+            other if set_profile_field(&mut profile, other, v)? => {}
             other if IMMUTABLE.contains(&other) => {
                 return Err(DomainError::Invalid(format!("{other} cannot be updated")));
             }
@@ -354,6 +341,34 @@ pub fn updated(user: &User, changes: &Map<String, Value>) -> Result<User, Domain
         .map_err(|_| DomainError::Invalid("the profile fields have the wrong types".into()))?;
     next.profile = checked_profile(profile)?;
     Ok(next)
+}
+
+/// Sets a text field of a profile (as JSON) to a string, or clears it with null.
+pub fn set_text(profile: &mut Value, field: &str, v: &Value) -> Result<(), DomainError> {
+    if !(v.is_string() || v.is_null()) {
+        return Err(must(field, "a string"));
+    }
+    profile[field] = v.clone();
+    Ok(())
+}
+
+/// Sets one of the profile fields every kind of user updates alike (`middlename`, `email2`,
+/// `phone1`, the `_verified` flags, `address`); false when `field` is not one of them.
+pub fn set_profile_field(profile: &mut Value, field: &str, v: &Value) -> Result<bool, DomainError> {
+    match field {
+        "middlename" | "email2" | "phone1" => set_text(profile, field, v)?,
+        "email1_verified" | "email2_verified" | "phone1_verified" | "address_verified" => {
+            profile[field] = Value::Bool(v.as_bool().ok_or_else(|| must(field, "true or false"))?);
+        }
+        "address" => {
+            if !(v.is_object() || v.is_null()) {
+                return Err(must("address", "an object"));
+            }
+            profile["address"] = v.clone();
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 fn must(field: &str, what: &str) -> DomainError {
