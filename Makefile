@@ -17,11 +17,14 @@ test: test-rust
 test-rust: build
 	$(CARGO) test --workspace
 
-# Criterion benchmarks of the wire crypto, then loadgen against release builds of sessions
-# (SQLite, then Redis): Markdown tables of req/s, latency, CPU time per request and RSS.
+# Criterion benchmarks of the wire crypto and of argon2id, then loadgen against release builds of
+# sessions (SQLite, then Redis) and users-mgmt (logins and user creates): Markdown tables of
+# req/s, latency, CPU time per request and RSS.
 bench:
 	$(CARGO) bench -p envelope
+	$(CARGO) bench -p users-mgmt
 	scripts/bench.sh
+	scripts/bench-users.sh
 
 # A 10-minute soak of sessions that samples its RSS (SOAK_SECONDS, SOAK_RSS_EVERY, SOAK_SCENARIO).
 soak:

@@ -32,10 +32,13 @@ pub struct Cli {
     /// Requests in flight.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: u32,
-    /// License key for the signed scenarios (session-new, session-poll).
+    /// License key for the signed scenarios (session-new, session-poll, user-login, user-create).
     #[arg(long, env = "LOADGEN_LICENSE_KEY", hide_env_values = true)]
     pub license: Option<String>,
-    /// `origin.communityId` of the sessions created.
+    /// The tenant of the users-mgmt scenarios (user-login, user-create).
+    #[arg(long, env = "LOADGEN_TENANT_ID", default_value = "000000000000000000000000")]
+    pub tenant_id: String,
+    /// `origin.communityId` of the sessions created; the community of the users-mgmt scenarios.
     #[arg(long, env = "LOADGEN_COMMUNITY_ID", default_value = "000000000000000000000001")]
     pub community_id: String,
     /// `origin.communityName` of the sessions created.
@@ -68,6 +71,12 @@ pub enum ScenarioKind {
     SessionPoll,
     /// A plain GET of `--raw-path` (or a generated `--raw-path-length` path).
     Raw,
+    /// users-mgmt `POST …/user/authenticate` with the right password of one user created first
+    /// (in a db module created first), signed and sealed: one argon2id verification each.
+    UserLogin,
+    /// users-mgmt `PUT …/users/create` of one new user (a fresh username each time) with a
+    /// password, signed and sealed: one argon2id hash and one insert each.
+    UserCreate,
 }
 
 impl ScenarioKind {

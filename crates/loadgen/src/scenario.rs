@@ -6,6 +6,7 @@
 //! `PUT /session/new` seals its body for the service.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use envelope::wire::SealedBody;
@@ -30,7 +31,31 @@ pub struct Scenario {
     method: Method,
     url: String,
     signer: Option<Signer>,
-    body: Option<Value>,
+    body: Option<Body>,
+}
+
+/// What a signed scenario sends.
+#[derive(Debug)]
+enum Body {
+    /// The same body every time.
+    Fixed(Value),
+    /// A `users/create` of one new user: `<prefix>-<n>` for the n-th request.
+    NewUser { module: String, prefix: String, next: AtomicU64 },
+}
+
+/// The password of the users the users-mgmt scenarios create (any db module policy accepts it).
+const USER_PASSWORD: &str = "Loadgen-Pass-1234!";
+
+impl Body {
+    fn value(&self) -> Value {
+        match self {
+            Self::Fixed(v) => v.clone(),
+            Self::NewUser { module, prefix, next } => {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                json!({"authModule": module, "users": [{"username": format!("{prefix}-{n}"), "password": USER_PASSWORD}]})
+            }
+        }
+    }
 }
 
 /// The answer to one request.
@@ -86,7 +111,7 @@ impl Scenario {
                     method: Method::PUT,
                     url: format!("{base}/session/new"),
                     signer: Some(signer),
-                    body: Some(session_body(cli)),
+                    body: Some(Body::Fixed(session_body(cli))),
                 })
             }
             ScenarioKind::SessionPoll => {
@@ -108,6 +133,36 @@ impl Scenario {
                     body: None,
                 })
             }
+            ScenarioKind::UserLogin => {
+                let signer = signer(cli, base, http).await?;
+                let community = format!("/tenant/{}/community/{}", cli.tenant_id, cli.community_id);
+                let module = db_module(&signer, base, &community).await?;
+                let username = format!("loadgen-{}", uuid::Uuid::new_v4().simple());
+                let users = Body::NewUser { module: module.clone(), prefix: username.clone(), next: AtomicU64::new(0) };
+                create_user(&signer, base, &community, &users.value()).await?;
+                Ok(Self {
+                    name: "POST …/user/authenticate (password)".into(),
+                    method: Method::POST,
+                    url: format!("{base}{community}/user/authenticate"),
+                    signer: Some(signer),
+                    body: Some(Body::Fixed(
+                        json!({"authModule": module, "username": format!("{username}-0"), "password": USER_PASSWORD}),
+                    )),
+                })
+            }
+            ScenarioKind::UserCreate => {
+                let signer = signer(cli, base, http).await?;
+                let community = format!("/tenant/{}/community/{}", cli.tenant_id, cli.community_id);
+                let module = db_module(&signer, base, &community).await?;
+                let prefix = format!("loadgen-{}", uuid::Uuid::new_v4().simple());
+                Ok(Self {
+                    name: "PUT …/users/create (1 user)".into(),
+                    method: Method::PUT,
+                    url: format!("{base}{community}/users/create"),
+                    signer: Some(signer),
+                    body: Some(Body::NewUser { module, prefix, next: AtomicU64::new(0) }),
+                })
+            }
         }
     }
 
@@ -120,7 +175,9 @@ impl Scenario {
                 req = req.header(name, value);
             }
             if let Some(body) = &self.body {
-                let Ok(sealed) = SealedBody::seal(&s.peer.shared, body) else { return Outcome::Failed("sealing") };
+                let Ok(sealed) = SealedBody::seal(&s.peer.shared, &body.value()) else {
+                    return Outcome::Failed("sealing");
+                };
                 req = req.json(&sealed);
             }
         }
@@ -148,4 +205,32 @@ async fn signer(cli: &Cli, base: &str, http: &reqwest::Client) -> Result<Signer,
     let client = Client::with_http(http.clone(), keys).license(license).app_id("loadgen");
     let peer = client.peer(base).await.map_err(|e| format!("the service's public key: {e}"))?;
     Ok(Signer { client, peer })
+}
+
+/// A new db module of the community (its default password policy), for the users-mgmt scenarios.
+async fn db_module(signer: &Signer, base: &str, community: &str) -> Result<String, String> {
+    let body = json!({"type": "db", "name": format!("loadgen {}", uuid::Uuid::new_v4().simple())});
+    let reply = signer
+        .client
+        .call(Method::PUT, base, &format!("{community}/module/create"), Some(&body))
+        .await
+        .map_err(|e| format!("creating the db module: {e}"))?;
+    match reply.body.get("_id").and_then(Value::as_str).filter(|_| reply.status == 200) {
+        Some(id) => Ok(id.to_owned()),
+        None => Err(format!("PUT {community}/module/create answered {} {}", reply.status, reply.body)),
+    }
+}
+
+/// Creates the user of a `users/create` body, or says why not.
+async fn create_user(signer: &Signer, base: &str, community: &str, body: &Value) -> Result<(), String> {
+    let reply = signer
+        .client
+        .call(Method::PUT, base, &format!("{community}/users/create"), Some(body))
+        .await
+        .map_err(|e| format!("creating the user: {e}"))?;
+    if reply.status == 200 && reply.body.get("created").and_then(Value::as_u64) == Some(1) {
+        Ok(())
+    } else {
+        Err(format!("PUT {community}/users/create answered {} {}", reply.status, reply.body))
+    }
 }

@@ -32,6 +32,8 @@ pub struct State {
     pub decoy_hash: String,
     /// How long a proof of authentication is valid (`PROOF_OF_AUTHENTICATION_TTL_SECONDS`, 300).
     pub proof_ttl: std::time::Duration,
+    /// Checks one-time passcodes (adminapi's, see [`domain::otp`]).
+    pub otp: std::sync::Arc<dyn domain::otp::OtpVerifier>,
 }
 
 impl std::fmt::Debug for State {
@@ -41,6 +43,7 @@ impl std::fmt::Debug for State {
             .field("hasher", &self.hasher)
             .field("lockout", &self.lockout)
             .field("proof_ttl", &self.proof_ttl)
+            .field("otp", &self.otp)
             .finish_non_exhaustive()
     }
 }
@@ -58,6 +61,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         .map_err(|e| kit::config::ConfigError(format!("password hashing: {e}")))?;
     let proof_ttl =
         std::time::Duration::from_secs(platform.settings.parse_var("PROOF_OF_AUTHENTICATION_TTL_SECONDS", 300u64)?);
-    let state = State { stores, hasher, lockout, decoy_hash, proof_ttl };
+    let otp = domain::otp::for_service(&platform.settings, &platform.keys)?;
+    let state = State { stores, hasher, lockout, decoy_hash, proof_ttl, otp };
     Application::bind(platform, state, routes::configure)
 }

@@ -1,6 +1,7 @@
 //! No password, PIN, hash or proof appears in a log line of users-mgmt, at the most verbose
 //! level, after every flow that handles them: user creation with a password, right and wrong
-//! logins, PINs, password changes (the user's and an admin's), validation, lockout, system users.
+//! logins, PINs, password changes (the user's and an admin's), validation, lockout, system users,
+//! and a one-time passcode that the OTP verifier (an adminapi that does not answer) cannot check.
 
 use std::sync::Arc;
 
@@ -19,6 +20,8 @@ const WRONG_PASSWORD: &str = "Wrong-Guess-4417";
 const PIN: &str = "864209";
 const NEW_PIN: &str = "531975";
 const SYSTEM_PASSWORD: &str = "Harbor-Violet-2268";
+const OTP: &str = "719305";
+const INFRA_KEY: &str = "e2e-secrets-infra-license";
 
 async fn call(client: &Client, url: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
     let reply = client.call(method, url, path, Some(&body)).await.unwrap();
@@ -33,7 +36,9 @@ async fn no_secret_reaches_the_logs() {
     let communities = json!([{"tenantId": TENANT, "communityId": COMMUNITY, "communityName": "default"}]);
     let env: Vec<(String, String)> = vec![
         ("DATA_DIR".into(), dir.display().to_string()),
-        ("SERVICE_DIRECTORY".into(), "{}".into()),
+        // An adminapi that does not answer: OTPs are sent to it and fail there.
+        ("SERVICE_DIRECTORY".into(), json!({"adminapi": format!("http://127.0.0.1:{}", free_port())}).to_string()),
+        ("INFRA_LICENSE_KEY".into(), INFRA_KEY.into()),
         ("LICENSE_KEYS".into(), format!("system:{KEY}")),
         ("LOCAL_COMMUNITIES".into(), communities.to_string()),
         ("LOCKOUT_THRESHOLD".into(), "3".into()),
@@ -58,6 +63,9 @@ async fn no_secret_reaches_the_logs() {
     let proof = ok["proof_of_authentication_jwt"].as_str().unwrap().to_owned();
     let (s, _) = call(&admin, url, Method::POST, &format!("{base}/user/authenticate"), login(WRONG_PASSWORD)).await;
     assert_eq!(s, 401);
+    let otp = json!({"authModule": m, "username": "jane", "otp": OTP});
+    let (s, r) = call(&admin, url, Method::POST, &format!("{base}/user/authenticate"), otp).await;
+    assert_eq!(s, 503, "{r}");
     let verified = reqwest::Client::new()
         .post(format!("{url}/jwt/verifyToken"))
         .json(&json!({"token": proof}))
@@ -139,6 +147,8 @@ async fn no_secret_reaches_the_logs() {
         &pin_hash,
         &proof,
         KEY,
+        OTP,
+        INFRA_KEY,
     ] {
         let found: Vec<&str> = text.lines().filter(|l| l.contains(secret)).take(2).collect();
         assert!(found.is_empty(), "a secret is in the log: {found:?}");

@@ -1,5 +1,5 @@
-//! Checking a user's factors: password (argon2id) and PIN (SHA-512), with the lockout counted
-//! per factor. An unknown user, a wrong factor and a missing one give the same refusal, and an
+//! Checking a user's factors: password (argon2id), PIN (SHA-512) and one-time passcode (checked
+//! by adminapi beforehand, see [`super::otp`]), with the lockout counted per factor. An unknown user, a wrong factor and a missing one give the same refusal, and an
 //! unknown user costs one argon2 verification too, so neither the reply nor its time tells them
 //! apart; a locked or disabled user is only told so once its factors were right.
 
@@ -15,12 +15,18 @@ use super::users::{User, UserStore};
 pub struct Factors<'a> {
     pub password: Option<&'a str>,
     pub pin: Option<&'a str>,
+    /// The verifier's verdict on the one-time passcode given, when one was.
+    pub otp: Option<bool>,
 }
 
 impl std::fmt::Debug for Factors<'_> {
     /// Without the secrets.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Factors").field("password", &self.password.is_some()).field("pin", &self.pin.is_some()).finish()
+        f.debug_struct("Factors")
+            .field("password", &self.password.is_some())
+            .field("pin", &self.pin.is_some())
+            .field("otp", &self.otp.is_some())
+            .finish()
     }
 }
 
@@ -57,7 +63,7 @@ pub struct Checker<'a> {
     pub decoy: &'a str,
 }
 
-/// A user whose factors were checked, and the methods of its proof (`password`, `user_pin`).
+/// A user whose factors were checked, and the methods of its proof (`password`, `user_pin`, `otp`).
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub user: User,
@@ -101,6 +107,14 @@ pub async fn check(
         } else {
             failed = true;
             c.lockout.record_failure(&user.uid, "user_pin", now).await?;
+        }
+    }
+    if let Some(valid) = factors.otp {
+        if valid {
+            methods.push("otp");
+        } else {
+            failed = true;
+            c.lockout.record_failure(&user.uid, "otp", now).await?;
         }
     }
     if failed || methods.is_empty() {

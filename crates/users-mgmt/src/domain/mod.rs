@@ -4,6 +4,7 @@ pub mod attributes;
 pub mod authentication;
 pub mod lockout;
 pub mod modules;
+pub mod otp;
 pub mod password_policy;
 pub mod passwords;
 pub mod pins;

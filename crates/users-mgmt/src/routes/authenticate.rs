@@ -2,8 +2,9 @@
 //! the JWT group (`jwt/verifyToken`): factors checked by [`crate::domain::authentication`], a
 //! proof of authentication signed with the service key ([`crate::domain::proof`]) on success.
 //!
-//! `otp` (verified by adminapi, not reachable yet) and `ktoken` are refused with a 400, never a
-//! success; so are `scep` credentials, which come with directory modules.
+//! An `otp` is checked by adminapi ([`crate::domain::otp`]); while adminapi does not serve OTPs
+//! it is refused with a 400, never a success. `ktoken` (Kerberos) and `scep` credentials come
+//! with directory modules: a 400 until then.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -19,6 +20,7 @@ use utoipa::ToSchema;
 use crate::State;
 use crate::domain::authentication::{self, Authenticated, Checker, Factors};
 use crate::domain::modules::{self, Module};
+use crate::domain::otp::OtpError;
 use crate::domain::proof::{self, Claims};
 use crate::domain::users;
 use kit::directory::Located;
@@ -44,15 +46,35 @@ pub(crate) fn checker(state: &State) -> Checker<'_> {
     }
 }
 
+/// Asks the OTP verifier whether `code` is the passcode of `username`: an OTP that cannot be
+/// checked is a 400 (not served, not configured) or a 503 (adminapi unreachable), never a pass.
+pub(crate) async fn otp_verdict(
+    state: &State,
+    community: &CommunityRef,
+    username: &str,
+    code: &str,
+) -> AppResult<bool> {
+    state.otp.verify(community, username, code).await.map_err(|e| match e {
+        OtpError::Unavailable(why) => {
+            tracing::warn!(reason = %why, "the otp verifier is unavailable");
+            ApiError::unavailable("otp verification is unavailable, try again").into()
+        }
+        refused => ApiError::bad_request(refused.to_string()).into(),
+    })
+}
+
 /// Checks `factors` for `username` in the first of `module_ids` (each enabled, local) that
-/// holds the user; a refusal is a 401 with the refusal's message.
+/// holds the user, with `otp` (a one-time passcode) checked by the verifier for the user found
+/// (or the name given, for an unknown user); a refusal is a 401 with the refusal's message.
 pub(crate) async fn authenticated(
     state: &State,
-    community_id: &str,
+    community: &CommunityRef,
     module_ids: &[String],
     username: &str,
-    factors: Factors<'_>,
+    mut factors: Factors<'_>,
+    otp: Option<&str>,
 ) -> AppResult<Authenticated> {
+    let community_id = community.id.as_str();
     let name = users::username(username)?;
     let mut user = None;
     for id in module_ids {
@@ -61,6 +83,10 @@ pub(crate) async fn authenticated(
             user = Some(found);
             break;
         }
+    }
+    if let Some(code) = otp {
+        let holder = user.as_ref().map_or(name.as_str(), |u| u.username.as_str());
+        factors.otp = Some(otp_verdict(state, community, holder, code).await?);
     }
     let now = envelope::wire::now_epoch();
     match authentication::check(checker(state), user, factors, now).await? {
@@ -141,8 +167,9 @@ fn given(v: Option<&String>) -> Option<&str> {
 /// user and `proof_of_authentication_jwt`, a JWT signed with the service key (ES256K or
 /// ES256) whose `methods` name the factors checked; with `referrerPublicKey`, the JWT is
 /// encrypted for that key. An unknown user and a wrong factor get the same 401; a locked or
-/// disabled user is refused (401) even with the right factors. `otp` and `ktoken` are not
-/// verified yet: 400. Any valid key.
+/// disabled user is refused (401) even with the right factors. An `otp` is checked by
+/// adminapi (400 while adminapi does not serve OTPs, 503 when it cannot be reached); `ktoken`
+/// is not verified yet: 400. Any valid key.
 #[utoipa::path(
     post,
     path = "/tenant/{tenantId}/community/{communityId}/user/authenticate",
@@ -165,12 +192,6 @@ pub async fn authenticate_user(
     let Body { value: r, encrypted } = body;
     let Located(community) = community;
     let _ = &r.service_name;
-    if given(r.otp.as_ref()).is_some() {
-        return Err(ApiError::bad_request(
-            "otp verification is not available yet: authenticate with a password or a pin",
-        )
-        .into());
-    }
     if given(r.ktoken.as_ref()).is_some() {
         return Err(ApiError::bad_request(
             "ktoken verification is not available yet: authenticate with a password or a pin",
@@ -182,8 +203,9 @@ pub async fn authenticate_user(
             ApiError::bad_request("scep credentials are not supported yet: they come with directory modules").into()
         );
     }
-    let factors = Factors { password: given(r.password.as_ref()), pin: given(r.pin.as_ref()) };
-    if factors.password.is_none() && factors.pin.is_none() {
+    let factors = Factors { password: given(r.password.as_ref()), pin: given(r.pin.as_ref()), otp: None };
+    let otp = given(r.otp.as_ref());
+    if factors.password.is_none() && factors.pin.is_none() && otp.is_none() {
         return Err(ApiError::bad_request("at least one factor is required: password, pin, otp or ktoken").into());
     }
     let username = r.username.as_deref().ok_or_else(|| ApiError::bad_request("username is required"))?;
@@ -191,7 +213,7 @@ pub async fn authenticate_user(
     if modules.is_empty() {
         return Err(ApiError::bad_request("authModule is required").into());
     }
-    let who = authenticated(&state, &community.id, &modules, username, factors).await?;
+    let who = authenticated(&state, &community, &modules, username, factors, otp).await?;
     tracing::Span::current().record("methods", who.methods.join(",").as_str());
     let token = proof_for(&platform, &state, &auth.caller, &community, &who, r.referrer_public_key.as_deref())?;
     let mut reply = who.user.to_reply(None);
@@ -248,8 +270,9 @@ pub async fn validate_user_password(
     if r.password.is_empty() {
         return Err(ApiError::bad_request("password is required").into());
     }
-    let factors = Factors { password: Some(&r.password), pin: None };
-    let who = authenticated(&state, &community.id, std::slice::from_ref(&r.auth_module), &r.username, factors).await?;
+    let factors = Factors { password: Some(&r.password), pin: None, otp: None };
+    let modules = std::slice::from_ref(&r.auth_module);
+    let who = authenticated(&state, &community, modules, &r.username, factors, None).await?;
     let token = proof_for(&platform, &state, &auth.caller, &community, &who, r.referrer_public_key.as_deref())?;
     let reply =
         json!({"username": who.user.username, "moduleId": who.user.module_id, "proof_of_authentication_jwt": token});

@@ -54,9 +54,9 @@ impl std::fmt::Debug for ChangePasswordRequest {
 
 /// Change a user's password.
 ///
-/// With the user's `currentPassword` (checked as `user/authenticate` checks it, lockout
-/// included), `newPassword` replaces it if the module's policy accepts it; an empty 200.
-/// An `otp` instead of the current password is not verified yet (400). App and app_ext keys
+/// With the user's `currentPassword` or, instead of it, a one-time passcode `otp` (each checked
+/// as `user/authenticate` checks it, lockout included), `newPassword` replaces the password if
+/// the module's policy accepts it; an empty 200. App and app_ext keys
 /// must prove the user's DID and public key against adminapi, which is not reachable yet (400).
 #[utoipa::path(
     post,
@@ -65,7 +65,7 @@ impl std::fmt::Debug for ChangePasswordRequest {
     request_body = Sealable<ChangePasswordRequest>,
     responses(
         (status = 200, description = "Changed (no body)"),
-        (status = 400, description = "A new password the policy refuses, an otp, a bad body, a module that is missing, disabled or a directory", body = ErrorBody),
+        (status = 400, description = "A new password the policy refuses, an otp adminapi cannot check, a bad body, a module that is missing, disabled or a directory", body = ErrorBody),
         (status = 401, description = "Invalid username or current password; a locked or disabled user", body = ErrorBody),
     )
 )]
@@ -88,14 +88,17 @@ pub async fn change_user_password(
         .into());
     }
     let current = r.current_password.as_deref().filter(|p| !p.is_empty());
-    if current.is_none() && r.otp.as_deref().is_some_and(|o| !o.is_empty()) {
-        return Err(ApiError::bad_request("otp verification is not available yet: give currentPassword").into());
+    let otp = r.otp.as_deref().filter(|o| !o.is_empty());
+    if current.is_none() && otp.is_none() {
+        return Err(ApiError::bad_request("currentPassword or otp is required").into());
     }
-    let current = current.ok_or_else(|| ApiError::bad_request("currentPassword or otp is required"))?;
-    let community_id = community.0.id.clone();
-    let factors = Factors { password: Some(current), pin: None };
-    let who = authenticated(&state, &community_id, std::slice::from_ref(&r.auth_module), &r.username, factors).await?;
-    set_password(&state, &community_id, &who.user, r.new_password).await?;
+    let Located(community) = community;
+    let factors = Factors { password: current, pin: None, otp: None };
+    let modules = std::slice::from_ref(&r.auth_module);
+    // The current password when given; the otp only in its stead.
+    let otp = if current.is_some() { None } else { otp };
+    let who = authenticated(&state, &community, modules, &r.username, factors, otp).await?;
+    set_password(&state, &community.id, &who.user, r.new_password).await?;
     tracing::info!("password changed by the user");
     Ok(HttpResponse::Ok().finish())
 }

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 
 use crate::State;
 use crate::domain::users::{self, NewUser, Query};
-use crate::routes::authenticate::local_module;
+use crate::routes::authenticate::{local_module, otp_verdict};
 use kit::directory::Located;
 
 /// The endpoints of the group built so far.
@@ -56,8 +56,8 @@ pub struct CreateRequest {
 /// A system, service or service_ext key creates up to 1000 users at once, each checked on its
 /// own (`errors` says which, by index): a username taken in the community, whatever its case, a
 /// bad email or phone, a password the module's policy refuses. An app or app_ext key creates a
-/// single user with an `otp`; OTP verification is not built yet, so it answers 400, never a
-/// user. Created users are of type basic with the role none.
+/// single user with an `otp` for that username, checked by adminapi (401 when it is wrong, 400
+/// while adminapi does not serve OTPs). Created users are of type basic with the role none.
 #[utoipa::path(
     put,
     path = "/tenant/{tenantId}/community/{communityId}/users/create",
@@ -65,7 +65,9 @@ pub struct CreateRequest {
     request_body = Sealable<CreateRequest>,
     responses(
         (status = 200, description = "`requested`, `created`, `failed` and `errors`, sealed when the request was", body = Sealable<Object>),
-        (status = 400, description = "A bad body, a module that is missing, disabled or a directory, too many users", body = ErrorBody),
+        (status = 400, description = "A bad body, a module that is missing, disabled or a directory, too many users; with an app key, an otp adminapi cannot check", body = ErrorBody),
+        (status = 401, description = "With an app key: an otp that is not the user's", body = ErrorBody),
+        (status = 403, description = "An app key creating more than one user, or without an otp", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(requested = tracing::field::Empty, created = tracing::field::Empty))]
@@ -79,13 +81,19 @@ pub async fn create_users(
     let Located(community) = community;
     let community_id = community.id.as_str();
     if matches!(auth.license.level, kit::Level::App | kit::Level::AppExt) {
-        if request.users.len() != 1 || request.otp.as_deref().is_none_or(|o| o.trim().is_empty()) {
+        let code = request.otp.as_deref().map(str::trim).filter(|o| !o.is_empty());
+        let (Some(code), [user]) = (code, request.users.as_slice()) else {
             return Err(ApiError::forbidden("an app key creates a single user, with an otp").into());
+        };
+        let username = user
+            .get("username")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::bad_request("users[0].username is required"))?;
+        let username = users::username(username)?;
+        if !otp_verdict(&state, &community, &username, code).await? {
+            tracing::info!("user create refused: the otp is not the user's");
+            return Err(ApiError::unauthorized("invalid otp").into());
         }
-        return Err(ApiError::bad_request(
-            "otp verification is not available yet: an app key cannot create users until it is",
-        )
-        .into());
     }
     if request.users.is_empty() || request.users.len() > MAX_USERS_PER_CREATE {
         return Err(ApiError::bad_request(format!("users must hold 1 to {MAX_USERS_PER_CREATE} users")).into());

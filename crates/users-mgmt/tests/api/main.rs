@@ -7,6 +7,7 @@ mod common_endpoints;
 mod helpers;
 mod licenses;
 mod lockout;
+mod otp;
 mod passwords;
 mod route_table;
 mod system_user;

@@ -272,14 +272,14 @@ async fn app_keys_disabled_and_directory_modules_and_deleted_modules() {
     let admin = caller(SERVICE_KEY);
     let module = db_module(&admin, url).await;
 
-    // An app key: one user, with an otp, and OTP verification is not built: never a user.
+    // An app key: one user, with an otp; without an adminapi to check it: never a user.
     let app_key = caller(APP_KEY);
     let body = json!({"authModule": module, "users": [{"username": "self"}]});
     let (s, e) = sealed(&app_key, url, Method::PUT, &community_path("/users/create"), Some(&body)).await;
     assert_error(s, &e, 403, "with an otp");
     let body = json!({"authModule": module, "users": [{"username": "self"}], "otp": "123456"});
     let (s, e) = sealed(&app_key, url, Method::PUT, &community_path("/users/create"), Some(&body)).await;
-    assert_error(s, &e, 400, "otp verification is not available yet");
+    assert_error(s, &e, 400, "otp verification is not configured");
 
     let (s, e) = create(&admin, url, "0123456789abcdef01234567", json!([{"username": "x"}])).await;
     assert_error(s, &e, 404, "auth module not found");
