@@ -6,12 +6,14 @@
 //! - [`server`]: the actix extractors that verify a request and the sealed reply;
 //! - [`client`]: a reqwest client that signs requests as the helper SDKs do;
 //! - [`deser`]: request input read with errors that name the field, never the value;
+//! - [`jws`]: JWTs signed with a service key (ES256K / ES256);
 //! - [`error`]: the `{statusCode, error, message}` error shape.
 
 pub mod cipher;
 pub mod client;
 pub mod deser;
 pub mod error;
+pub mod jws;
 pub mod keys;
 pub mod server;
 pub mod wire;

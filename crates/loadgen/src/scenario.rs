@@ -207,9 +207,19 @@ async fn signer(cli: &Cli, base: &str, http: &reqwest::Client) -> Result<Signer,
     Ok(Signer { client, peer })
 }
 
-/// A new db module of the community (its default password policy), for the users-mgmt scenarios.
+/// The db module of the community (a community has at most one), created with the default
+/// password policy when there is none, for the users-mgmt scenarios.
 async fn db_module(signer: &Signer, base: &str, community: &str) -> Result<String, String> {
-    let body = json!({"type": "db", "name": format!("loadgen {}", uuid::Uuid::new_v4().simple())});
+    let listed = signer
+        .client
+        .call(Method::POST, base, &format!("{community}/modules/fetch"), Some(&json!({})))
+        .await
+        .map_err(|e| format!("listing the modules: {e}"))?;
+    let existing = listed.body.as_array().into_iter().flatten().find(|m| m["type"] == "db");
+    if let Some(id) = existing.and_then(|m| m["_id"].as_str()) {
+        return Ok(id.to_owned());
+    }
+    let body = json!({"type": "db", "name": "loadgen"});
     let reply = signer
         .client
         .call(Method::PUT, base, &format!("{community}/module/create"), Some(&body))
