@@ -1,5 +1,5 @@
-//! The `adminapi` command line: serve (the default), or manage tenants, communities and license
-//! keys in the database named by the same environment (`DATA_DIR`, `DATABASE_URL`), and bootstrap.
+//! The `adminapi` command line: serve (the default), or manage tenants, communities, license
+//! keys and users' roles in the database named by the same environment (`DATA_DIR`, `DATABASE_URL`), and bootstrap.
 //! Commands print JSON on stdout.
 //!
 //! `license disable` and `license enable` also tell the services sharing Redis (`REDIS_URL`,
@@ -45,6 +45,9 @@ pub enum Command {
     /// License keys.
     #[command(subcommand)]
     License(LicenseCommand),
+    /// Roles of users (tenant_admin, community_admin, helpdesk, user).
+    #[command(subcommand)]
+    Role(RoleCommand),
     /// Creates, on the first run only, a default tenant, community and system license, writes
     /// them to the bootstrap file and prints them. Later runs find and print the same ones.
     Bootstrap {
@@ -123,6 +126,22 @@ pub enum LicenseCommand {
     List,
 }
 
+/// `adminapi role …`.
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// Gives a role to a user of a community (the uid users-mgmt gave the user), replacing the
+    /// role it had there; it applies from the user's next login.
+    Grant {
+        #[arg(long)]
+        community: String,
+        #[arg(long)]
+        uid: String,
+        /// tenant_admin, community_admin, helpdesk or user.
+        #[arg(long)]
+        role: String,
+    },
+}
+
 /// Runs a management command with the settings of the environment.
 pub async fn execute(settings: &Settings, command: Command) -> Result<(), String> {
     let db = Db::connect(&settings.database_url.0).await.map_err(|e| e.to_string())?;
@@ -161,6 +180,17 @@ pub async fn execute(settings: &Settings, command: Command) -> Result<(), String
             print(&serde_json::json!({"keyId": key_id, "disabled": false}))
         }
         Command::License(LicenseCommand::List) => print(&stores.licenses.licenses().await.map_err(|e| e.to_string())?),
+        Command::Role(RoleCommand::Grant { community, uid, role }) => {
+            let id = crate::domain::ids::object_id("--community", &community).map_err(err)?;
+            let found =
+                store.community(&id).await.map_err(|e| e.to_string())?.ok_or("--community: no such community")?;
+            let a = crate::domain::authz::assign(&*stores.authz, &found.tenant_id, &found.id, &uid, &role, "cli")
+                .await
+                .map_err(err)?;
+            print(
+                &serde_json::json!({"tenantId": a.tenant_id, "communityId": a.community_id, "uid": a.uid, "role": a.role}),
+            )
+        }
         Command::Bootstrap { out, dns, community, tenant_name, tenant_tag, days } => {
             let urls: BTreeMap<String, String> = ["users-mgmt", "adminapi", "sessions"]
                 .into_iter()

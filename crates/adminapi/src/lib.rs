@@ -7,7 +7,9 @@ pub mod authority;
 pub mod cli;
 pub mod domain;
 pub mod routes;
+pub mod session;
 pub mod store;
+pub mod users_mgmt;
 
 use std::sync::Arc;
 
@@ -35,6 +37,12 @@ pub struct State {
     pub stores: Stores,
     /// The license authority over the license store.
     pub authority: Arc<DbLicenses>,
+    /// users-mgmt, where users and their passwords live.
+    pub users_mgmt: users_mgmt::UsersMgmt,
+    /// Login sessions of signed-in users (in the durable ephemeral store).
+    pub sessions: domain::login::LoginSessions,
+    /// Checks the login session of the routes that need one.
+    pub gate: Arc<session::Gate>,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -46,6 +54,11 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         .publishing_to(platform.invalidations.clone());
     let authority = Arc::new(authority);
     let directory = Arc::new(domain::tenancy::TenancyDirectory(stores.tenancy.clone()));
+    let users_mgmt = users_mgmt::UsersMgmt::from_settings(&platform.settings, &platform.keys)?;
+    let ttl = platform.settings.parse_var("ADMIN_SESSION_TTL_SECONDS", 3600u64)?;
+    let sessions = domain::login::LoginSessions::new(platform.durable.clone(), std::time::Duration::from_secs(ttl));
+    let gate = Arc::new(session::Gate::new(platform.keys.clone(), sessions.clone()));
     let platform = platform.with_licenses(authority.clone()).with_directory(directory);
-    Application::bind(platform, State { stores, authority }, routes::configure)
+    let state = State { stores, authority, users_mgmt, sessions, gate };
+    Application::bind(platform, state, routes::configure)
 }

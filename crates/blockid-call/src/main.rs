@@ -7,6 +7,7 @@
 //! ```
 //!
 //! The first line printed is the status; then the JSON reply (decrypted when it was sealed).
+//! `--authorization <jwt>` sends a login's access token to the adminapi endpoints that need one.
 //! A fresh key pair is made for each call unless `--private-key` gives one (base64 scalar).
 
 use std::process::ExitCode;
@@ -28,6 +29,10 @@ struct Cli {
     /// The caller's private key (base64); a fresh one by default.
     #[arg(long, env = "BLOCKID_PRIVATE_KEY", hide_env_values = true)]
     private_key: Option<String>,
+    /// An access JWT (from adminapi's `POST /verifyuser`), sent as `authorization: Bearer <jwt>`
+    /// (or set BLOCKID_AUTHORIZATION).
+    #[arg(long, env = "BLOCKID_AUTHORIZATION", hide_env_values = true)]
+    authorization: Option<String>,
     /// Send the body as plain JSON (the reference's preview) instead of sealed.
     #[arg(long)]
     plain: bool,
@@ -62,6 +67,10 @@ async fn run(cli: Cli) -> Result<(u16, serde_json::Value), String> {
     let mut client = Client::new(Arc::new(keys)).map_err(|e| e.to_string())?.app_id("blockid-call");
     if let Some(license) = &cli.license {
         client = client.license(license);
+    }
+    if let Some(token) = cli.authorization.clone() {
+        let header = format!("Bearer {}", token.trim());
+        client = client.with_headers_from(Arc::new(move |h| h.push(("authorization".into(), header.clone()))));
     }
     let method = reqwest::Method::from_bytes(cli.method.to_ascii_uppercase().as_bytes()).map_err(|_| "bad method")?;
     let body: Option<serde_json::Value> =

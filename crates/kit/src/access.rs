@@ -58,6 +58,25 @@ pub struct Requirement {
     pub path: bool,
     /// It parses the query string.
     pub query: bool,
+    /// It needs a logged-in user's session (the `authorization` JWT) granting this permission
+    /// (`""` for any logged-in user): checked by the service's [`SessionGate`].
+    pub session: Option<&'static str>,
+}
+
+/// Checks the session of a request (adminapi's admin login) for a [`Requirement::session`]:
+/// registered as `web::Data<dyn SessionGate>` by the service that has sessions; the router calls
+/// it after the caller's headers are verified and before the handler's extractors run.
+#[async_trait::async_trait(?Send)]
+pub trait SessionGate: Send + Sync {
+    /// Admits `req` when its session grants `permission` (`""`: any session), or says why not
+    /// (401 without a valid session, 403 without the permission or outside its community).
+    async fn admit(&self, req: &HttpRequest, permission: &'static str) -> Result<(), envelope::ApiError>;
+}
+
+/// Marks the requirement of an extractor that needs a session granting `permission`.
+pub fn require_session(r: &mut Requirement, permission: &'static str) {
+    r.session = Some(permission);
+    authenticate(r, Auth::Caller);
 }
 
 /// An extractor's contribution to its handler's [`Requirement`].

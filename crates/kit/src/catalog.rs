@@ -19,6 +19,9 @@ pub struct CatalogEntry {
     /// `app_ext`, and `infra` for the deployment's `INFRA_LICENSE_KEY`); empty when it names none.
     #[serde(default)]
     pub auth_levels: Vec<String>,
+    /// Whether the reference requires a logged-in user's `authorization` JWT.
+    #[serde(default)]
+    pub needs_jwt: bool,
 }
 
 static CATALOG: LazyLock<Vec<CatalogEntry>> = LazyLock::new(|| {

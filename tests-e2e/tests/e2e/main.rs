@@ -1,6 +1,7 @@
 //! End-to-end: the three built binaries as separate processes, driven from outside.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin_login;
 mod foundation;
 mod invalidation;
 mod licenses;

@@ -1,7 +1,11 @@
-//! The rules of tenancy and licensing, as plain functions over plain types and the store trait.
+//! The rules of tenancy, licensing, login sessions and roles, as plain functions over plain types
+//! and store traits.
 
+pub mod authz;
 pub mod bootstrap;
 pub mod licenses;
+pub mod login;
+pub mod roles;
 pub mod tenancy;
 
 pub use kit::DomainError;

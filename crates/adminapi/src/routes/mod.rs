@@ -1,16 +1,19 @@
 //! The route table of `adminapi`, one module per catalog group, to read side by side with
 //! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 
+pub mod authenticate;
+pub mod authenticate_v2;
 pub mod community_auth_info;
 pub mod licenses;
+pub mod login_sessions;
 
 use actix_web::web;
 use kit::Table;
 
 use crate::State;
 
-/// The route table: the shared endpoints, the service keys, Community Auth Info, and the
-/// license checks of the helper SDKs (outside the catalog).
+/// The route table: the shared endpoints, the service keys, Community Auth Info, the license
+/// checks of the helper SDKs (outside the catalog), login and login sessions.
 pub fn table() -> Table {
     Table::new(crate::SERVICE, env!("CARGO_PKG_DESCRIPTION"))
         .with(kit::common::endpoints())
@@ -19,10 +22,16 @@ pub fn table() -> Table {
         .with(kit::service_keys::sdk_endpoints())
         .with(community_auth_info::endpoints())
         .with(licenses::endpoints())
+        .with(authenticate::endpoints())
+        .with(authenticate_v2::endpoints())
+        .with(login_sessions::endpoints())
 }
 
-/// Mounts the route table.
-pub fn configure(cfg: &mut web::ServiceConfig, _state: &State) {
+/// Mounts the route table, with the session gate the router runs for the routes that need a
+/// login.
+pub fn configure(cfg: &mut web::ServiceConfig, state: &State) {
+    let gate: std::sync::Arc<dyn kit::access::SessionGate> = state.gate.clone();
+    cfg.app_data(web::Data::from(gate)).app_data(web::Data::from(state.gate.clone()));
     table().mount(cfg);
 }
 

@@ -1,7 +1,9 @@
 //! The SQL implementations of adminapi's stores, one per aggregate, over the kit's sqlx `Any`
 //! pool (portable SQL for SQLite and PostgreSQL). The traits belong to the domain modules:
-//! [`crate::domain::tenancy::TenancyStore`], [`crate::domain::licenses::LicenseStore`].
+//! [`crate::domain::tenancy::TenancyStore`], [`crate::domain::licenses::LicenseStore`],
+//! [`crate::domain::authz::AuthzStore`].
 
+mod authz;
 mod licenses;
 mod tenancy;
 
@@ -9,9 +11,11 @@ use std::sync::Arc;
 
 use kit::db::Db;
 
+pub use authz::SqlAuthz;
 pub use licenses::SqlLicenses;
 pub use tenancy::SqlTenancy;
 
+use crate::domain::authz::AuthzStore;
 use crate::domain::licenses::LicenseStore;
 use crate::domain::tenancy::TenancyStore;
 
@@ -20,6 +24,7 @@ use crate::domain::tenancy::TenancyStore;
 pub struct Stores {
     pub tenancy: Arc<dyn TenancyStore>,
     pub licenses: Arc<dyn LicenseStore>,
+    pub authz: Arc<dyn AuthzStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -31,6 +36,10 @@ impl std::fmt::Debug for Stores {
 impl Stores {
     /// The SQL stores over a migrated database.
     pub fn sql(db: &Db) -> Self {
-        Self { tenancy: Arc::new(SqlTenancy::new(db.clone())), licenses: Arc::new(SqlLicenses::new(db.clone())) }
+        Self {
+            tenancy: Arc::new(SqlTenancy::new(db.clone())),
+            licenses: Arc::new(SqlLicenses::new(db.clone())),
+            authz: Arc::new(SqlAuthz::new(db.clone())),
+        }
     }
 }

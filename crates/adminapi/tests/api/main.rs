@@ -4,4 +4,5 @@
 mod common_endpoints;
 mod helpers;
 mod licenses;
+mod login;
 mod route_table;

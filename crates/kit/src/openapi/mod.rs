@@ -28,6 +28,7 @@ pub use checks::{missing_operations, problems, schema_collisions};
 use parts::SCHEMES;
 pub use parts::{
     CallerHeaders, ErrorBody, LicensedHeaders, OptionalCallerHeaders, PlainLicenseHeader, Sealable, SealedBody,
+    SessionHeader,
 };
 
 /// The description of a catalog endpoint that answers 501.

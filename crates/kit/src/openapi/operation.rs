@@ -8,7 +8,9 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Required, ResponseBuilder, Sch
 use utoipa::{IntoParams, ToSchema};
 
 use super::NOT_IMPLEMENTED;
-use super::parts::{CallerHeaders, ErrorBody, LicensedHeaders, OptionalCallerHeaders, PlainLicenseHeader, SCHEMES};
+use super::parts::{
+    CallerHeaders, ErrorBody, LicensedHeaders, OptionalCallerHeaders, PlainLicenseHeader, SCHEMES, SessionHeader,
+};
 use crate::access::{Auth, Requirement};
 use crate::catalog::{CatalogEntry, parameters_of};
 
@@ -23,6 +25,12 @@ fn implied_errors(requirement: Requirement) -> Vec<(&'static str, &'static str)>
     };
     match requirement.auth {
         Auth::None => rows.extend(bad_input.map(|d| ("400", d))),
+        Auth::OptionalCaller | Auth::Caller if requirement.session.is_some() => {
+            rows.push(("400", bad_input.unwrap_or("Unreadable authentication header")));
+            rows.push(("401", "Missing or invalid authentication headers, or no valid login session"));
+            rows.push(("403", "The session's role may not call this endpoint, or not in this community"));
+            rows.push(("503", "Request verification or the session store is unavailable"));
+        }
         Auth::OptionalCaller | Auth::Caller => {
             rows.push((
                 "400",
@@ -56,13 +64,16 @@ fn implied_errors(requirement: Requirement) -> Vec<(&'static str, &'static str)>
 /// accepted license levels (`x-license-levels` and a line of the description) and the error
 /// rows. What the handler documents itself is kept.
 pub(super) fn complete(op: &mut Operation, requirement: Requirement) {
-    let headers = match requirement.auth {
+    let mut headers = match requirement.auth {
         Auth::None => Vec::new(),
         Auth::OptionalCaller => OptionalCallerHeaders::into_params(|| Some(ParameterIn::Header)),
         Auth::Caller => CallerHeaders::into_params(|| Some(ParameterIn::Header)),
         Auth::PlainLicense(_) => PlainLicenseHeader::into_params(|| Some(ParameterIn::Header)),
         Auth::Licensed(_) => LicensedHeaders::into_params(|| Some(ParameterIn::Header)),
     };
+    if requirement.session.is_some() {
+        headers.extend(SessionHeader::into_params(|| Some(ParameterIn::Header)));
+    }
     for header in headers {
         let params = op.parameters.get_or_insert_with(Vec::new);
         let present = params.iter().any(|p| match p {

@@ -48,6 +48,14 @@ pub struct LicensedHeaders {
     pub licensekey: String,
 }
 
+/// The header of a logged-in user's session (a route with [`crate::access::Requirement::session`]).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct SessionHeader {
+    /// The access JWT of the login (`Bearer <jwt>` or the bare token).
+    pub authorization: String,
+}
+
 /// The authentication headers of a verified caller (`Caller`): the license key is optional.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Header)]
@@ -82,11 +90,12 @@ pub struct PlainLicenseHeader {
 }
 
 /// The headers documented as security schemes, with their description.
-pub(crate) const SCHEMES: [(&str, &str); 4] = [
+pub(crate) const SCHEMES: [(&str, &str); 5] = [
     ("publickey", "The caller's public key (base64): the ECDH peer of the encrypted headers and body."),
     ("requestid", "`{appid, uuid, ts}` encrypted with ECDH(caller, service): fresh and used once."),
     ("licensekey", "The caller's license key, encrypted with ECDH(caller, service)."),
     ("license", "A license key in the clear (the endpoints that say so)."),
+    ("authorization", "A logged-in user's access JWT (`Bearer <jwt>` or the bare token)."),
 ];
 
 #[cfg(test)]

@@ -161,7 +161,7 @@ fn reply(req: ServiceRequest, err: &ApiError) -> ServiceResponse {
 }
 
 /// Verifies the caller as the handler's type requires, then that the tenant and community of the
-/// path exist and belong together ([`crate::directory::check_path`]), then the license: all
+/// path exist and belong together ([`crate::directory::check_path`]), then the license, then the session when one is needed: all
 /// before the handler reads anything.
 async fn admit(req: &HttpRequest, requirement: Requirement) -> Result<(), ApiError> {
     let verify = match requirement.auth {
@@ -174,10 +174,18 @@ async fn admit(req: &HttpRequest, requirement: Requirement) -> Result<(), ApiErr
     }
     crate::directory::check_path(req).await?;
     match requirement.auth {
-        Auth::PlainLicense(accept) => crate::license::admit_plain(req, accept).await.map(drop),
-        Auth::Licensed(accept) => crate::license::admit(req, accept).await.map(drop),
-        Auth::None | Auth::OptionalCaller | Auth::Caller => Ok(()),
+        Auth::PlainLicense(accept) => crate::license::admit_plain(req, accept).await.map(drop)?,
+        Auth::Licensed(accept) => crate::license::admit(req, accept).await.map(drop)?,
+        Auth::None | Auth::OptionalCaller | Auth::Caller => {}
     }
+    if let Some(permission) = requirement.session {
+        let Some(gate) = req.app_data::<actix_web::web::Data<dyn crate::access::SessionGate>>() else {
+            tracing::error!("a route needs a session but no SessionGate is registered");
+            return Err(ApiError::internal());
+        };
+        gate.admit(req, permission).await?;
+    }
+    Ok(())
 }
 
 impl Service<ServiceRequest> for Dispatcher {

@@ -115,6 +115,13 @@ pub fn assert_levels_match_catalog(table: &crate::routing::Table, deviations: &[
     for e in table.endpoints() {
         for method in e.methods() {
             let Some(entry) = crate::catalog::find(table.service(), method, e.path()) else { continue };
+            if entry.needs_jwt != e.requirement().session.is_some() {
+                found.push(format!(
+                    "{method} {}: the catalog says it {} a login session (JWT), the handler's type says otherwise",
+                    e.path(),
+                    if entry.needs_jwt { "needs" } else { "does not need" }
+                ));
+            }
             let mut declared: Vec<&str> = e.requirement().auth.accept().map(|a| a.names()).unwrap_or_default();
             let mut catalogued: Vec<&str> = entry.auth_levels.iter().map(String::as_str).collect();
             declared.sort_unstable();

@@ -1,0 +1,149 @@
+//! The catalog group Authenticate: admin console login (`POST /verifyuser`) and logout
+//! (`GET /logout`). The password is checked by users-mgmt (`user/authenticate` in the
+//! community's db module, over the signed service client); on success adminapi opens a login
+//! session ([`crate::domain::login`]) with the user's role ([`crate::domain::authz`]) and answers
+//! its access JWT. No community can require a second factor yet (the factors issue): an `otp`
+//! login is a clear 400.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use envelope::{ApiError, Body, Caller};
+use kit::app::Platform;
+use kit::directory::{CommunityRef, Named, locate};
+use kit::openapi::{ErrorBody, Sealable};
+use kit::{AppResult, Endpoint, endpoint};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::State;
+use crate::domain::authz;
+use crate::domain::login::LoginSession;
+use crate::session::{AdminSession, LoggedIn};
+
+/// The endpoints of the group built so far.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![endpoint!(verify_user), endpoint!(logout)]
+}
+
+/// Body of `POST /verifyuser`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VerifyUserRequest {
+    tenant_id: String,
+    community_id: String,
+    username: String,
+    password: Option<String>,
+    /// A one-time passcode: not accepted yet (the factors issue).
+    otp: Option<String>,
+}
+
+impl std::fmt::Debug for VerifyUserRequest {
+    /// Without the factors.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyUserRequest").field("community_id", &self.community_id).finish_non_exhaustive()
+    }
+}
+
+/// A user signed in with a password, and its access token.
+pub(crate) struct SignedIn {
+    pub user: Value,
+    pub token: String,
+}
+
+/// Signs `username` in to `community` with `password`: users-mgmt checks it in the community's
+/// db module; the login session gets the user's role. Every refusal of the user is the same 401.
+pub(crate) async fn sign_in(
+    state: &State,
+    platform: &Platform,
+    community: &CommunityRef,
+    username: &str,
+    password: &str,
+) -> AppResult<SignedIn> {
+    let refused = || ApiError::unauthorized("invalid username or credentials");
+    let Some(module) = state.users_mgmt.login_module(community).await? else {
+        tracing::info!("login refused: the community has no enabled db module");
+        return Err(refused().into());
+    };
+    let mut user = state
+        .users_mgmt
+        .authenticate(community, &module, username, password)
+        .await
+        .map_err(|e| if e.status() == StatusCode::UNAUTHORIZED { refused() } else { e })?;
+    if let Value::Object(map) = &mut user {
+        map.remove("proof_of_authentication_jwt");
+    }
+    let (Some(uid), Some(name)) = (user["uid"].as_str(), user["username"].as_str()) else {
+        tracing::error!("users-mgmt authenticated a user without uid or username");
+        return Err(ApiError::internal().into());
+    };
+    let role = authz::role_of(&*state.stores.authz, &community.id, uid).await?;
+    let session = LoginSession {
+        sid: String::new(),
+        uid: uid.to_owned(),
+        username: name.to_owned(),
+        module_id: module,
+        tenant_id: community.tenant_id.clone(),
+        community_id: community.id.clone(),
+        role,
+        expires_at: 0,
+    };
+    let now = envelope::wire::now_epoch();
+    let (session, token) = state.sessions.open(&platform.keys, session, now).await?;
+    tracing::info!(role = %session.role, "user signed in");
+    user["roles"] = json!([session.role]);
+    Ok(SignedIn { user, token })
+}
+
+/// Sign in (verify a user).
+///
+/// `username` and `password` of a user of the community's db module, checked by users-mgmt.
+/// Answers the user (with `roles`) and `jwt_token`, the access JWT to send as `authorization`
+/// (`Bearer <jwt>` or bare) to the endpoints that need a login; it names a login session that
+/// `GET /logout` ends. A wrong password, an unknown, locked or disabled user: the same 401. An
+/// `otp` login is not available yet (400). No license: the caller's keys only.
+#[utoipa::path(
+    post,
+    path = "/verifyuser",
+    request_body = Sealable<VerifyUserRequest>,
+    responses(
+        (status = 200, description = "`user` and `jwt_token`, sealed when the request was", body = Sealable<Object>),
+        (status = 400, description = "A bad body; an otp login", body = ErrorBody),
+        (status = 401, description = "Invalid username or credentials", body = ErrorBody),
+        (status = 404, description = "No such tenant and community", body = ErrorBody),
+        (status = 503, description = "users-mgmt is unavailable", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn verify_user(
+    caller: Caller,
+    body: Body<VerifyUserRequest>,
+    state: web::Data<State>,
+    platform: web::Data<Platform>,
+) -> AppResult<HttpResponse> {
+    let Body { value: r, encrypted } = body;
+    let named = Named { community_id: &r.community_id, tenant_id: Some(&r.tenant_id), community_name: None };
+    let community = locate(&**platform.directory, named).await?;
+    let password = r.password.as_deref().filter(|p| !p.is_empty());
+    let Some(password) = password else {
+        if r.otp.as_deref().is_some_and(|o| !o.is_empty()) {
+            return Err(ApiError::bad_request("otp login is not available yet: sign in with a password").into());
+        }
+        return Err(ApiError::bad_request("password is required").into());
+    };
+    let signed = sign_in(&state, &platform, &community, &r.username, password).await?;
+    let reply = json!({"user": signed.user, "jwt_token": signed.token});
+    Ok(caller.reply_like(encrypted, StatusCode::OK, &reply)?)
+}
+
+/// Log out.
+///
+/// Ends the login session of the `authorization` token, on every adminapi instance at once: the
+/// token is refused (401) from then on. 204.
+#[utoipa::path(get, path = "/logout", responses((status = 204, description = "Logged out")))]
+#[tracing::instrument(skip_all)]
+pub async fn logout(admin: AdminSession<LoggedIn>, state: web::Data<State>) -> AppResult<HttpResponse> {
+    state.sessions.close(&admin.session).await?;
+    tracing::info!("user logged out");
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,130 @@
+//! The catalog group Authenticate V 2: `POST /v2/request_access`, the journey login of the
+//! admin console. With a password it signs the user in as `POST /verifyuser` does and answers the
+//! access JWT; the other facts (one-time passcodes, security keys, SAML, behavior, PIN, EAM) come
+//! with the factors and federation issues and are a clear 400 until then.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use envelope::{ApiError, Body, Caller};
+use kit::app::Platform;
+use kit::directory::{Named, locate};
+use kit::openapi::{ErrorBody, Sealable};
+use kit::{AppResult, Endpoint, endpoint};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::State;
+use crate::routes::authenticate::sign_in;
+
+/// The endpoints of the group.
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![endpoint!(request_access)]
+}
+
+/// Body of `POST /v2/request_access`: the facts of one step of the login journey.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(non_snake_case)]
+pub struct RequestAccessRequest {
+    tenantId: Option<String>,
+    communityId: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    web_otp: Option<String>,
+    hw_otp: Option<String>,
+    mobile_totp: Option<String>,
+    any_otp: Option<String>,
+    profile_otp: Option<String>,
+    uwlSessionId: Option<String>,
+    SAMLResponse: Option<String>,
+    mobile: Option<String>,
+    landline: Option<String>,
+    challengeHash: Option<String>,
+    biometricConsentAccepted: Option<bool>,
+    #[schema(value_type = Option<Object>)]
+    webauthnAssertion: Option<Value>,
+    isPreauthenticated: Option<bool>,
+    interactionUid: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    behavior_auth: Option<Value>,
+    user_pin: Option<String>,
+}
+
+impl std::fmt::Debug for RequestAccessRequest {
+    /// Without the facts.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestAccessRequest").field("communityId", &self.communityId).finish_non_exhaustive()
+    }
+}
+
+impl RequestAccessRequest {
+    /// The first fact given that is not built yet.
+    fn unsupported_fact(&self) -> Option<&'static str> {
+        let texts = [
+            ("web_otp", &self.web_otp),
+            ("hw_otp", &self.hw_otp),
+            ("mobile_totp", &self.mobile_totp),
+            ("any_otp", &self.any_otp),
+            ("profile_otp", &self.profile_otp),
+            ("uwlSessionId", &self.uwlSessionId),
+            ("SAMLResponse", &self.SAMLResponse),
+            ("mobile", &self.mobile),
+            ("landline", &self.landline),
+            ("challengeHash", &self.challengeHash),
+            ("interactionUid", &self.interactionUid),
+            ("user_pin", &self.user_pin),
+        ];
+        let text = texts.iter().find(|(_, v)| v.as_deref().is_some_and(|v| !v.is_empty())).map(|(n, _)| *n);
+        text.or_else(|| self.webauthnAssertion.as_ref().map(|_| "webauthnAssertion"))
+            .or_else(|| self.behavior_auth.as_ref().map(|_| "behavior_auth"))
+            .or_else(|| (self.isPreauthenticated == Some(true)).then_some("isPreauthenticated"))
+            .or_else(|| self.biometricConsentAccepted.map(|_| "biometricConsentAccepted"))
+    }
+}
+
+/// Request access with facts.
+///
+/// One step of the login journey. Built: `tenantId`, `communityId`, `username` and `password`
+/// of a user of the community's db module (checked by users-mgmt), answered with `jwt`, the
+/// access token, and the `user`; no community requires a second step yet. Any other fact is not
+/// available yet (400, naming it). A wrong password, an unknown, locked or disabled user: the
+/// same 401. No license.
+#[utoipa::path(
+    post,
+    path = "/v2/request_access",
+    request_body = Sealable<RequestAccessRequest>,
+    responses(
+        (status = 200, description = "`jwt` and `user`, sealed when the request was", body = Sealable<Object>),
+        (status = 400, description = "A bad body; a fact that is not available yet", body = ErrorBody),
+        (status = 401, description = "Invalid username or credentials", body = ErrorBody),
+        (status = 404, description = "No such tenant and community", body = ErrorBody),
+        (status = 503, description = "users-mgmt is unavailable", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn request_access(
+    caller: Caller,
+    body: Body<RequestAccessRequest>,
+    state: web::Data<State>,
+    platform: web::Data<Platform>,
+) -> AppResult<HttpResponse> {
+    let Body { value: r, encrypted } = body;
+    if let Some(fact) = r.unsupported_fact() {
+        return Err(
+            ApiError::bad_request(format!("{fact} is not available yet: request access with a password")).into()
+        );
+    }
+    let required = |v: &Option<String>, name: &str| {
+        v.clone().filter(|s| !s.trim().is_empty()).ok_or_else(|| ApiError::bad_request(format!("{name} is required")))
+    };
+    let (tenant_id, community_id) = (required(&r.tenantId, "tenantId")?, required(&r.communityId, "communityId")?);
+    let username = required(&r.username, "username")?;
+    let password =
+        r.password.as_deref().filter(|p| !p.is_empty()).ok_or_else(|| ApiError::bad_request("password is required"))?;
+    let named = Named { community_id: &community_id, tenant_id: Some(&tenant_id), community_name: None };
+    let community = locate(&**platform.directory, named).await?;
+    let signed = sign_in(&state, &platform, &community, &username, password).await?;
+    let reply = json!({"jwt": signed.token, "user": signed.user});
+    Ok(caller.reply_like(encrypted, StatusCode::OK, &reply)?)
+}
