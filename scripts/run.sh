@@ -25,11 +25,6 @@ INFRA_LICENSE_KEY=$(grep '^INFRA_LICENSE_KEY=' "$LOCAL_ENV" | head -n 1 | cut -d
 export DATA_DIR INFRA_LICENSE_KEY
 export SERVICE_DIRECTORY="{\"users-mgmt\":\"http://127.0.0.1:$UM_PORT\",\"adminapi\":\"http://127.0.0.1:$AA_PORT\",\"sessions\":\"http://127.0.0.1:$SE_PORT\",\"licenses\":\"http://127.0.0.1:$AA_PORT\"}"
 
-# On the first start only: a default tenant, community and system license in adminapi's database,
-# written to $DATA_DIR/bootstrap.json. Later starts find the same ones (the command is idempotent).
-BOOTSTRAP="$DATA_DIR/bootstrap.json"
-"$BIN/adminapi" bootstrap --out "$BOOTSTRAP" >/dev/null
-
 pids=()
 stop() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop EXIT INT TERM
@@ -45,6 +40,13 @@ for port in "$UM_PORT" "$AA_PORT" "$SE_PORT"; do
   done
 done
 
+# Once the services answer, on the first start only: a default tenant, community and system
+# license in adminapi's database, the community's db module and an administrator (`admin`,
+# tenant_admin, a generated password) in users-mgmt, written to $DATA_DIR/bootstrap.json (mode
+# 0600). Later starts find the same ones (the command is idempotent).
+BOOTSTRAP="$DATA_DIR/bootstrap.json"
+"$BIN/adminapi" bootstrap --out "$BOOTSTRAP" >/dev/null
+
 cat <<INFO
 
 BlockID platform is running (data in $DATA_DIR).
@@ -56,6 +58,8 @@ Bootstrap ($BOOTSTRAP; licenseKey is the system license):
 $(cat "$BOOTSTRAP")
 A signed request, as the SDKs make it (README: "A first user"):
   $BIN/blockid-call --license <licenseKey> POST http://127.0.0.1:$UM_PORT/tenant/<tenantId>/community/<communityId>/modules/fetch '{}'
+The administrator's login (admin.username / admin.password above; no license):
+  $BIN/blockid-call POST http://127.0.0.1:$AA_PORT/verifyuser '{"tenantId":"<tenantId>","communityId":"<communityId>","username":"admin","password":"<admin.password>"}'
 Press Ctrl-C to stop.
 INFO
 wait

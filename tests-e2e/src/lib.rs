@@ -112,6 +112,19 @@ pub struct Stack {
     pub data_dir: PathBuf,
 }
 
+impl Stack {
+    /// The `SERVICE_DIRECTORY` the services were started with (for a command run beside them).
+    pub fn service_directory(&self) -> String {
+        serde_json::json!({
+            "users-mgmt": self.users_mgmt.url,
+            "adminapi": self.adminapi.url,
+            "sessions": self.sessions.url,
+            "licenses": self.adminapi.url,
+        })
+        .to_string()
+    }
+}
+
 /// Starts the whole system on the embedded default in a fresh data folder, plus `extra` env.
 pub async fn start_stack(extra: &[(&str, &str)]) -> Result<Stack, StartFailure> {
     let data_dir = std::env::temp_dir().join(format!("blockid-e2e-{}", uuid::Uuid::new_v4().simple()));

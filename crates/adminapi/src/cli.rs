@@ -205,12 +205,44 @@ pub async fn execute(settings: &Settings, command: Command) -> Result<(), String
                 curve: settings.curve,
                 urls,
             };
-            let (result, created) = bootstrap::ensure(&stores, &options).await.map_err(err)?;
+            let (mut result, created) = bootstrap::ensure(&stores, &options).await.map_err(err)?;
+            result.admin = bootstrap_administrator(settings, &stores, &result, &out).await?;
             write_private(&out, &result)?;
             eprintln!("{} {}", if created { "bootstrap created:" } else { "bootstrap reused:" }, out.display());
             print(&result)
         }
     }
+}
+
+/// The first administrator when users-mgmt is configured (`SERVICE_DIRECTORY` and
+/// `INFRA_LICENSE_KEY`, as `make run` sets them once the services answer); none otherwise.
+async fn bootstrap_administrator(
+    settings: &Settings,
+    stores: &Stores,
+    result: &bootstrap::Bootstrap,
+    out: &std::path::Path,
+) -> Result<Option<crate::domain::bootstrap_admin::Admin>, String> {
+    if settings.service_url(crate::users_mgmt::SERVICE).is_none() || settings.infra_license_key.is_none() {
+        eprintln!("bootstrap: no users-mgmt in SERVICE_DIRECTORY or no INFRA_LICENSE_KEY: no administrator made");
+        return Ok(None);
+    }
+    let keys = std::sync::Arc::new(envelope::KeyPair::generate(settings.curve).map_err(|e| e.to_string())?);
+    let users = crate::users_mgmt::UsersMgmt::from_settings(settings, &keys).map_err(|e| e.to_string())?;
+    let previous = std::fs::read_to_string(out)
+        .ok()
+        .and_then(|text| serde_json::from_str::<bootstrap::Bootstrap>(&text).ok())
+        .and_then(|b| b.admin);
+    let community = kit::directory::CommunityRef {
+        id: result.community_id.clone(),
+        name: result.community_name.clone(),
+        tenant_id: result.tenant_id.clone(),
+        tenant_dns: result.dns.clone(),
+    };
+    let admin = crate::domain::bootstrap_admin::ensure(stores, &users, &community, previous)
+        .await
+        .map_err(|e| format!("bootstrap administrator: {e}"))?;
+    eprintln!("bootstrap: administrator {} (tenant_admin) ready", admin.username);
+    Ok(Some(admin))
 }
 
 /// Tells the services sharing Redis, when `REDIS_URL` is set, that the key `key_id` changed. A

@@ -43,6 +43,13 @@ impl Permission for SessionsManager {
     const NAME: &'static str = permission::SESSIONS_MANAGE;
 }
 
+/// Giving and taking roles.
+#[derive(Debug)]
+pub struct RolesManager;
+impl Permission for RolesManager {
+    const NAME: &'static str = permission::ROLES_MANAGE;
+}
+
 /// A verified caller with a live login session granting `P`.
 #[derive(Debug)]
 pub struct AdminSession<P> {
@@ -53,6 +60,17 @@ pub struct AdminSession<P> {
 }
 
 impl<P> AdminSession<P> {
+    /// Refuses (403) what the session's role does not grant, for the endpoints whose need
+    /// depends on the request (a user reading their own record needs nothing more, another's
+    /// needs `permission`).
+    pub fn require(&self, permission: &str) -> Result<(), ApiError> {
+        if self.role.grants(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("the role {} may not do this", self.role.name)))
+        }
+    }
+
     /// Refuses (403) a tenant and community the session's role does not reach (for the
     /// endpoints that name them in the body rather than the path).
     pub fn require_community(&self, tenant_id: &str, community_id: &str) -> Result<(), ApiError> {

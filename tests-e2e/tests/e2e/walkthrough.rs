@@ -1,5 +1,6 @@
-//! The README's walk-through, as a newcomer runs it: bootstrap, then `blockid-call` with the
-//! bootstrap license creates a db auth module and a user in the bootstrap community, finds it,
+//! The README's walk-through, as a newcomer runs it: bootstrap (as `make run` does it, with the
+//! services up: the db module and the administrator too), then `blockid-call` with the bootstrap
+//! license finds the module, creates a user in the bootstrap community, finds it,
 //! authenticates it with its password and verifies the proof of authentication it got; a
 //! one-time passcode is refused clearly while adminapi does not verify them.
 
@@ -8,16 +9,37 @@ use std::process::Command;
 use serde_json::{Value, json};
 use tests_e2e::{Stack, bin_dir, start_stack};
 
+const INFRA: &str = "walkthrough-infra-license";
+
+/// An `adminapi` command with the environment `make run` gives it.
 fn adminapi(stack: &Stack, args: &[&str]) -> Value {
-    let out = Command::new(bin_dir().join("adminapi")).args(args).env("DATA_DIR", &stack.data_dir).output().unwrap();
+    let out = Command::new(bin_dir().join("adminapi"))
+        .args(args)
+        .env("DATA_DIR", &stack.data_dir)
+        .env("SERVICE_DIRECTORY", stack.service_directory())
+        .env("INFRA_LICENSE_KEY", INFRA)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "adminapi {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// `blockid-call --license <key> <method> <url> [body]`: the status and the opened reply.
+/// `blockid-call --license <key> <method> <url> [body]`: the status and the opened reply
+/// (an empty license: none; `jwt`: `--authorization`).
 fn call(license: &str, method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
+    call_as(license, None, method, url, body)
+}
+
+fn call_as(license: &str, jwt: Option<&str>, method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
     let mut cmd = Command::new(bin_dir().join("blockid-call"));
-    cmd.args(["--license", license, method, url]);
+    cmd.env_remove("BLOCKID_LICENSE").env_remove("BLOCKID_AUTHORIZATION");
+    if !license.is_empty() {
+        cmd.args(["--license", license]);
+    }
+    if let Some(jwt) = jwt {
+        cmd.args(["--authorization", jwt]);
+    }
+    cmd.args([method, url]);
     if let Some(b) = body {
         cmd.arg(b.to_string());
     }
@@ -32,9 +54,9 @@ fn call(license: &str, method: &str, url: &str, body: Option<&Value>) -> (u16, V
 #[tokio::test]
 async fn a_newcomer_creates_a_module_and_a_user_with_the_bootstrap_license() {
     // As `make run` starts it: with an INFRA_LICENSE_KEY, users-mgmt's own license to adminapi.
-    let stack = start_stack(&[("INFRA_LICENSE_KEY", "walkthrough-infra-license")]).await.unwrap();
-    let out = stack.data_dir.join("bootstrap.json");
-    let boot = adminapi(&stack, &["bootstrap", "--out", out.to_str().unwrap()]);
+    let stack = start_stack(&[("INFRA_LICENSE_KEY", INFRA)]).await.unwrap();
+    let boot_file = stack.data_dir.join("bootstrap.json");
+    let boot = adminapi(&stack, &["bootstrap", "--out", boot_file.to_str().unwrap()]);
     let (key, tenant, community) = (
         boot["licenseKey"].as_str().unwrap(),
         boot["tenantId"].as_str().unwrap(),
@@ -42,9 +64,14 @@ async fn a_newcomer_creates_a_module_and_a_user_with_the_bootstrap_license() {
     );
     let base = format!("{}/tenant/{tenant}/community/{community}", stack.users_mgmt.url);
 
-    let (s, module) = call(key, "PUT", &format!("{base}/module/create"), Some(&json!({"type": "db", "name": "Users"})));
-    assert_eq!(s, 200, "{module}");
-    let module_id = module["_id"].as_str().unwrap();
+    // The bootstrap made the community's db module (the administrator's).
+    let module_id = boot["admin"]["moduleId"].as_str().unwrap();
+    let (s, modules) = call(key, "POST", &format!("{base}/modules/fetch"), Some(&json!({})));
+    assert_eq!(
+        (s, modules[0]["_id"].as_str(), modules[0]["type"].as_str()),
+        (200, Some(module_id), Some("db")),
+        "{modules}"
+    );
     let users = json!({"authModule": module_id, "users": [{"username": "jane", "password": "Correct-Horse-42", "email1": "jane@example.com"}]});
     let (s, created) = call(key, "PUT", &format!("{base}/users/create"), Some(&users));
     assert_eq!((s, created["created"].as_u64()), (200, Some(1)), "{created}");
@@ -77,4 +104,20 @@ async fn a_newcomer_creates_a_module_and_a_user_with_the_bootstrap_license() {
     let (s, refused) =
         call("not-a-license", "POST", &format!("{base}/users/count"), Some(&json!({"authModule": module_id})));
     assert_eq!((s, refused["statusCode"].as_u64()), (401, Some(401)), "{refused}");
+
+    // The bootstrap administrator logs in to adminapi (no license) and out again.
+    let admin = &boot["admin"];
+    assert_eq!(admin["username"], "admin");
+    let credentials =
+        json!({"tenantId": tenant, "communityId": community, "username": "admin", "password": admin["password"]});
+    let (s, login) = call("", "POST", &format!("{}/verifyuser", stack.adminapi.url), Some(&credentials));
+    assert_eq!((s, login["user"]["roles"].clone()), (200, json!(["tenant_admin"])), "{login}");
+    let jwt = login["jwt_token"].as_str().unwrap();
+    let (s, _) = call_as("", Some(jwt), "GET", &format!("{}/logout", stack.adminapi.url), None);
+    assert_eq!(s, 204);
+    let (s, _) = call_as("", Some(jwt), "GET", &format!("{}/logout", stack.adminapi.url), None);
+    assert_eq!(s, 401, "the token ended with its session");
+    // A second bootstrap changes nothing: the same administrator and password.
+    let again = adminapi(&stack, &["bootstrap", "--out", boot_file.to_str().unwrap()]);
+    assert_eq!(again["admin"], boot["admin"]);
 }

@@ -26,6 +26,8 @@ pub trait AuthzStore: Send + Sync {
     async fn assign(&self, a: &Assignment) -> Result<(), StoreError>;
     /// The user's assignment in the community.
     async fn assignment(&self, community_id: &str, uid: &str) -> Result<Option<Assignment>, StoreError>;
+    /// Every assignment in the community, oldest first.
+    async fn list(&self, community_id: &str) -> Result<Vec<Assignment>, StoreError>;
 }
 
 /// The role name of a user in a community.

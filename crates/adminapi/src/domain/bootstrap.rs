@@ -30,7 +30,7 @@ pub struct BootstrapOptions {
 }
 
 /// What a caller needs to start using the platform (`./data/bootstrap.json`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bootstrap {
     pub tenant_id: String,
@@ -40,6 +40,10 @@ pub struct Bootstrap {
     /// The system license key (its secret).
     pub license_key: String,
     pub urls: BTreeMap<String, String>,
+    /// The first administrator (with users-mgmt running at bootstrap; see
+    /// [`super::bootstrap_admin`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub admin: Option<super::bootstrap_admin::Admin>,
 }
 
 /// Creates what is missing of the default tenant, community and system license; returns them and
@@ -90,6 +94,7 @@ pub async fn ensure(stores: &Stores, o: &BootstrapOptions) -> Result<(Bootstrap,
         dns: tenant.dns,
         license_key: license.key_secret,
         urls: o.urls.clone(),
+        admin: None,
     };
     Ok((out, created))
 }

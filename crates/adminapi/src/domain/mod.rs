@@ -3,6 +3,7 @@
 
 pub mod authz;
 pub mod bootstrap;
+pub mod bootstrap_admin;
 pub mod licenses;
 pub mod login;
 pub mod roles;

@@ -92,6 +92,12 @@ impl Role {
         permission.is_empty() || self.permissions.contains(&permission)
     }
 
+    /// Whether this role may give `other`: no wider scope, and no permission it does not have.
+    pub fn may_give(&self, other: &Role) -> bool {
+        let scope_ok = self.scope == Scope::Tenant || other.scope == Scope::Community;
+        scope_ok && other.permissions.iter().all(|p| self.permissions.contains(p))
+    }
+
     /// Whether a login in `home` (tenant, community) with this role may act in `target`.
     pub fn reaches(&self, home: (&str, &str), target: (&str, &str)) -> bool {
         match self.scope {
@@ -116,5 +122,8 @@ mod tests {
         assert!(tenant_admin.reaches(home, sibling) && !tenant_admin.reaches(home, elsewhere));
         assert!(community_admin.reaches(home, home) && !community_admin.reaches(home, sibling));
         assert_eq!(find("root"), None);
+        assert!(tenant_admin.may_give(tenant_admin) && tenant_admin.may_give(helpdesk));
+        assert!(!community_admin.may_give(tenant_admin) && community_admin.may_give(community_admin));
+        assert!(!helpdesk.may_give(community_admin) && helpdesk.may_give(user));
     }
 }

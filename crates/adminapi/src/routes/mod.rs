@@ -3,9 +3,11 @@
 
 pub mod authenticate;
 pub mod authenticate_v2;
+pub mod authz;
 pub mod community_auth_info;
 pub mod licenses;
 pub mod login_sessions;
+pub mod users;
 
 use actix_web::web;
 use kit::Table;
@@ -25,6 +27,10 @@ pub fn table() -> Table {
         .with(authenticate::endpoints())
         .with(authenticate_v2::endpoints())
         .with(login_sessions::endpoints())
+        .with(authz::endpoints())
+        .with(authz::v2_endpoints())
+        .with(authz::permission_endpoints())
+        .with(users::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

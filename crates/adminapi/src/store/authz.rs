@@ -62,7 +62,24 @@ impl AuthzStore for SqlAuthz {
         .bind(uid)
         .fetch_optional(self.db.pool())
         .await?;
-        Ok(row.map(|r| Assignment {
+        Ok(row.map(Assignment::from))
+    }
+
+    async fn list(&self, community_id: &str) -> Result<Vec<Assignment>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, tenant_id, community_id, uid, role, created_by, created_at FROM authz_assignments \
+             WHERE community_id = $1 ORDER BY created_at, id",
+        )
+        .bind(community_id)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.into_iter().map(Assignment::from).collect())
+    }
+}
+
+impl From<Row> for Assignment {
+    fn from(r: Row) -> Self {
+        Self {
             id: r.id,
             tenant_id: r.tenant_id,
             community_id: r.community_id,
@@ -70,6 +87,6 @@ impl AuthzStore for SqlAuthz {
             role: r.role,
             created_by: r.created_by,
             created_at: r.created_at,
-        }))
+        }
     }
 }

@@ -19,16 +19,16 @@ const FAST_ARGON2: [(&str, &str); 2] = [("ARGON2_MEMORY_KIB", "1024"), ("ARGON2_
 
 /// adminapi (one or two instances on one store) and users-mgmt, with a tenant, a community, its
 /// db module and two users: jane (community_admin) and bob (no role: user).
-struct Platform {
-    admin: Vec<String>,
-    users: String,
-    tenant: String,
-    community: String,
-    module: String,
-    stores: Stores,
+pub struct Platform {
+    pub admin: Vec<String>,
+    pub users: String,
+    pub tenant: String,
+    pub community: String,
+    pub module: String,
+    pub stores: Stores,
 }
 
-async fn platform(storage: Storage, test: &str, instances: usize, extra: &[(&str, &str)]) -> Option<Platform> {
+pub async fn platform(storage: Storage, test: &str, instances: usize, extra: &[(&str, &str)]) -> Option<Platform> {
     let mut env = test_env(storage, test).await?;
     env.insert("LICENSE_KEYS".into(), format!("service:{SERVICE_KEY}"));
     env.insert("INFRA_LICENSE_KEY".into(), INFRA_KEY.into());
@@ -76,24 +76,24 @@ async fn platform(storage: Storage, test: &str, instances: usize, extra: &[(&str
 }
 
 impl Platform {
-    async fn users_call(&self, method: Method, rest: &str, body: Value) -> Value {
+    pub async fn users_call(&self, method: Method, rest: &str, body: Value) -> Value {
         let path = format!("/tenant/{}/community/{}{rest}", self.tenant, self.community);
         let reply = caller().license(SERVICE_KEY).call(method, &self.users, &path, Some(&body)).await.unwrap();
         assert!(reply.status < 300, "{rest}: {} {}", reply.status, reply.body);
         reply.body
     }
 
-    fn credentials(&self, username: &str, password: &str) -> Value {
+    pub fn credentials(&self, username: &str, password: &str) -> Value {
         json!({"tenantId": self.tenant, "communityId": self.community, "username": username, "password": password})
     }
 
     /// `POST /verifyuser` on instance `i`, sealed.
-    async fn verify_user(&self, i: usize, body: Value) -> (u16, Value) {
+    pub async fn verify_user(&self, i: usize, body: Value) -> (u16, Value) {
         call(&self.admin[i], Method::POST, "/verifyuser", None, Some(&body)).await
     }
 
     /// A login of `username` on instance 0: its access token.
-    async fn token(&self, username: &str, password: &str) -> String {
+    pub async fn token(&self, username: &str, password: &str) -> String {
         let (s, r) = self.verify_user(0, self.credentials(username, password)).await;
         assert_eq!(s, 200, "{r}");
         r["jwt_token"].as_str().unwrap().to_owned()
@@ -106,7 +106,7 @@ fn caller() -> Client {
 
 /// A signed call with an optional `authorization` header and a sealed body: the status and the
 /// opened reply.
-async fn call(
+pub async fn call(
     url: &str,
     method: Method,
     path: &str,
@@ -131,11 +131,11 @@ async fn call(
     (status, envelope::client::open_reply(status, &bytes, &peer.shared).body)
 }
 
-fn bearer(token: &str) -> String {
+pub fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
-fn assert_error(status: u16, body: &Value, expected: u16, needle: &str) {
+pub fn assert_error(status: u16, body: &Value, expected: u16, needle: &str) {
     assert_eq!(status, expected, "{body}");
     let message = body["message"].as_str().unwrap_or_default();
     assert!(message.contains(needle), "message {message:?} lacks {needle:?}");

@@ -11,7 +11,7 @@ pub use common::assert_common_endpoints;
 pub use route_table::{
     LevelDeviation, assert_catalog_routed, assert_levels_match_catalog, assert_openapi_committed,
     assert_openapi_complete, assert_openapi_served, assert_openapi_valid, assert_refused_levels, assert_route_table,
-    assert_route_table_served,
+    assert_route_table_served, assert_sessions_enforced,
 };
 
 /// Whether a test must fail, not skip, when a backend it needs (PostgreSQL, Redis, Node) is

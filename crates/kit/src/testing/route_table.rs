@@ -204,6 +204,57 @@ pub async fn assert_refused_levels(url: &str, table: &crate::routing::Table) -> 
     calls
 }
 
+/// Calls every route of `table` that needs a login session on the running service at `url`
+/// (path parameters: `tenantId` and `communityId` the community given, any other the community id):
+/// without `authorization` it must answer 401, and with `unprivileged` (the token of a login whose
+/// role has no permission, the `user` role) 403 whenever the route needs a permission. Returns how
+/// many calls were made. (That a permitted role succeeds is each endpoint's own test.)
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+pub async fn assert_sessions_enforced(
+    url: &str,
+    table: &crate::routing::Table,
+    unprivileged: &str,
+    (tenant_id, community_id): (&str, &str),
+) -> usize {
+    let keys = std::sync::Arc::new(envelope::KeyPair::generate(envelope::Curve::Secp256k1).unwrap());
+    let client = envelope::Client::new(keys).unwrap();
+    let peer = client.peer(url).await.expect("the service's public key");
+    let mut calls = 0;
+    for e in table.endpoints() {
+        let Some(permission) = e.requirement().session else { continue };
+        let path: String = e
+            .path()
+            .split('/')
+            .map(|seg| match seg {
+                "{tenantId}" => tenant_id,
+                s if s.starts_with('{') => community_id,
+                s => s,
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in e.methods() {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let cases: &[(Option<&str>, u16)] =
+                if permission.is_empty() { &[(None, 401)] } else { &[(None, 401), (Some(unprivileged), 403)] };
+            for (token, expected) in cases {
+                let mut req = client.http().request(method.clone(), format!("{url}{path}"));
+                for (name, value) in client.headers(&peer).unwrap().pairs() {
+                    req = req.header(name, value);
+                }
+                if let Some(t) = token {
+                    req = req.header("authorization", format!("Bearer {t}"));
+                }
+                let resp = req.send().await.expect("call");
+                let status = resp.status().as_u16();
+                let body = resp.text().await.unwrap_or_default();
+                assert_eq!(status, *expected, "{method} {} with token {}: {body}", e.path(), token.is_some());
+                calls += 1;
+            }
+        }
+    }
+    calls
+}
+
 /// The checks of a service's route table that need no server: the committed document is the
 /// generated one, every route and catalog endpoint is documented, the document has no problems
 /// or schema collisions, every route is in the catalog or marked outside it, and the declared
