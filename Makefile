@@ -18,13 +18,15 @@ test-rust: build
 	$(CARGO) test --workspace
 
 # Criterion benchmarks of the wire crypto and of argon2id, then loadgen against release builds of
-# sessions (SQLite, then Redis) and users-mgmt (logins and user creates): Markdown tables of
+# sessions (SQLite, then Redis), users-mgmt (logins and user creates) and adminapi (admin logins,
+# a users fetch through adminapi and directly): Markdown tables of
 # req/s, latency, CPU time per request and RSS.
 bench:
 	$(CARGO) bench -p envelope
 	$(CARGO) bench -p users-mgmt
 	scripts/bench.sh
 	scripts/bench-users.sh
+	scripts/bench-admin.sh
 
 # A 10-minute soak of sessions that samples its RSS (SOAK_SECONDS, SOAK_RSS_EVERY, SOAK_SCENARIO).
 soak:

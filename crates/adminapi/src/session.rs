@@ -43,6 +43,20 @@ impl Permission for SessionsManager {
     const NAME: &'static str = permission::SESSIONS_MANAGE;
 }
 
+/// Reading users (`users.read`: helpdesk and administrators).
+#[derive(Debug)]
+pub struct UsersReader;
+impl Permission for UsersReader {
+    const NAME: &'static str = permission::USERS_READ;
+}
+
+/// Locking and unlocking users (`users.lock`: helpdesk and administrators).
+#[derive(Debug)]
+pub struct UsersLocker;
+impl Permission for UsersLocker {
+    const NAME: &'static str = permission::USERS_LOCK;
+}
+
 /// Giving and taking roles.
 #[derive(Debug)]
 pub struct RolesManager;

@@ -35,7 +35,13 @@ pub struct Cli {
     /// License key for the signed scenarios (session-new, session-poll, user-login, user-create).
     #[arg(long, env = "LOADGEN_LICENSE_KEY", hide_env_values = true)]
     pub license: Option<String>,
-    /// The tenant of the users-mgmt scenarios (user-login, user-create).
+    /// The user the adminapi scenarios sign in as (admin-login, admin-users-fetch).
+    #[arg(long, env = "LOADGEN_USERNAME", default_value = "admin")]
+    pub username: String,
+    /// Their password.
+    #[arg(long, env = "LOADGEN_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// The tenant of the users-mgmt and adminapi scenarios.
     #[arg(long, env = "LOADGEN_TENANT_ID", default_value = "000000000000000000000000")]
     pub tenant_id: String,
     /// `origin.communityId` of the sessions created; the community of the users-mgmt scenarios.
@@ -77,6 +83,15 @@ pub enum ScenarioKind {
     /// users-mgmt `PUT …/users/create` of one new user (a fresh username each time) with a
     /// password, signed and sealed: one argon2id hash and one insert each.
     UserCreate,
+    /// users-mgmt `POST …/users/fetch` of a page of 25 users of the community's db module,
+    /// signed with the license (the direct side of the proxy-hop comparison).
+    UsersFetch,
+    /// adminapi `POST /verifyuser` of `--username` / `--password`, signed, no license: a login
+    /// (users-mgmt checks the password; adminapi opens a session and signs its token).
+    AdminLogin,
+    /// adminapi `POST /users/fetch` of the same page with the access token of one login made
+    /// first: adminapi checks the session and calls users-mgmt.
+    AdminUsersFetch,
 }
 
 impl ScenarioKind {

@@ -32,6 +32,8 @@ pub struct Scenario {
     url: String,
     signer: Option<Signer>,
     body: Option<Body>,
+    /// An `authorization` header (an access token) sent with each request.
+    authorization: Option<String>,
 }
 
 /// What a signed scenario sends.
@@ -89,6 +91,7 @@ impl Scenario {
             url: format!("{base}{path}"),
             signer: None,
             body: None,
+            authorization: None,
         };
         match kind {
             ScenarioKind::Publickeys => Ok(plain("GET /publickeys".into(), "/publickeys")),
@@ -112,6 +115,7 @@ impl Scenario {
                     url: format!("{base}/session/new"),
                     signer: Some(signer),
                     body: Some(Body::Fixed(session_body(cli))),
+                    authorization: None,
                 })
             }
             ScenarioKind::SessionPoll => {
@@ -131,6 +135,7 @@ impl Scenario {
                     url: format!("{base}/session/{id}/response"),
                     signer: Some(signer),
                     body: None,
+                    authorization: None,
                 })
             }
             ScenarioKind::UserLogin => {
@@ -148,6 +153,7 @@ impl Scenario {
                     body: Some(Body::Fixed(
                         json!({"authModule": module, "username": format!("{username}-0"), "password": USER_PASSWORD}),
                     )),
+                    authorization: None,
                 })
             }
             ScenarioKind::UserCreate => {
@@ -161,6 +167,53 @@ impl Scenario {
                     url: format!("{base}{community}/users/create"),
                     signer: Some(signer),
                     body: Some(Body::NewUser { module, prefix, next: AtomicU64::new(0) }),
+                    authorization: None,
+                })
+            }
+            ScenarioKind::UsersFetch => {
+                let signer = signer(cli, base, http).await?;
+                let community = format!("/tenant/{}/community/{}", cli.tenant_id, cli.community_id);
+                let module = db_module(&signer, base, &community).await?;
+                Ok(Self {
+                    name: "POST …/users/fetch (25, users-mgmt)".into(),
+                    method: Method::POST,
+                    url: format!("{base}{community}/users/fetch"),
+                    signer: Some(signer),
+                    body: Some(Body::Fixed(json!({"authModule": module, "pSize": 25}))),
+                    authorization: None,
+                })
+            }
+            ScenarioKind::AdminLogin => {
+                let signer = unlicensed(cli, base, http).await?;
+                Ok(Self {
+                    name: "POST /verifyuser (adminapi)".into(),
+                    method: Method::POST,
+                    url: format!("{base}/verifyuser"),
+                    signer: Some(signer),
+                    body: Some(Body::Fixed(login_body(cli)?)),
+                    authorization: None,
+                })
+            }
+            ScenarioKind::AdminUsersFetch => {
+                let signer = unlicensed(cli, base, http).await?;
+                let login = signer
+                    .client
+                    .call(Method::POST, base, "/verifyuser", Some(&login_body(cli)?))
+                    .await
+                    .map_err(|e| format!("signing in: {e}"))?;
+                let (Some(token), Some(module)) =
+                    (login.body["jwt_token"].as_str(), login.body["user"]["moduleId"].as_str())
+                else {
+                    return Err(format!("POST /verifyuser answered {} {}", login.status, login.body));
+                };
+                let body = json!({"tenantId": cli.tenant_id, "communityId": cli.community_id, "moduleId": module, "pSize": 25});
+                Ok(Self {
+                    name: "POST /users/fetch (25, through adminapi)".into(),
+                    method: Method::POST,
+                    url: format!("{base}/users/fetch"),
+                    signer: Some(signer),
+                    body: Some(Body::Fixed(body)),
+                    authorization: Some(format!("Bearer {token}")),
                 })
             }
         }
@@ -169,6 +222,9 @@ impl Scenario {
     /// Sends one request and reads the whole answer.
     pub async fn once(&self, http: &reqwest::Client) -> Outcome {
         let mut req = http.request(self.method.clone(), &self.url);
+        if let Some(token) = &self.authorization {
+            req = req.header("authorization", token);
+        }
         if let Some(s) = &self.signer {
             let Ok(headers) = s.client.headers(&s.peer) else { return Outcome::Failed("signing") };
             for (name, value) in headers.pairs() {
@@ -200,11 +256,31 @@ impl Scenario {
 
 async fn signer(cli: &Cli, base: &str, http: &reqwest::Client) -> Result<Signer, String> {
     let license = cli.license.as_deref().ok_or("signed scenarios need --license (or LOADGEN_LICENSE_KEY)")?;
+    signer_with(cli, base, http, Some(license)).await
+}
+
+/// A signer without a license (adminapi's login endpoints take none).
+async fn unlicensed(cli: &Cli, base: &str, http: &reqwest::Client) -> Result<Signer, String> {
+    signer_with(cli, base, http, None).await
+}
+
+async fn signer_with(cli: &Cli, base: &str, http: &reqwest::Client, license: Option<&str>) -> Result<Signer, String> {
     let curve = Curve::from_name(&cli.curve).map_err(|e| format!("--curve: {e}"))?;
     let keys = Arc::new(KeyPair::generate(curve).map_err(|e| format!("key generation: {e}"))?);
-    let client = Client::with_http(http.clone(), keys).license(license).app_id("loadgen");
+    let mut client = Client::with_http(http.clone(), keys).app_id("loadgen");
+    if let Some(license) = license {
+        client = client.license(license);
+    }
     let peer = client.peer(base).await.map_err(|e| format!("the service's public key: {e}"))?;
     Ok(Signer { client, peer })
+}
+
+/// The `POST /verifyuser` body of `--username` / `--password`.
+fn login_body(cli: &Cli) -> Result<Value, String> {
+    let password = cli.password.as_deref().ok_or("the adminapi scenarios need --password (or LOADGEN_PASSWORD)")?;
+    Ok(
+        json!({"tenantId": cli.tenant_id, "communityId": cli.community_id, "username": cli.username, "password": password}),
+    )
 }
 
 /// The db module of the community (a community has at most one), created with the default

@@ -13,8 +13,8 @@ pub mod permission {
     pub const ADMIN: &str = "admin.access";
     /// Reading users and their profiles.
     pub const USERS_READ: &str = "users.read";
-    /// Unlocking users.
-    pub const USERS_UNLOCK: &str = "users.unlock";
+    /// Locking and unlocking users.
+    pub const USERS_LOCK: &str = "users.lock";
     /// `POST /helpdesk-passcode/generate`.
     pub const HELPDESK_PASSCODE: &str = "user.helpdesk-passcode.generate";
     /// Giving and taking roles.
@@ -44,7 +44,7 @@ pub struct Role {
 const ADMIN_PERMISSIONS: &[&str] = &[
     permission::ADMIN,
     permission::USERS_READ,
-    permission::USERS_UNLOCK,
+    permission::USERS_LOCK,
     permission::HELPDESK_PASSCODE,
     permission::ROLES_MANAGE,
     permission::SESSIONS_MANAGE,
@@ -68,7 +68,7 @@ pub const ROLES: [Role; 4] = [
         name: "helpdesk",
         description: "Helps the users of one community: reads them, unlocks them, generates helpdesk passcodes",
         scope: Scope::Community,
-        permissions: &[permission::USERS_READ, permission::USERS_UNLOCK, permission::HELPDESK_PASSCODE],
+        permissions: &[permission::USERS_READ, permission::USERS_LOCK, permission::HELPDESK_PASSCODE],
     },
     Role {
         name: "user",

@@ -7,3 +7,4 @@ mod helpers;
 mod licenses;
 mod login;
 mod route_table;
+mod users;

@@ -1,9 +1,9 @@
-//! The catalog group Users, the endpoints built so far: `PATCH /users/user/role/update`. The
-//! user record is users-mgmt's (checked there); the role is adminapi's ([`crate::domain::authz`]).
+//! `PATCH /users/user/role/update`: the role is adminapi's ([`crate::domain::authz`]), the user
+//! users-mgmt's (checked there).
 
 use actix_web::{HttpResponse, web};
 use envelope::{ApiError, Body};
-use kit::directory::{Named, locate};
+use kit::app::Platform;
 use kit::openapi::{ErrorBody, Sealable};
 use kit::{AppResult, Endpoint, endpoint};
 use reqwest::Method;
@@ -11,12 +11,13 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::{check_current_role, community_of, givable, uid_of};
 use crate::State;
-use crate::domain::{authz, roles};
+use crate::domain::authz;
 use crate::session::{AdminSession, RolesManager};
 use crate::users_mgmt::UsersMgmt;
 
-/// The endpoints of the group built so far.
+/// The endpoints of this module.
 pub fn endpoints() -> Vec<Endpoint> {
     vec![endpoint!(update_user_role)]
 }
@@ -62,43 +63,21 @@ pub async fn update_user_role(
     admin: AdminSession<RolesManager>,
     body: Body<RoleUpdateRequest>,
     state: web::Data<State>,
-    platform: web::Data<kit::app::Platform>,
+    platform: web::Data<Platform>,
 ) -> AppResult<HttpResponse> {
     let Body { value: r, encrypted } = body;
-    let named = Named { community_id: &r.community_id, tenant_id: Some(&r.tenant_id), community_name: None };
-    let community = locate(&**platform.directory, named).await?;
-    admin.require_community(&community.tenant_id, &community.id)?;
-    let new = roles::find(r.new_role.trim()).ok_or_else(|| {
-        ApiError::bad_request(format!("newRole must be one of {}", roles::ROLES.map(|x| x.name).join(", ")))
-    })?;
-    if !admin.role.may_give(new) {
-        return Err(
-            ApiError::forbidden(format!("the role {} may not give the role {}", admin.role.name, new.name)).into()
-        );
-    }
-    let path = UsersMgmt::community_path(&community, "/user/fetch_single_user_by_username");
-    let found =
-        state.users_mgmt.call(Method::POST, &path, &json!({"authModule": r.module_id, "username": r.username})).await?;
-    if found["data"]["uid"].as_str() != Some(r.uid.trim()) {
+    let community = community_of(&platform, &admin, &r.tenant_id, &r.community_id).await?;
+    let new = givable(&admin, &r.new_role)?;
+    if uid_of(&state, &community, &r.module_id, &r.username).await? != r.uid.trim() {
         return Err(ApiError::not_found("no user of moduleId has this username and uid").into());
     }
-    let current = authz::role_of(&*state.stores.authz, &community.id, r.uid.trim()).await?;
-    if current != r.old_role.trim() {
-        return Err(ApiError::conflict("oldRole is not the user's current role").into());
-    }
+    check_current_role(&state, &community, r.uid.trim(), &r.old_role).await?;
     if let Some(disabled) = r.disabled {
         let update = json!({"authModule": r.module_id, "username": r.username, "disabled": disabled});
         state.users_mgmt.call(Method::PATCH, &UsersMgmt::community_path(&community, "/user/update"), &update).await?;
     }
-    authz::assign(
-        &*state.stores.authz,
-        &community.tenant_id,
-        &community.id,
-        r.uid.trim(),
-        new.name,
-        &admin.session.uid,
-    )
-    .await?;
+    let uid = r.uid.trim();
+    authz::assign(&*state.stores.authz, &community.tenant_id, &community.id, uid, new.name, &admin.session.uid).await?;
     tracing::info!(role = new.name, "a user's role changed");
     Ok(admin.caller.reply_like(encrypted, actix_web::http::StatusCode::OK, &json!({"status": true}))?)
 }
