@@ -53,7 +53,8 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let authority = DbLicenses::new(stores.licenses.clone(), local, platform.settings.curve)
         .publishing_to(platform.invalidations.clone());
     let authority = Arc::new(authority);
-    let directory = Arc::new(domain::tenancy::TenancyDirectory(stores.tenancy.clone()));
+    let ttls = kit::directory::DirectoryTtls::from_settings(&platform.settings)?;
+    let directory = Arc::new(domain::tenancy::TenancyDirectory::new(stores.tenancy.clone(), ttls.positive));
     let users_mgmt = users_mgmt::UsersMgmt::from_settings(&platform.settings, &platform.keys)?;
     let ttl = platform.settings.parse_var("ADMIN_SESSION_TTL_SECONDS", 3600u64)?;
     let sessions = domain::login::LoginSessions::new(platform.durable.clone(), std::time::Duration::from_secs(ttl));

@@ -66,6 +66,17 @@ fn user_key(community_id: &str, module_id: &str, username: &str) -> String {
     format!("login:user:{community_id}:{module_id}:{}", username.to_lowercase())
 }
 
+/// The most login sessions a user keeps: a new login beyond it ends the oldest. It bounds what
+/// one user's repeated logins cost (the index is read and written whole at each login).
+pub const MAX_SESSIONS_PER_USER: usize = 50;
+
+/// One session in a user's index: its id and expiry, so expired ones are dropped without a look.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Entry {
+    sid: String,
+    exp: i64,
+}
+
 fn corrupt(what: &str) -> DomainError {
     DomainError::Store(StoreError::Corrupt(format!("login session: {what}")))
 }
@@ -100,9 +111,21 @@ impl LoginSessions {
         session.sid = uuid::Uuid::new_v4().simple().to_string();
         session.expires_at = now.saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX));
         let record = serde_json::to_string(&session).map_err(|_| corrupt("encoding"))?;
-        self.store.put(&session_key(&session.sid), &record, self.ttl).await?;
+        // The index first: a session is never live without being in it (so it can be ended).
         let index = user_key(&session.community_id, &session.module_id, &session.username);
-        self.update_index(&index, |sids| sids.push(session.sid.clone())).await?;
+        let entry = Entry { sid: session.sid.clone(), exp: session.expires_at };
+        let mut evicted = Vec::new();
+        self.update_index(&index, now, |entries| {
+            entries.push(entry.clone());
+            entries.sort_by_key(|e| e.exp);
+            let over = entries.len().saturating_sub(MAX_SESSIONS_PER_USER);
+            evicted = entries.drain(..over).map(|e| e.sid).collect();
+        })
+        .await?;
+        self.store.put(&session_key(&session.sid), &record, self.ttl).await?;
+        for sid in &evicted {
+            self.store.delete(&session_key(sid)).await?;
+        }
         let claims = AccessClaims {
             iss: ISSUER.into(),
             sub: session.uid.clone(),
@@ -141,26 +164,27 @@ impl LoginSessions {
         Ok(Ok(session))
     }
 
-    /// Ends one session.
-    pub async fn close(&self, session: &LoginSession) -> Result<(), DomainError> {
+    /// Ends one session, at `now`.
+    pub async fn close(&self, session: &LoginSession, now: i64) -> Result<(), DomainError> {
         self.store.delete(&session_key(&session.sid)).await?;
         let index = user_key(&session.community_id, &session.module_id, &session.username);
-        self.update_index(&index, |sids| sids.retain(|s| *s != session.sid)).await
+        self.update_index(&index, now, |entries| entries.retain(|e| e.sid != session.sid)).await
     }
 
-    /// Ends every session of `username` of `module_id` in `community_id` but `keep`; how many
-    /// ended.
+    /// Ends every session of `username` of `module_id` in `community_id` but `keep`, at `now`;
+    /// how many ended.
     pub async fn close_all(
         &self,
         community_id: &str,
         module_id: &str,
         username: &str,
         keep: Option<&str>,
+        now: i64,
     ) -> Result<usize, DomainError> {
         let mut ended = Vec::new();
-        self.update_index(&user_key(community_id, module_id, username), |sids| {
-            ended = sids.iter().filter(|s| Some(s.as_str()) != keep).cloned().collect();
-            sids.retain(|s| Some(s.as_str()) == keep);
+        self.update_index(&user_key(community_id, module_id, username), now, |entries| {
+            ended = entries.iter().filter(|e| Some(e.sid.as_str()) != keep).map(|e| e.sid.clone()).collect();
+            entries.retain(|e| Some(e.sid.as_str()) == keep);
         })
         .await?;
         let mut count = 0;
@@ -172,21 +196,21 @@ impl LoginSessions {
         Ok(count)
     }
 
-    /// Changes the list of a user's session ids atomically (compare-and-swap, retried), dropping
-    /// ids whose session has expired.
-    async fn update_index(&self, key: &str, mut change: impl FnMut(&mut Vec<String>)) -> Result<(), DomainError> {
+    /// Changes the index of a user's sessions atomically (compare-and-swap, retried), dropping
+    /// the entries expired at `now`.
+    async fn update_index(
+        &self,
+        key: &str,
+        now: i64,
+        mut change: impl FnMut(&mut Vec<Entry>),
+    ) -> Result<(), DomainError> {
         for _ in 0..32 {
             let current = self.store.get(key).await?;
-            let mut sids: Vec<String> = match &current {
+            let mut live: Vec<Entry> = match &current {
                 Some(raw) => serde_json::from_str(raw).map_err(|_| corrupt("stored index"))?,
                 None => Vec::new(),
             };
-            let mut live = Vec::with_capacity(sids.len());
-            for sid in sids.drain(..) {
-                if self.store.get(&session_key(&sid)).await?.is_some() {
-                    live.push(sid);
-                }
-            }
+            live.retain(|e| e.exp > now);
             change(&mut live);
             let next = serde_json::to_string(&live).map_err(|_| corrupt("encoding"))?;
             let swapped = match &current {
@@ -235,13 +259,34 @@ mod tests {
         assert_eq!(sessions.verify(keys.public(), &token_a, 1600).await.unwrap(), Err(TokenError::Expired));
         assert_eq!(sessions.verify(keys.public(), "nope", 1100).await.unwrap(), Err(TokenError::Invalid));
         // The others but one, then one.
-        assert_eq!(sessions.close_all("c", "m", "JANE", Some(&a.sid)).await.unwrap(), 2);
+        assert_eq!(sessions.close_all("c", "m", "JANE", Some(&a.sid), 1100).await.unwrap(), 2);
         assert!(sessions.verify(keys.public(), &token_a, 1100).await.unwrap().is_ok());
         for t in [&token_b, &token_c] {
             assert_eq!(sessions.verify(keys.public(), t, 1100).await.unwrap(), Err(TokenError::Ended));
         }
-        sessions.close(&a).await.unwrap();
+        sessions.close(&a, 1100).await.unwrap();
         assert_eq!(sessions.verify(keys.public(), &token_a, 1100).await.unwrap(), Err(TokenError::Ended));
-        assert_eq!(sessions.close_all("c", "m", "jane", None).await.unwrap(), 0);
+        assert_eq!(sessions.close_all("c", "m", "jane", None, 1100).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_user_keeps_at_most_the_newest_sessions() {
+        let keys = KeyPair::generate(Curve::Secp256k1).unwrap();
+        let sessions = LoginSessions::new(Arc::new(MemoryStore::new()), Duration::from_secs(600));
+        let mut tokens = Vec::new();
+        for i in 0..=MAX_SESSIONS_PER_USER {
+            let (_, token) = sessions.open(&keys, session("u1"), 1000 + i64::try_from(i).unwrap()).await.unwrap();
+            tokens.push(token);
+        }
+        let now = 1100;
+        assert_eq!(
+            sessions.verify(keys.public(), &tokens[0], now).await.unwrap(),
+            Err(TokenError::Ended),
+            "the oldest ended"
+        );
+        for t in &tokens[1..] {
+            assert!(sessions.verify(keys.public(), t, now).await.unwrap().is_ok());
+        }
+        assert_eq!(sessions.close_all("c", "m", "jane", None, now).await.unwrap(), MAX_SESSIONS_PER_USER);
     }
 }

@@ -119,8 +119,20 @@ fn taken(e: StoreError, message: String) -> DomainError {
 }
 
 /// The tenancy store as the platform's directory of communities ([`kit::directory`]): adminapi
-/// answers from its database, without a cache.
-pub struct TenancyDirectory(pub std::sync::Arc<dyn TenancyStore>);
+/// answers from its database, and keeps the communities it found for `DIRECTORY_CACHE_TTL`
+/// (communities are never renamed, moved or deleted; an unknown id is always asked again, so a
+/// community just created, by this process or the command line, is found at once).
+pub struct TenancyDirectory {
+    store: std::sync::Arc<dyn TenancyStore>,
+    found: moka::sync::Cache<String, kit::directory::CommunityRef>,
+}
+
+impl TenancyDirectory {
+    /// Over `store`, caching found communities for `ttl`.
+    pub fn new(store: std::sync::Arc<dyn TenancyStore>, ttl: std::time::Duration) -> Self {
+        Self { store, found: moka::sync::Cache::builder().max_capacity(10_000).time_to_live(ttl).build() }
+    }
+}
 
 #[async_trait]
 impl kit::directory::Directory for TenancyDirectory {
@@ -128,14 +140,15 @@ impl kit::directory::Directory for TenancyDirectory {
         &self,
         id: &str,
     ) -> Result<Option<kit::directory::CommunityRef>, kit::directory::DirectoryError> {
+        if let Some(hit) = self.found.get(id) {
+            return Ok(Some(hit));
+        }
         let unavailable = |e: StoreError| kit::directory::DirectoryError::Unavailable(e.to_string());
-        let Some(c) = self.0.community(id).await.map_err(unavailable)? else { return Ok(None) };
-        let Some(tenant) = self.0.tenant(&c.tenant_id).await.map_err(unavailable)? else { return Ok(None) };
-        Ok(Some(kit::directory::CommunityRef {
-            id: c.id,
-            name: c.name,
-            tenant_id: c.tenant_id,
-            tenant_dns: tenant.dns,
-        }))
+        let Some(c) = self.store.community(id).await.map_err(unavailable)? else { return Ok(None) };
+        let Some(tenant) = self.store.tenant(&c.tenant_id).await.map_err(unavailable)? else { return Ok(None) };
+        let found =
+            kit::directory::CommunityRef { id: c.id, name: c.name, tenant_id: c.tenant_id, tenant_dns: tenant.dns };
+        self.found.insert(id.to_owned(), found.clone());
+        Ok(Some(found))
     }
 }

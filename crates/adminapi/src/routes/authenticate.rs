@@ -143,7 +143,7 @@ pub async fn verify_user(
 #[utoipa::path(get, path = "/logout", responses((status = 204, description = "Logged out")))]
 #[tracing::instrument(skip_all)]
 pub async fn logout(admin: AdminSession<LoggedIn>, state: web::Data<State>) -> AppResult<HttpResponse> {
-    state.sessions.close(&admin.session).await?;
+    state.sessions.close(&admin.session, envelope::wire::now_epoch()).await?;
     tracing::info!("user logged out");
     Ok(HttpResponse::NoContent().finish())
 }
