@@ -42,12 +42,26 @@ impl UsersMgmt {
     /// A sealed call to `path`: the opened reply of a 2xx, or users-mgmt's refusal as the same
     /// status and message.
     pub async fn call(&self, method: Method, path: &str, body: &Value) -> Result<Value, ApiError> {
+        self.send(method, path, Some(body)).await
+    }
+
+    /// `GET path` (see [`Self::call`]).
+    pub async fn get(&self, path: &str) -> Result<Value, ApiError> {
+        self.send(Method::GET, path, None).await
+    }
+
+    /// `DELETE path` without a body (see [`Self::call`]).
+    pub async fn delete(&self, path: &str) -> Result<Value, ApiError> {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
         let Some((client, url)) = &self.remote else {
             return Err(ApiError::unavailable(
                 "users-mgmt is not configured: adminapi needs users-mgmt in SERVICE_DIRECTORY and INFRA_LICENSE_KEY",
             ));
         };
-        let reply = client.call(method, url, path, Some(body)).await.map_err(|e| {
+        let reply = client.call(method, url, path, body).await.map_err(|e| {
             tracing::warn!(error = %e, "users-mgmt is unreachable");
             ApiError::unavailable("users-mgmt is unavailable, try again")
         })?;

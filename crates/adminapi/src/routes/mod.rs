@@ -1,12 +1,14 @@
 //! The route table of `adminapi`, one module per catalog group, to read side by side with
 //! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 
+pub mod auth_modules;
 pub mod authenticate;
 pub mod authenticate_v2;
 pub mod authz;
 pub mod community_auth_info;
 pub mod licenses;
 pub mod login_sessions;
+pub mod user_attributes;
 pub mod users;
 
 use actix_web::web;
@@ -31,6 +33,8 @@ pub fn table() -> Table {
         .with(authz::v2_endpoints())
         .with(authz::permission_endpoints())
         .with(users::endpoints())
+        .with(auth_modules::endpoints())
+        .with(user_attributes::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

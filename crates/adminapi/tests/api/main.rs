@@ -6,5 +6,6 @@ mod common_endpoints;
 mod helpers;
 mod licenses;
 mod login;
+mod modules;
 mod route_table;
 mod users;
