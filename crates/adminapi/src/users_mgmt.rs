@@ -55,31 +55,50 @@ impl UsersMgmt {
         self.send(Method::DELETE, path, None).await
     }
 
+    /// A signed call with a plain JSON body (the users-mgmt endpoints that take one, such as
+    /// `jwt/verifyToken`); see [`Self::call`].
+    pub async fn call_plain(&self, method: Method, path: &str, body: &Value) -> Result<Value, ApiError> {
+        let Some((client, url)) = &self.remote else { return self.send(method, path, Some(body)).await };
+        let peer = client.peer(url).await.map_err(|e| unreachable(&e))?;
+        let headers = client.headers(&peer).map_err(|e| unreachable(&e))?;
+        let reply = client.send(method, url, path, &headers, Some(body), &peer).await.map_err(|e| unreachable(&e))?;
+        answer(reply)
+    }
+
     async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
         let Some((client, url)) = &self.remote else {
             return Err(ApiError::unavailable(
                 "users-mgmt is not configured: adminapi needs users-mgmt in SERVICE_DIRECTORY and INFRA_LICENSE_KEY",
             ));
         };
-        let reply = client.call(method, url, path, body).await.map_err(|e| {
-            tracing::warn!(error = %e, "users-mgmt is unreachable");
-            ApiError::unavailable("users-mgmt is unavailable, try again")
-        })?;
-        match reply.status {
-            200..=299 => Ok(reply.body),
-            400..=499 => {
-                let message = reply.body["message"].as_str().unwrap_or("users-mgmt refused the request").to_owned();
-                let status = actix_web::http::StatusCode::from_u16(reply.status)
-                    .unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
-                Err(ApiError::new(status, message))
-            }
-            status => {
-                tracing::warn!(status, "users-mgmt answered an error");
-                Err(ApiError::unavailable("users-mgmt is unavailable, try again"))
-            }
+        let reply = client.call(method, url, path, body).await.map_err(|e| unreachable(&e))?;
+        answer(reply)
+    }
+}
+
+fn unreachable(e: &envelope::ClientError) -> ApiError {
+    tracing::warn!(error = %e, "users-mgmt is unreachable");
+    ApiError::unavailable("users-mgmt is unavailable, try again")
+}
+
+/// The opened reply of a 2xx, or users-mgmt's refusal as the same status and message.
+fn answer(reply: envelope::Reply) -> Result<Value, ApiError> {
+    match reply.status {
+        200..=299 => Ok(reply.body),
+        400..=499 => {
+            let message = reply.body["message"].as_str().unwrap_or("users-mgmt refused the request").to_owned();
+            let status =
+                actix_web::http::StatusCode::from_u16(reply.status).unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
+            Err(ApiError::new(status, message))
+        }
+        status => {
+            tracing::warn!(status, "users-mgmt answered an error");
+            Err(ApiError::unavailable("users-mgmt is unavailable, try again"))
         }
     }
+}
 
+impl UsersMgmt {
     /// The path of `rest` in `community` on users-mgmt.
     pub fn community_path(community: &CommunityRef, rest: &str) -> String {
         format!("/tenant/{}/community/{}{rest}", community.tenant_id, community.id)

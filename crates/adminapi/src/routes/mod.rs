@@ -8,7 +8,10 @@ pub mod authz;
 pub mod community_auth_info;
 pub mod licenses;
 pub mod login_sessions;
+pub mod password_policy;
 pub mod user_attributes;
+pub mod user_pin;
+pub mod user_properties;
 pub mod users;
 
 use actix_web::web;
@@ -35,6 +38,9 @@ pub fn table() -> Table {
         .with(users::endpoints())
         .with(auth_modules::endpoints())
         .with(user_attributes::endpoints())
+        .with(user_pin::endpoints())
+        .with(user_properties::endpoints())
+        .with(password_policy::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

@@ -8,4 +8,5 @@ mod licenses;
 mod login;
 mod modules;
 mod route_table;
+mod self_service;
 mod users;
