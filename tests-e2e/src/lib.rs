@@ -144,3 +144,33 @@ pub async fn start_stack(extra: &[(&str, &str)]) -> Result<Stack, StartFailure> 
     let sessions = start("sessions", se, &env).await?;
     Ok(Stack { users_mgmt, adminapi, sessions, data_dir })
 }
+
+/// Runs the built `blockid-call` as a newcomer would: `[--license KEY] [--authorization JWT]
+/// METHOD URL [BODY]`; the status it printed and the opened reply.
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+pub fn blockid_call(
+    license: Option<&str>,
+    token: Option<&str>,
+    method: &str,
+    url: &str,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut cmd = Command::new(bin_dir().join("blockid-call"));
+    cmd.env_remove("BLOCKID_LICENSE").env_remove("BLOCKID_AUTHORIZATION");
+    if let Some(l) = license {
+        cmd.args(["--license", l]);
+    }
+    if let Some(t) = token {
+        cmd.args(["--authorization", t]);
+    }
+    cmd.args([method, url]);
+    if let Some(b) = body {
+        cmd.arg(b.to_string());
+    }
+    let out = cmd.output().expect("blockid-call runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (status, json) = text
+        .split_once('\n')
+        .unwrap_or_else(|| panic!("blockid-call printed {text:?}; {}", String::from_utf8_lossy(&out.stderr)));
+    (status.trim().parse().expect("a status line"), serde_json::from_str(json).expect("a JSON reply"))
+}

@@ -6,34 +6,12 @@
 use std::process::Command;
 
 use serde_json::{Value, json};
-use tests_e2e::{bin_dir, free_port, start, start_stack};
+use tests_e2e::{bin_dir, blockid_call as call, free_port, start, start_stack};
 
 fn adminapi(data_dir: &std::path::Path, args: &[&str]) -> Value {
     let out = Command::new(bin_dir().join("adminapi")).args(args).env("DATA_DIR", data_dir).output().unwrap();
     assert!(out.status.success(), "adminapi {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// `blockid-call [--license KEY] [--authorization JWT] METHOD URL [BODY]`: status and reply.
-fn call(license: Option<&str>, token: Option<&str>, method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut cmd = Command::new(bin_dir().join("blockid-call"));
-    cmd.env_remove("BLOCKID_LICENSE").env_remove("BLOCKID_AUTHORIZATION");
-    if let Some(l) = license {
-        cmd.args(["--license", l]);
-    }
-    if let Some(t) = token {
-        cmd.args(["--authorization", t]);
-    }
-    cmd.args([method, url]);
-    if let Some(b) = body {
-        cmd.arg(b.to_string());
-    }
-    let out = cmd.output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let (status, json) = text
-        .split_once('\n')
-        .unwrap_or_else(|| panic!("blockid-call printed {text:?}; {}", String::from_utf8_lossy(&out.stderr)));
-    (status.trim().parse().unwrap(), serde_json::from_str(json).unwrap())
 }
 
 #[tokio::test]

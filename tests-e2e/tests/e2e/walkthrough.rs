@@ -31,24 +31,7 @@ fn call(license: &str, method: &str, url: &str, body: Option<&Value>) -> (u16, V
 }
 
 fn call_as(license: &str, jwt: Option<&str>, method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut cmd = Command::new(bin_dir().join("blockid-call"));
-    cmd.env_remove("BLOCKID_LICENSE").env_remove("BLOCKID_AUTHORIZATION");
-    if !license.is_empty() {
-        cmd.args(["--license", license]);
-    }
-    if let Some(jwt) = jwt {
-        cmd.args(["--authorization", jwt]);
-    }
-    cmd.args([method, url]);
-    if let Some(b) = body {
-        cmd.arg(b.to_string());
-    }
-    let out = cmd.output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let (status, json) = text
-        .split_once('\n')
-        .unwrap_or_else(|| panic!("blockid-call printed {text:?}; {}", String::from_utf8_lossy(&out.stderr)));
-    (status.trim().parse().unwrap(), serde_json::from_str(json).unwrap())
+    tests_e2e::blockid_call((!license.is_empty()).then_some(license), jwt, method, url, body)
 }
 
 #[tokio::test]

@@ -28,7 +28,12 @@ pub struct Platform {
     pub stores: Stores,
 }
 
-pub async fn platform(storage: Storage, test: &str, instances: usize, extra: &[(&str, &str)]) -> Option<Platform> {
+/// adminapi's environment on `storage` (with its INFRA key) and its database, migrated, holding a
+/// tenant and its community `default`.
+async fn admin_env(
+    storage: Storage,
+    test: &str,
+) -> Option<(std::collections::BTreeMap<String, String>, Stores, tenancy::Tenant, tenancy::Community)> {
     let mut env = test_env(storage, test).await?;
     env.insert("LICENSE_KEYS".into(), format!("service:{SERVICE_KEY}"));
     env.insert("INFRA_LICENSE_KEY".into(), INFRA_KEY.into());
@@ -38,6 +43,11 @@ pub async fn platform(storage: Storage, test: &str, instances: usize, extra: &[(
     let stores = Stores::sql(&db);
     let t = tenancy::create_tenant(&*stores.tenancy, "acme.example.com", "Acme", "acme").await.unwrap();
     let c = tenancy::create_community(&*stores.tenancy, &t.id, "default").await.unwrap();
+    Some((env, stores, t, c))
+}
+
+pub async fn platform(storage: Storage, test: &str, instances: usize, extra: &[(&str, &str)]) -> Option<Platform> {
+    let (mut env, stores, t, c) = admin_env(storage, test).await?;
 
     // users-mgmt knows the community locally and takes adminapi's INFRA key (service level).
     let communities = json!([{"tenantId": t.id, "communityId": c.id, "communityName": "default"}]).to_string();
@@ -289,16 +299,9 @@ async fn a_token_expires_with_its_session() {
 
 #[tokio::test]
 async fn without_users_mgmt_a_login_is_503_and_nothing_else() {
-    let mut env = test_env(Storage::Embedded, "admin login no users-mgmt").await.unwrap();
+    let (mut env, _, t, c) = admin_env(Storage::Embedded, "admin login no users-mgmt").await.unwrap();
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    env.insert("INFRA_LICENSE_KEY".into(), INFRA_KEY.into());
     env.insert("SERVICE_DIRECTORY".into(), json!({"users-mgmt": format!("http://127.0.0.1:{closed}")}).to_string());
-    let settings = kit::Settings::from_source(&env, adminapi::SERVICE, 0).unwrap();
-    let db = Db::connect(&settings.database_url.0).await.unwrap();
-    db.migrate(&[&KIT_MIGRATIONS, &adminapi::ADMINAPI_MIGRATIONS]).await.unwrap();
-    let stores = Stores::sql(&db);
-    let t = tenancy::create_tenant(&*stores.tenancy, "acme.example.com", "Acme", "acme").await.unwrap();
-    let c = tenancy::create_community(&*stores.tenancy, &t.id, "default").await.unwrap();
     let url = spawn_service(adminapi::SERVICE, &env, adminapi::build).await.url;
     let body = json!({"tenantId": t.id, "communityId": c.id, "username": "bob", "password": "Violet-Harbor-58"});
     let (s, r) = call(&url, Method::POST, "/verifyuser", None, Some(&body)).await;

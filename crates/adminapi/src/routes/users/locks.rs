@@ -25,9 +25,11 @@ fn v2(community: &kit::directory::CommunityRef, rest: &str) -> String {
     format!("/v2/tenant/{}/community/{}{rest}", community.tenant_id, community.id)
 }
 
-/// The db module of the community (where its users sign in).
-async fn module_of(state: &State, community: &kit::directory::CommunityRef) -> AppResult<String> {
-    Ok(state.users_mgmt.login_module(community).await?.ok_or_else(|| ApiError::not_found("user not found"))?)
+/// The uid of `username` of the community's db module (where its users sign in); 404 without one.
+async fn target(state: &State, community: &kit::directory::CommunityRef, username: &str) -> AppResult<String> {
+    let module =
+        state.users_mgmt.login_module(community).await?.ok_or_else(|| ApiError::not_found("user not found"))?;
+    uid_of(state, community, &module, username).await
 }
 
 /// Body of `POST /users/user/lock`.
@@ -67,7 +69,7 @@ pub async fn lock_user(
         return Err(ApiError::bad_request("lock_duration must be at least 1 (minutes)").into());
     }
     let community = home_of(&platform, &admin).await?;
-    let uid = uid_of(&state, &community, &module_of(&state, &community).await?, &r.username).await?;
+    let uid = target(&state, &community, &r.username).await?;
     let lock = json!({"userId": uid, "message": "Admin Action", "initiatedby": admin.session.username, "expiryInMunites": r.lock_duration});
     state.users_mgmt.call(Method::PUT, &v2(&community, "/user/lock"), &lock).await?;
     tracing::info!("a user was locked by an administrator");
@@ -112,7 +114,7 @@ pub async fn unlock_user(
         .filter(|u| !u.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("username is required"))?;
     let community = community_of(&platform, &admin, &r.tenant_id, &r.community_id).await?;
-    let uid = uid_of(&state, &community, &module_of(&state, &community).await?, username).await?;
+    let uid = target(&state, &community, username).await?;
     let unlock = json!({"userId": uid, "initiatedby": admin.session.username});
     state.users_mgmt.call(Method::PUT, &v2(&community, "/user/unlock"), &unlock).await?;
     tracing::info!("a user was unlocked by an administrator");
