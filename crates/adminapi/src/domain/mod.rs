@@ -1,6 +1,7 @@
 //! The rules of tenancy, licensing, login sessions and roles, as plain functions over plain types
 //! and store traits.
 
+pub mod auth_scheme;
 pub mod authz;
 pub mod bootstrap;
 pub mod bootstrap_admin;

@@ -85,10 +85,10 @@ type Unset = serde_json::Map<String, serde_json::Value>;
 pub struct AuthInfo {
     community: CommunityInfo,
     tenant: TenantInfo,
-    /// Empty until auth schemes are built.
+    /// `{defaultModules}`: the auth modules the login offers (`PATCH /authscheme/default/modules`).
     #[serde(rename = "authScheme")]
     #[schema(value_type = Object)]
-    auth_scheme: Unset,
+    auth_scheme: serde_json::Value,
     /// Empty until login settings are built.
     #[schema(value_type = Object)]
     settings: Unset,
@@ -110,8 +110,8 @@ pub struct InfoReply {
 /// Fetch community auth info.
 ///
 /// No license level: verified authentication headers (`Caller`). The body may be sealed; the
-/// reply is sealed when it was. `authScheme`, `settings`, `branding` and
-/// `password_reset_options` are empty objects until those features exist.
+/// reply is sealed when it was. `authScheme` lists the default auth modules; `settings`,
+/// `branding` and `password_reset_options` are empty objects until those features exist.
 #[utoipa::path(
     post,
     path = "/community_auth_info/fetch",
@@ -133,10 +133,11 @@ pub async fn auth_info(
         ..CommunityQuery::default()
     };
     let (tenant, community) = find_community(&*state.stores.tenancy, &q).await?;
+    let auth_scheme = crate::routes::auth_scheme::public_scheme(&state, &community.id).await?;
     let info = AuthInfo {
         community: community.into(),
         tenant: tenant.into(),
-        auth_scheme: Unset::new(),
+        auth_scheme,
         settings: Unset::new(),
         branding: Unset::new(),
         password_reset_options: Unset::new(),

@@ -2,6 +2,7 @@
 //! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 
 pub mod auth_modules;
+pub mod auth_scheme;
 pub mod authenticate;
 pub mod authenticate_v2;
 pub mod authz;
@@ -41,6 +42,7 @@ pub fn table() -> Table {
         .with(user_pin::endpoints())
         .with(user_properties::endpoints())
         .with(password_policy::endpoints())
+        .with(auth_scheme::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

@@ -3,6 +3,7 @@
 //! [`crate::domain::tenancy::TenancyStore`], [`crate::domain::licenses::LicenseStore`],
 //! [`crate::domain::authz::AuthzStore`].
 
+mod auth_schemes;
 mod authz;
 mod licenses;
 mod tenancy;
@@ -11,10 +12,12 @@ use std::sync::Arc;
 
 use kit::db::Db;
 
+pub use auth_schemes::SqlAuthSchemes;
 pub use authz::SqlAuthz;
 pub use licenses::SqlLicenses;
 pub use tenancy::SqlTenancy;
 
+use crate::domain::auth_scheme::AuthSchemeStore;
 use crate::domain::authz::AuthzStore;
 use crate::domain::licenses::LicenseStore;
 use crate::domain::tenancy::TenancyStore;
@@ -25,6 +28,7 @@ pub struct Stores {
     pub tenancy: Arc<dyn TenancyStore>,
     pub licenses: Arc<dyn LicenseStore>,
     pub authz: Arc<dyn AuthzStore>,
+    pub auth_schemes: Arc<dyn AuthSchemeStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -40,6 +44,7 @@ impl Stores {
             tenancy: Arc::new(SqlTenancy::new(db.clone())),
             licenses: Arc::new(SqlLicenses::new(db.clone())),
             authz: Arc::new(SqlAuthz::new(db.clone())),
+            auth_schemes: Arc::new(SqlAuthSchemes::new(db.clone())),
         }
     }
 }

@@ -84,3 +84,37 @@ async fn an_administrator_manages_the_attributes_of_a_module() {
     let listed = p.users_call(Method::GET, &format!("/attributes?moduleId={}", p.module), json!(null)).await;
     assert_eq!(listed, json!([]), "gone at users-mgmt too");
 }
+
+#[tokio::test]
+async fn the_default_auth_modules_are_the_communitys_and_the_login_page_sees_them() {
+    let Some(p) = platform(Storage::Embedded, "auth scheme", 1, &[]).await else { return };
+    let url = p.admin[0].as_str();
+    let jane = bearer(&p.token("jane", "Quartz-Meadow-71").await);
+    let auth = Some(jane.as_str());
+    let info = json!({"dns": "acme.example.com", "communityName": "default"});
+    let (s, r) = call(url, Method::POST, "/community_auth_info/fetch", None, Some(&info)).await;
+    assert_eq!((s, r["authScheme"].clone()), (200, json!({"defaultModules": []})), "{r}");
+
+    let set =
+        |modules: serde_json::Value| json!({"tenantId": p.tenant, "communityId": p.community, "modules": modules});
+    let (s, r) = call(url, Method::PATCH, "/authscheme/default/modules", auth, Some(&set(json!([])))).await;
+    assert_error(s, &r, 400, "1 to 20");
+    let (s, r) =
+        call(url, Method::PATCH, "/authscheme/default/modules", auth, Some(&set(json!(["0123456789abcdef01234567"]))))
+            .await;
+    assert_error(s, &r, 404, "not an auth module of the community");
+    let (s, r) =
+        call(url, Method::PATCH, "/authscheme/default/modules", auth, Some(&set(json!([p.module, p.module])))).await;
+    assert_error(s, &r, 400, "listed twice");
+    let bob = bearer(&p.token("bob", "Violet-Harbor-58").await);
+    let (s, r) =
+        call(url, Method::PATCH, "/authscheme/default/modules", Some(&bob), Some(&set(json!([p.module])))).await;
+    assert_eq!(s, 403, "{r}");
+
+    let (s, r) =
+        call(url, Method::PATCH, "/authscheme/default/modules", auth, Some(&set(json!([p.module.to_uppercase()]))))
+            .await;
+    assert_eq!((s, r["defaultModules"].clone()), (200, json!([p.module])), "{r}");
+    let (s, r) = call(url, Method::POST, "/community_auth_info/fetch", None, Some(&info)).await;
+    assert_eq!((s, r["authScheme"]["defaultModules"].clone()), (200, json!([p.module])), "{r}");
+}
