@@ -76,8 +76,21 @@ impl UsersMgmt {
     }
 }
 
+/// A call that got no answer. The log names the kind of failure only: the error's text would
+/// carry the URL, whose path holds the request's tenant and community.
 fn unreachable(e: &envelope::ClientError) -> ApiError {
-    tracing::warn!(error = %e, "users-mgmt is unreachable");
+    let kind = match e {
+        envelope::ClientError::Http { source, .. } if source.is_timeout() => "timeout",
+        envelope::ClientError::Http { source, .. } if source.is_connect() => "connect",
+        envelope::ClientError::Http { .. } => "http",
+        envelope::ClientError::NoPublicKey { status, .. } => {
+            tracing::warn!(status, "users-mgmt gave no public key");
+            "public key"
+        }
+        envelope::ClientError::Key(_) => "public key unusable",
+        envelope::ClientError::Cipher(_) => "encryption",
+    };
+    tracing::warn!(kind, "users-mgmt is unreachable");
     ApiError::unavailable("users-mgmt is unavailable, try again")
 }
 
