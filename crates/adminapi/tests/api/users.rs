@@ -117,3 +117,40 @@ async fn an_administrator_manages_users_whose_records_are_users_mgmts() {
         assert_eq!((s, r["username"].as_str(), r["roles"].clone()), (200, Some("carol"), json!(["user"])), "{r}");
     }
 }
+
+#[tokio::test]
+async fn a_detailed_profile_is_a_users_own_or_needs_users_read() {
+    let Some(p) = platform(Storage::Embedded, "detail profile", 1, &[]).await else { return };
+    let url = p.admin[0].as_str();
+    let (bob, jane) =
+        (bearer(&p.token("bob", "Violet-Harbor-58").await), bearer(&p.token("jane", "Quartz-Meadow-71").await));
+    let props = json!({"user": {"username": "bob", "authModuleId": p.module}, "mobiles": ["15550002222"]});
+    p.users_call(Method::POST, "/user_properties/update", props).await;
+    let of = |username: &str| json!({"tenantId": p.tenant, "communityId": p.community, "moduleId": p.module, "user": {"username": username}});
+
+    let (s, r) = call(url, Method::POST, "/users/user/detailProfile/fetch", Some(&bob), Some(&of("bob"))).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (r["username"].as_str(), r["mobiles"].clone(), r["isLocked"].as_bool()),
+        (Some("bob"), json!(["15550002222"]), Some(false)),
+        "{r}"
+    );
+    assert_eq!(r["userProperties"]["mobiles"], json!(["15550002222"]));
+    // Another user's needs users.read, whether or not they exist.
+    for other in ["jane", "nobody"] {
+        let (s, r) = call(url, Method::POST, "/users/user/detailProfile/fetch", Some(&bob), Some(&of(other))).await;
+        assert_error(s, &r, 403, "may not");
+    }
+    let (s, r) = call(url, Method::POST, "/users/user/detailProfile/fetch", Some(&jane), Some(&of("bob"))).await;
+    assert_eq!((s, r["roles"].clone()), (200, json!(["user"])), "{r}");
+    let mut wrong = of("bob");
+    wrong["user"]["uid"] = json!("not-bobs");
+    let (s, r) = call(url, Method::POST, "/users/user/detailProfile/fetch", Some(&jane), Some(&wrong)).await;
+    assert_error(s, &r, 404, "user not found");
+    let (s, r) =
+        call(url, Method::POST, "/users/user/lock", Some(&jane), Some(&json!({"username": "bob", "lock_duration": 5})))
+            .await;
+    assert_eq!(s, 204, "{r}");
+    let (s, r) = call(url, Method::POST, "/users/user/detailProfile/fetch", Some(&jane), Some(&of("bob"))).await;
+    assert_eq!((s, r["isLocked"].as_bool()), (200, Some(true)), "{r}");
+}
