@@ -14,8 +14,12 @@ run: build
 test: test-rust
 	HELM_CHECK_REQUIRED=1 scripts/helm-check.sh
 
+# Each run names its PostgreSQL test databases with TEST_RUN_ID and drops them at the end, also
+# when a test failed (kit::testing drops older leftovers of crashed runs).
 test-rust: build
-	$(CARGO) test --workspace
+	@run=r$$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n'); export TEST_RUN_ID=$$run; \
+	$(CARGO) test --workspace; status=$$?; \
+	scripts/drop-test-databases.sh $$run; exit $$status
 
 # Criterion benchmarks of the wire crypto and of argon2id, then loadgen against release builds of
 # sessions (SQLite, then Redis), users-mgmt (logins and user creates) and adminapi (admin logins,

@@ -50,13 +50,57 @@ pub async fn fresh_postgres(test: &str) -> Option<String> {
             return None;
         }
     };
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    sweep_old_databases(&mut conn).await;
+    let name = database_name(envelope::wire::now_epoch());
     if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await {
         skip(&format!("cannot create a PostgreSQL database: {e} ({test})"));
         return None;
     }
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_owned();
     Some(format!("{base}/{name}"))
+}
+
+/// How long a test database may be left behind before a later run drops it.
+const LEFTOVER_AGE_SECONDS: i64 = 3600;
+
+/// The name of a test database: `t_<epoch seconds>_<run>_<random>`, where `<run>` is
+/// `TEST_RUN_ID` (set by `make test`, whose last step drops the run's databases) or `x`.
+fn database_name(now: i64) -> String {
+    let run: String =
+        std::env::var("TEST_RUN_ID").unwrap_or_default().chars().filter(char::is_ascii_alphanumeric).take(16).collect();
+    let run = if run.is_empty() { "x".to_owned() } else { run.to_ascii_lowercase() };
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("t_{now}_{run}_{}", &random[..16])
+}
+
+/// Whether a database named so is a test database left behind at `now`: one of this naming made
+/// more than [`LEFTOVER_AGE_SECONDS`] ago, or one of the older naming (`t_<32 hex>`).
+fn is_leftover(name: &str, now: i64) -> bool {
+    let plain = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    let Some(rest) = name.strip_prefix("t_").filter(|_| plain) else { return false };
+    if rest.len() == 32 && rest.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return true;
+    }
+    rest.split('_').next().and_then(|ts| ts.parse::<i64>().ok()).is_some_and(|ts| ts < now - LEFTOVER_AGE_SECONDS)
+}
+
+/// Drops, once per test process, the test databases earlier runs left behind (a crashed run
+/// cannot drop its own).
+async fn sweep_old_databases(conn: &mut sqlx::PgConnection) {
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT
+        .get_or_init(|| async {
+            let now = envelope::wire::now_epoch();
+            let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'")
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap_or_default();
+            for name in names.iter().filter(|n| is_leftover(n, now)) {
+                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut *conn).await;
+            }
+        })
+        .await;
 }
 
 /// The Redis URL when Redis answers, or `None` (with a "skipped" line).
@@ -210,4 +254,22 @@ where
         env.insert((*k).to_owned(), (*v).to_owned());
     }
     Some(spawn_service(service, &env, build).await)
+}
+
+#[cfg(test)]
+mod database_names {
+    use super::*;
+
+    #[test]
+    fn leftovers_are_old_test_databases_only() {
+        let now = 1_800_000_000;
+        let fresh = database_name(now);
+        assert!(fresh.starts_with("t_1800000000_") && fresh.len() <= 63, "{fresh}");
+        assert!(!is_leftover(&fresh, now) && !is_leftover(&fresh, now + LEFTOVER_AGE_SECONDS));
+        assert!(is_leftover(&fresh, now + LEFTOVER_AGE_SECONDS + 1));
+        assert!(is_leftover("t_0123456789abcdef0123456789abcdef", now), "the older naming");
+        for kept in ["test", "postgres", "t_", "t_abc", "t_17000_x; drop", "T_1_x_y"] {
+            assert!(!is_leftover(kept, now), "{kept}");
+        }
+    }
 }
