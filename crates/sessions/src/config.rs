@@ -56,7 +56,9 @@ mod tests {
 
     #[test]
     fn lifetimes_default_to_five_minutes_and_can_be_set() {
-        assert_eq!(read(&[]).unwrap(), SessionSettings::default());
+        let d = read(&[]).unwrap();
+        assert_eq!(d, SessionSettings::default());
+        assert_eq!((d.session_ttl.as_secs(), d.nonce_ttl.as_secs()), (300, 300), "five minutes each");
         let s = read(&[("SESSION_TTL_SECONDS", "30"), ("NONCE_TTL_SECONDS", "7")]).unwrap();
         assert_eq!((s.session_ttl.as_secs(), s.nonce_ttl.as_secs()), (30, 7));
     }

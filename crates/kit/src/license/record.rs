@@ -146,6 +146,11 @@ mod tests {
         assert_eq!(ms.expiry, 1_893_553_445);
         assert_eq!(ms.status(0), Err(LicenseError::Disabled));
         assert!(!format!("{ms:?}").contains("keySecret") && !format!("{ms:?}").contains("\"s\""));
-        assert_eq!(secret_hash("abc").len(), 128);
+        // FIPS 180-2's SHA-512 test vector for "abc", in lowercase hex.
+        assert_eq!(
+            secret_hash("abc"),
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
+             2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+        );
     }
 }
