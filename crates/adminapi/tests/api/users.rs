@@ -154,3 +154,12 @@ async fn a_detailed_profile_is_a_users_own_or_needs_users_read() {
     let (s, r) = call(url, Method::POST, "/users/user/detailProfile/fetch", Some(&jane), Some(&of("bob"))).await;
     assert_eq!((s, r["isLocked"].as_bool()), (200, Some(true)), "{r}");
 }
+
+#[tokio::test]
+async fn an_administrator_sees_the_address_their_request_came_from() {
+    let Some(p) = platform(Storage::Embedded, "caller ip", 1, &[]).await else { return };
+    let url = p.admin[0].as_str();
+    let jane = bearer(&p.token("jane", "Quartz-Meadow-71").await);
+    let (s, r) = call(url, Method::GET, "/users/user/ip", Some(&jane), None).await;
+    assert_eq!((s, r["ip"].as_str()), (200, Some("127.0.0.1")), "{r}");
+}

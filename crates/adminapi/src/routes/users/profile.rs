@@ -15,12 +15,12 @@ use utoipa::ToSchema;
 use super::{community_of, home_of};
 use crate::State;
 use crate::domain::roles::permission;
-use crate::session::{AdminSession, LoggedIn};
+use crate::session::{AdminSession, Administrator, LoggedIn};
 use crate::users_mgmt::UsersMgmt;
 
 /// The endpoints of this module.
 pub fn endpoints() -> Vec<Endpoint> {
-    vec![endpoint!(own_profile), endpoint!(detail_profile)]
+    vec![endpoint!(own_profile), endpoint!(detail_profile), endpoint!(caller_ip)]
 }
 
 /// Body of `POST /users/user/profile/fetch`.
@@ -158,4 +158,22 @@ pub async fn detail_profile(
         map.insert("roles".into(), json!([role]));
     }
     Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &user)?)
+}
+
+/// Get my IP address.
+///
+/// The address the caller's request came from, as `{ip}`: the `Forwarded` / `X-Forwarded-For`
+/// client when a proxy in front of adminapi sets it, else the connection's peer. Tenant and
+/// community administrators.
+#[utoipa::path(get, path = "/users/user/ip", responses((status = 200, description = "`{ip}`, sealed", body = Sealable<Object>)))]
+#[tracing::instrument(skip_all)]
+pub async fn caller_ip(admin: AdminSession<Administrator>, req: actix_web::HttpRequest) -> AppResult<HttpResponse> {
+    let info = req.connection_info();
+    let address = info.realip_remote_addr().unwrap_or_default();
+    // `host:port`, `[v6]:port` or a bare address: the address alone.
+    let ip = match address.parse::<std::net::SocketAddr>() {
+        Ok(socket) => socket.ip().to_string(),
+        Err(_) => address.trim_start_matches('[').trim_end_matches(']').to_owned(),
+    };
+    Ok(admin.caller.reply(&json!({"ip": ip}))?)
 }
