@@ -18,9 +18,20 @@ pub fn bin_dir() -> PathBuf {
     })
 }
 
-/// A port that was free a moment ago.
+/// A port that was free a moment ago and that no other test of this process was given: tests
+/// run in parallel threads, and the kernel may hand a just-released port out again, so two tests
+/// could otherwise start services on one port and find each other's.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0)
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    for _ in 0..64 {
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(0);
+        let Ok(mut given) = GIVEN.lock() else { return port };
+        if port != 0 && !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
+    0
 }
 
 /// A running service process, killed on drop.
