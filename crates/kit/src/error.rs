@@ -122,6 +122,10 @@ pub enum DomainError {
     /// The caller may not do this (403).
     #[error("{0}")]
     Forbidden(String),
+    /// The service is saturated: the request may be tried again shortly (503, with the
+    /// message, which names the resource and never a request value).
+    #[error("{0}")]
+    Busy(String),
     /// The store failed or refused.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -134,6 +138,7 @@ impl From<DomainError> for AppError {
             DomainError::NotFound(m) => ApiError::not_found(m).into(),
             DomainError::Conflict(m) => ApiError::conflict(m).into(),
             DomainError::Forbidden(m) => ApiError::forbidden(m).into(),
+            DomainError::Busy(m) => ApiError::unavailable(m).into(),
             DomainError::Store(s) => s.into(),
         }
     }

@@ -172,6 +172,7 @@ pub fn code(e: &DomainError) -> u16 {
         DomainError::NotFound(_) => 404,
         DomainError::Conflict(_) => 409,
         DomainError::Forbidden(_) => 403,
+        DomainError::Busy(_) => 503,
         DomainError::Store(_) => 500,
     }
 }

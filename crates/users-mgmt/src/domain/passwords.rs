@@ -110,7 +110,7 @@ impl Hasher {
         self.pool.jobs.try_send(job).map_err(|e| match e {
             TrySendError::Full(_) => {
                 tracing::warn!("password hashing is saturated: request refused");
-                DomainError::Store(StoreError::Unavailable("password hashing queue is full".into()))
+                DomainError::Busy("too many password checks are waiting, try again".into())
             }
             TrySendError::Disconnected(_) => internal("password hashing threads are gone".into()),
         })?;
@@ -225,8 +225,7 @@ mod tests {
         let stored = h.hash("pw-123456".into()).await.unwrap();
         let attempts = (0..10).map(|_| h.verify("pw-123456".into(), stored.clone()));
         let results = futures_util::future::join_all(attempts).await;
-        let refused =
-            results.iter().filter(|r| matches!(r, Err(DomainError::Store(StoreError::Unavailable(_))))).count();
+        let refused = results.iter().filter(|r| matches!(r, Err(DomainError::Busy(_)))).count();
         let accepted = results.iter().filter(|r| matches!(r, Ok(true))).count();
         assert!((1..=2).contains(&accepted) && accepted + refused == 10, "{accepted} accepted, {refused} refused");
         assert!(h.verify("pw-123456".into(), stored).await.unwrap(), "the pool serves again once drained");

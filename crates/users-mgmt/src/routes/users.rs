@@ -129,7 +129,9 @@ pub async fn create_users(
         .await;
         match result {
             Ok(()) => {}
+            // An outage or a saturated hasher ends the call; the users before stay created.
             Err(DomainError::Store(e)) => return Err(e.into()),
+            Err(busy @ DomainError::Busy(_)) => return Err(busy.into()),
             Err(e) => errors.push(json!({"index": index, "message": e.to_string()})),
         }
     }
