@@ -15,11 +15,15 @@ test: test-rust
 	HELM_CHECK_REQUIRED=1 scripts/helm-check.sh
 
 # Each run names its PostgreSQL test databases with TEST_RUN_ID and drops them at the end, also
-# when a test failed (kit::testing drops older leftovers of crashed runs).
+# when a test failed (kit::testing drops older leftovers of crashed runs), and lists what was
+# skipped (cargo hides what a passing test printed).
 test-rust: build
 	@run=r$$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n'); export TEST_RUN_ID=$$run; \
+	skips=$$(mktemp); export TEST_SKIP_LOG=$$skips; \
 	$(CARGO) test --workspace; status=$$?; \
-	scripts/drop-test-databases.sh $$run; exit $$status
+	scripts/drop-test-databases.sh $$run; \
+	if [ -s "$$skips" ]; then echo "skipped ($$(sort -u "$$skips" | wc -l) reasons):"; sort "$$skips" | uniq -c; \
+	else echo "no test was skipped"; fi; rm -f "$$skips"; exit $$status
 
 # Criterion benchmarks of the wire crypto and of argon2id, then loadgen against release builds of
 # sessions (SQLite, then Redis), users-mgmt (logins and user creates) and adminapi (admin logins,

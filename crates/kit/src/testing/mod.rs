@@ -26,6 +26,17 @@ pub fn backends_required() -> bool {
 pub fn skip(reason: &str) {
     assert!(!backends_required(), "{reason}, and TEST_BACKENDS_REQUIRED=1: failing instead of skipping");
     eprintln!("skipped: {reason}");
+    record_skip(reason);
+}
+
+/// Appends `reason` to the file `TEST_SKIP_LOG` names, when it names one: `make test` prints
+/// the list at the end, since cargo hides what a passing test wrote.
+pub fn record_skip(reason: &str) {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("TEST_SKIP_LOG") else { return };
+    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(file, "{reason}");
+    }
 }
 
 /// The PostgreSQL server tests use: `TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`.
