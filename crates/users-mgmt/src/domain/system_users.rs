@@ -61,30 +61,12 @@ impl SystemUser {
 /// The fields a query of `systemusers/fetch` may filter on, with equality.
 pub const QUERY_FIELDS: [&str; 7] = ["username", "uid", "tenantId", "status", "email1", "firstname", "lastname"];
 
-/// A filter: field → value, every one to match.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Query(pub Vec<(&'static str, String)>);
+/// A filter of system users (the community users' kind, over [`QUERY_FIELDS`]).
+pub use super::users::Query;
 
-impl Query {
-    /// From the `query` object of a request: known fields with string values only.
-    pub fn parse(query: Option<&Map<String, Value>>) -> Result<Self, DomainError> {
-        let mut out = Vec::new();
-        for (k, v) in query.into_iter().flatten() {
-            let Some(field) = QUERY_FIELDS.iter().find(|f| **f == k) else {
-                return Err(DomainError::Invalid(format!("query may filter on {} only", QUERY_FIELDS.join(", "))));
-            };
-            let Some(text) = v.as_str() else {
-                return Err(DomainError::Invalid(format!("query.{field} must be a string")));
-            };
-            let text = match *field {
-                "username" => text.trim().to_lowercase(),
-                "tenantId" => text.trim().to_ascii_lowercase(),
-                _ => text.trim().to_owned(),
-            };
-            out.push((*field, text));
-        }
-        Ok(Self(out))
-    }
+/// The filter of a `systemusers/fetch` request's `query`.
+pub fn parse_query(query: Option<&Map<String, Value>>) -> Result<Query, DomainError> {
+    Query::parse_fields(query, &QUERY_FIELDS)
 }
 
 /// Where system users are kept (`crate::store::SqlSystemUsers`).

@@ -153,15 +153,25 @@ pub struct Query(pub Vec<(&'static str, String)>);
 impl Query {
     /// From the `query` object of a request: known fields with string values only.
     pub fn parse(query: Option<&Map<String, Value>>) -> Result<Self, DomainError> {
+        Self::parse_fields(query, &QUERY_FIELDS)
+    }
+
+    /// From the `query` object of a request, filtering on `fields` only (string values): a
+    /// username is compared lowercased, an id (`tenantId`) lowercased, the rest trimmed.
+    pub fn parse_fields(query: Option<&Map<String, Value>>, fields: &[&'static str]) -> Result<Self, DomainError> {
         let mut out = Vec::new();
         for (k, v) in query.into_iter().flatten() {
-            let Some(field) = QUERY_FIELDS.iter().find(|f| **f == k) else {
-                return Err(DomainError::Invalid(format!("query may filter on {} only", QUERY_FIELDS.join(", "))));
+            let Some(field) = fields.iter().find(|f| **f == k) else {
+                return Err(DomainError::Invalid(format!("query may filter on {} only", fields.join(", "))));
             };
             let Some(text) = v.as_str() else {
                 return Err(DomainError::Invalid(format!("query.{field} must be a string")));
             };
-            let text = if *field == "username" { text.trim().to_lowercase() } else { text.trim().to_owned() };
+            let text = match *field {
+                "username" => text.trim().to_lowercase(),
+                "tenantId" => text.trim().to_ascii_lowercase(),
+                _ => text.trim().to_owned(),
+            };
             out.push((*field, text));
         }
         Ok(Self(out))

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use crate::State;
 use crate::domain::password_policy::PasswordPolicy;
-use crate::domain::system_users::{self, NewSystemUser, Query};
+use crate::domain::system_users::{self, NewSystemUser};
 
 /// The endpoints of the group.
 pub fn endpoints() -> Vec<Endpoint> {
@@ -123,7 +123,7 @@ pub async fn fetch_system_users(
         )
         .into());
     }
-    let query = Query::parse(r.query.as_ref())?;
+    let query = system_users::parse_query(r.query.as_ref())?;
     let size = r.pSize.unwrap_or(25).clamp(1, MAX_PAGE_SIZE);
     let offset = r.pIndex.saturating_mul(size);
     let (users, total) = state.stores.system_users.page(&query, offset, size).await?;
