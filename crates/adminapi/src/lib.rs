@@ -43,6 +43,8 @@ pub struct State {
     pub sessions: domain::login::LoginSessions,
     /// Checks the login session of the routes that need one.
     pub gate: Arc<session::Gate>,
+    /// Community settings, cached and invalidated on every instance.
+    pub configs: domain::config::Configs,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -59,7 +61,13 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let ttl = platform.settings.parse_var("ADMIN_SESSION_TTL_SECONDS", 3600u64)?;
     let sessions = domain::login::LoginSessions::new(platform.durable.clone(), std::time::Duration::from_secs(ttl));
     let gate = Arc::new(session::Gate::new(platform.keys.clone(), sessions.clone()));
+    let config_ttl = platform.settings.parse_var("CONFIG_CACHE_TTL_SECONDS", 60u64)?;
+    let configs = domain::config::Configs::new(
+        stores.configs.clone(),
+        std::time::Duration::from_secs(config_ttl),
+        platform.invalidations.clone(),
+    );
     let platform = platform.with_licenses(authority.clone()).with_directory(directory);
-    let state = State { stores, authority, users_mgmt, sessions, gate };
+    let state = State { stores, authority, users_mgmt, sessions, gate, configs };
     Application::bind(platform, state, routes::configure)
 }

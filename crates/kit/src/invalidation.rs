@@ -39,6 +39,8 @@ pub enum Topic {
     License,
     /// A community (and what is cached about its tenant), named by its id.
     Community,
+    /// A community's configuration (adminapi's settings of every kind), named by the community id.
+    Config,
 }
 
 impl Topic {
@@ -47,12 +49,13 @@ impl Topic {
         match self {
             Self::License => "license",
             Self::Community => "community",
+            Self::Config => "config",
         }
     }
 
     /// The topic named `name` on the wire.
     pub fn from_name(name: &str) -> Option<Self> {
-        [Self::License, Self::Community].into_iter().find(|t| t.name() == name)
+        [Self::License, Self::Community, Self::Config].into_iter().find(|t| t.name() == name)
     }
 }
 
@@ -295,7 +298,7 @@ mod tests {
 
     #[test]
     fn topics_round_trip_by_name() {
-        for topic in [Topic::License, Topic::Community] {
+        for topic in [Topic::License, Topic::Community, Topic::Config] {
             assert_eq!(Topic::from_name(topic.name()), Some(topic));
         }
         assert_eq!(Topic::from_name("tenant"), None);

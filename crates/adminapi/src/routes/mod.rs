@@ -9,6 +9,7 @@ pub mod authz;
 pub mod community_auth_info;
 pub mod licenses;
 pub mod login_sessions;
+pub mod login_settings;
 pub mod password_policy;
 pub mod user_attributes;
 pub mod user_pin;
@@ -43,6 +44,7 @@ pub fn table() -> Table {
         .with(user_properties::endpoints())
         .with(password_policy::endpoints())
         .with(auth_scheme::endpoints())
+        .with(login_settings::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

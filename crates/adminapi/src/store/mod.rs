@@ -1,10 +1,13 @@
 //! The SQL implementations of adminapi's stores, one per aggregate, over the kit's sqlx `Any`
 //! pool (portable SQL for SQLite and PostgreSQL). The traits belong to the domain modules:
 //! [`crate::domain::tenancy::TenancyStore`], [`crate::domain::licenses::LicenseStore`],
-//! [`crate::domain::authz::AuthzStore`].
+//! [`crate::domain::authz::AuthzStore`],
+//! [`crate::domain::config::ConfigStore`], [`crate::domain::audit::AuditLog`].
 
+mod audit;
 mod auth_schemes;
 mod authz;
+mod config;
 mod licenses;
 mod tenancy;
 
@@ -12,13 +15,17 @@ use std::sync::Arc;
 
 use kit::db::Db;
 
+pub use audit::SqlAudit;
 pub use auth_schemes::SqlAuthSchemes;
 pub use authz::SqlAuthz;
+pub use config::SqlConfigs;
 pub use licenses::SqlLicenses;
 pub use tenancy::SqlTenancy;
 
+use crate::domain::audit::AuditLog;
 use crate::domain::auth_scheme::AuthSchemeStore;
 use crate::domain::authz::AuthzStore;
+use crate::domain::config::ConfigStore;
 use crate::domain::licenses::LicenseStore;
 use crate::domain::tenancy::TenancyStore;
 
@@ -29,6 +36,8 @@ pub struct Stores {
     pub licenses: Arc<dyn LicenseStore>,
     pub authz: Arc<dyn AuthzStore>,
     pub auth_schemes: Arc<dyn AuthSchemeStore>,
+    pub configs: Arc<dyn ConfigStore>,
+    pub audit: Arc<dyn AuditLog>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -45,6 +54,8 @@ impl Stores {
             licenses: Arc::new(SqlLicenses::new(db.clone())),
             authz: Arc::new(SqlAuthz::new(db.clone())),
             auth_schemes: Arc::new(SqlAuthSchemes::new(db.clone())),
+            configs: Arc::new(SqlConfigs::new(db.clone())),
+            audit: Arc::new(SqlAudit::new(db.clone())),
         }
     }
 }

@@ -5,16 +5,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::login::{Platform, assert_error, bearer, call, platform};
+use crate::login::{assert_error, bearer, call, platform, uid_of};
 use kit::testing::Storage;
-
-async fn uid_of(p: &Platform, username: &str) -> String {
-    let body = json!({"authModule": p.module, "username": username});
-    p.users_call(Method::POST, "/user/fetch_single_user_by_username", body).await["data"]["uid"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 #[tokio::test]
 async fn every_endpoint_that_needs_a_login_refuses_without_one_and_without_its_permission() {

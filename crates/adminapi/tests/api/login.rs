@@ -123,6 +123,32 @@ pub async fn call(
     authorization: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Value) {
+    let reply = send(url, method, path, authorization, body, true).await;
+    (reply.status, reply.body)
+}
+
+/// [`call`] with a plain JSON body (the spec's "unencrypted preview"): the status and the reply,
+/// which must be plain too.
+pub async fn call_plain(
+    url: &str,
+    method: Method,
+    path: &str,
+    authorization: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
+    let reply = send(url, method, path, authorization, Some(body), false).await;
+    assert!(!reply.sealed, "a plain request gets a plain reply: {}", reply.body);
+    (reply.status, reply.body)
+}
+
+async fn send(
+    url: &str,
+    method: Method,
+    path: &str,
+    authorization: Option<&str>,
+    body: Option<&Value>,
+    sealed: bool,
+) -> envelope::Reply {
     let client = caller();
     let peer = client.peer(url).await.unwrap();
     let mut req = client.http().request(method, format!("{url}{path}"));
@@ -132,13 +158,24 @@ pub async fn call(
     if let Some(a) = authorization {
         req = req.header("authorization", a);
     }
-    if let Some(b) = body {
-        req = req.json(&SealedBody::seal(&peer.shared, b).unwrap());
+    match body {
+        Some(b) if sealed => req = req.json(&SealedBody::seal(&peer.shared, b).unwrap()),
+        Some(b) => req = req.json(b),
+        None => {}
     }
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
     let bytes = resp.bytes().await.unwrap();
-    (status, envelope::client::open_reply(status, &bytes, &peer.shared).body)
+    envelope::client::open_reply(status, &bytes, &peer.shared)
+}
+
+/// The uid of `username` in the platform's module.
+pub async fn uid_of(p: &Platform, username: &str) -> String {
+    let body = json!({"authModule": p.module, "username": username});
+    p.users_call(Method::POST, "/user/fetch_single_user_by_username", body).await["data"]["uid"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 pub fn bearer(token: &str) -> String {

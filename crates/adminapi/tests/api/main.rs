@@ -6,6 +6,7 @@ mod common_endpoints;
 mod helpers;
 mod licenses;
 mod login;
+mod login_settings;
 mod modules;
 mod route_table;
 mod self_service;

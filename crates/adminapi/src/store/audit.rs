@@ -1,0 +1,89 @@
+//! [`AuditLog`] in the `config_changes` table; [`insert_change`] lets another store record a
+//! change in the transaction that makes it.
+
+use async_trait::async_trait;
+use kit::StoreError;
+use kit::db::Db;
+
+use crate::domain::audit::{AuditLog, Change};
+
+/// The SQL implementation.
+#[derive(Debug, Clone)]
+pub struct SqlAudit {
+    db: Db,
+}
+
+impl SqlAudit {
+    /// Over a migrated database.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+/// Records `c` on `conn` (inside the caller's transaction).
+pub(crate) async fn insert_change(conn: &mut sqlx::AnyConnection, c: &Change) -> Result<(), StoreError> {
+    let fields = serde_json::to_string(&c.fields).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO config_changes (tenant_id, community_id, kind, record, action, fields, actor, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&c.tenant_id)
+    .bind(&c.community_id)
+    .bind(&c.kind)
+    .bind(&c.record)
+    .bind(&c.action)
+    .bind(fields)
+    .bind(&c.actor)
+    .bind(c.at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    tenant_id: String,
+    community_id: String,
+    kind: String,
+    record: String,
+    action: String,
+    fields: String,
+    actor: String,
+    at: i64,
+}
+
+#[async_trait]
+impl AuditLog for SqlAudit {
+    #[tracing::instrument(skip_all)]
+    async fn record(&self, change: &Change) -> Result<(), StoreError> {
+        let mut conn = self.db.pool().acquire().await?;
+        insert_change(&mut conn, change).await
+    }
+
+    async fn changes(&self, community_id: &str, limit: u32) -> Result<Vec<Change>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT tenant_id, community_id, kind, record, action, fields, actor, at FROM config_changes \
+             WHERE community_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(community_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let fields = serde_json::from_str(&r.fields)
+                    .map_err(|e| StoreError::Corrupt(format!("config_changes.fields: {e}")))?;
+                Ok(Change {
+                    tenant_id: r.tenant_id,
+                    community_id: r.community_id,
+                    kind: r.kind,
+                    record: r.record,
+                    action: r.action,
+                    fields,
+                    actor: r.actor,
+                    at: r.at,
+                })
+            })
+            .collect()
+    }
+}
