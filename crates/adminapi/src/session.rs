@@ -64,6 +64,13 @@ impl Permission for RolesManager {
     const NAME: &'static str = permission::ROLES_MANAGE;
 }
 
+/// The instance-wide settings ("must be accessed by a super admin").
+#[derive(Debug)]
+pub struct SuperAdmin;
+impl Permission for SuperAdmin {
+    const NAME: &'static str = permission::INSTANCE_MANAGE;
+}
+
 /// A verified caller with a live login session granting `P`.
 #[derive(Debug)]
 pub struct AdminSession<P> {
@@ -156,7 +163,7 @@ impl Gate {
 
 /// The role of a session (an unknown name, say a role since withdrawn, counts as the default).
 fn role_of(session: &LoginSession) -> &'static Role {
-    roles::find(&session.role).or_else(|| roles::find(roles::DEFAULT_ROLE)).unwrap_or(&roles::ROLES[3])
+    roles::find(&session.role).or_else(|| roles::find(roles::DEFAULT_ROLE)).unwrap_or(&roles::ROLES[4])
 }
 
 #[async_trait::async_trait(?Send)]

@@ -105,11 +105,22 @@ impl LoginSessions {
     pub async fn open(
         &self,
         keys: &KeyPair,
-        mut session: LoginSession,
+        session: LoginSession,
         now: i64,
     ) -> Result<(LoginSession, String), DomainError> {
+        self.open_for(keys, session, now, self.ttl).await
+    }
+
+    /// [`Self::open`] a session that lasts `ttl` (the community's own session age).
+    pub async fn open_for(
+        &self,
+        keys: &KeyPair,
+        mut session: LoginSession,
+        now: i64,
+        ttl: Duration,
+    ) -> Result<(LoginSession, String), DomainError> {
         session.sid = uuid::Uuid::new_v4().simple().to_string();
-        session.expires_at = now.saturating_add(i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX));
+        session.expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
         let record = serde_json::to_string(&session).map_err(|_| corrupt("encoding"))?;
         // The index first: a session is never live without being in it (so it can be ended).
         let index = user_key(&session.community_id, &session.module_id, &session.username);
@@ -122,7 +133,7 @@ impl LoginSessions {
             evicted = entries.drain(..over).map(|e| e.sid).collect();
         })
         .await?;
-        self.store.put(&session_key(&session.sid), &record, self.ttl).await?;
+        self.store.put(&session_key(&session.sid), &record, ttl).await?;
         for sid in &evicted {
             self.store.delete(&session_key(sid)).await?;
         }
@@ -213,9 +224,12 @@ impl LoginSessions {
             live.retain(|e| e.exp > now);
             change(&mut live);
             let next = serde_json::to_string(&live).map_err(|_| corrupt("encoding"))?;
+            // The index lives as long as its longest session (communities set their own ages).
+            let last = live.iter().map(|e| e.exp).max().unwrap_or(now);
+            let ttl = Duration::from_secs(u64::try_from(last.saturating_sub(now)).unwrap_or(0)).max(self.ttl);
             let swapped = match &current {
-                Some(raw) => self.store.compare_and_swap(key, raw, &next, self.ttl).await?,
-                None => self.store.put_if_absent(key, &next, self.ttl).await?,
+                Some(raw) => self.store.compare_and_swap(key, raw, &next, ttl).await?,
+                None => self.store.put_if_absent(key, &next, ttl).await?,
             };
             if swapped {
                 return Ok(());

@@ -3,7 +3,8 @@
 //! was given in. Endpoints name the permission they need (or none, for any logged-in user) in
 //! their handler's type ([`crate::session::AdminSession`]); a role grants it or not.
 //!
-//! The built-in roles: `tenant_admin` (everything, tenant-wide), `community_admin` (everything,
+//! The built-in roles: `super_admin` (everything, in every tenant, and the instance-wide
+//! settings; given from the command line), `tenant_admin` (everything, tenant-wide), `community_admin` (everything,
 //! in its community), `helpdesk` (read users, unlock them, generate helpdesk passcodes) and `user`
 //! (self-service only: what a login without an assignment gets).
 
@@ -21,11 +22,15 @@ pub mod permission {
     pub const ROLES_MANAGE: &str = "roles.manage";
     /// Ending other users' login sessions.
     pub const SESSIONS_MANAGE: &str = "loginsessions.manage";
+    /// The settings of the whole instance ("must be accessed by a super admin").
+    pub const INSTANCE_MANAGE: &str = "instance.manage";
 }
 
 /// Where a role acts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
+    /// Every community of every tenant.
+    Instance,
     /// Every community of the tenant it was given in.
     Tenant,
     /// Only the community it was given in.
@@ -50,8 +55,24 @@ const ADMIN_PERMISSIONS: &[&str] = &[
     permission::SESSIONS_MANAGE,
 ];
 
+const SUPER_ADMIN_PERMISSIONS: &[&str] = &[
+    permission::ADMIN,
+    permission::USERS_READ,
+    permission::USERS_LOCK,
+    permission::HELPDESK_PASSCODE,
+    permission::ROLES_MANAGE,
+    permission::SESSIONS_MANAGE,
+    permission::INSTANCE_MANAGE,
+];
+
 /// The built-in roles.
-pub const ROLES: [Role; 4] = [
+pub const ROLES: [Role; 5] = [
+    Role {
+        name: "super_admin",
+        description: "Administers every tenant and the instance-wide settings",
+        scope: Scope::Instance,
+        permissions: SUPER_ADMIN_PERMISSIONS,
+    },
     Role {
         name: "tenant_admin",
         description: "Administers every community of the tenant",
@@ -94,13 +115,18 @@ impl Role {
 
     /// Whether this role may give `other`: no wider scope, and no permission it does not have.
     pub fn may_give(&self, other: &Role) -> bool {
-        let scope_ok = self.scope == Scope::Tenant || other.scope == Scope::Community;
+        let scope_ok = match self.scope {
+            Scope::Instance => true,
+            Scope::Tenant => other.scope != Scope::Instance,
+            Scope::Community => other.scope == Scope::Community,
+        };
         scope_ok && other.permissions.iter().all(|p| self.permissions.contains(p))
     }
 
     /// Whether a login in `home` (tenant, community) with this role may act in `target`.
     pub fn reaches(&self, home: (&str, &str), target: (&str, &str)) -> bool {
         match self.scope {
+            Scope::Instance => true,
             Scope::Tenant => home.0 == target.0,
             Scope::Community => home == target,
         }
@@ -125,5 +151,9 @@ mod tests {
         assert!(tenant_admin.may_give(tenant_admin) && tenant_admin.may_give(helpdesk));
         assert!(!community_admin.may_give(tenant_admin) && community_admin.may_give(community_admin));
         assert!(!helpdesk.may_give(community_admin) && helpdesk.may_give(user));
+        let root = find("super_admin").unwrap();
+        assert!(root.grants(permission::INSTANCE_MANAGE) && !tenant_admin.grants(permission::INSTANCE_MANAGE));
+        assert!(root.reaches(home, elsewhere) && root.may_give(root) && root.may_give(tenant_admin));
+        assert!(!tenant_admin.may_give(root));
     }
 }

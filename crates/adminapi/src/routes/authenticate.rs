@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 
 use crate::State;
 use crate::domain::authz;
+use crate::domain::community_settings::SessionEnvironment;
 use crate::domain::login::LoginSession;
 use crate::session::{AdminSession, LoggedIn};
 
@@ -89,7 +90,9 @@ pub(crate) async fn sign_in(
         expires_at: 0,
     };
     let now = envelope::wire::now_epoch();
-    let (session, token) = state.sessions.open(&platform.keys, session, now).await?;
+    let age = state.configs.get::<SessionEnvironment>(&community.id).await?.sessionMaxAgeMinute;
+    let ttl = age.map_or(state.sessions.ttl, |minutes| std::time::Duration::from_secs(minutes.saturating_mul(60)));
+    let (session, token) = state.sessions.open_for(&platform.keys, session, now, ttl).await?;
     tracing::info!(role = %session.role, "user signed in");
     user["roles"] = json!([session.role]);
     Ok(SignedIn { user, token })

@@ -38,7 +38,11 @@ fn role_json(role: &Role, tenant_id: &str, community_id: &str) -> Value {
         "description": role.description,
         "createdBy": "system",
         "permissions": role.permissions,
-        "scope": match role.scope { roles::Scope::Tenant => "tenant", roles::Scope::Community => "community" },
+        "scope": match role.scope {
+            roles::Scope::Instance => "instance",
+            roles::Scope::Tenant => "tenant",
+            roles::Scope::Community => "community",
+        },
         "tenantId": tenant_id,
         "communityId": community_id,
     })

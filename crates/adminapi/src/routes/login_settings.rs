@@ -4,22 +4,19 @@
 //! any others; the fields it leaves out keep their value. The settings are answered sealed, or
 //! plain when the request was.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use envelope::Body;
 use kit::app::Platform;
 use kit::openapi::{ErrorBody, Sealable};
 use kit::{AppResult, Endpoint, endpoint};
-use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::State;
-use crate::domain::config::{self, Owner, Setting};
 use crate::domain::login_settings::{
     FidoSettings, FirstTimeEnrollment, LiveidSelfie, MfaSettings, OrionSettings, PwdlessSettings, WindowsMfaSettings,
 };
 use crate::domain::tenancy::{self, CommunityQuery};
-use crate::routes::users::{community_of, home_of};
+use crate::routes::settings_io::{read, take_text, write};
 use crate::session::{AdminSession, Administrator, LoggedIn};
 
 /// The endpoints of the group built so far.
@@ -40,42 +37,6 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(get_windows_mfa),
         endpoint!(put_windows_mfa),
     ]
-}
-
-/// The setting `T` of the session's own community.
-pub(crate) async fn read<T: Setting, P>(
-    admin: &AdminSession<P>,
-    state: &State,
-    platform: &Platform,
-) -> AppResult<HttpResponse> {
-    let community = home_of(platform, admin).await?;
-    let value = state.configs.get::<T>(&community.id).await?;
-    Ok(admin.caller.reply(&value)?)
-}
-
-/// Removes `field` (a string) from a body.
-pub(crate) fn take_text(body: &mut Map<String, Value>, field: &str) -> Option<String> {
-    body.remove(field).and_then(|v| v.as_str().map(str::to_owned))
-}
-
-/// Writes the setting `T` of the community the body names (`tenantId`, `communityId`; the
-/// session's by default) from the body's other fields, and answers the setting as it now is.
-pub(crate) async fn write<T: Setting + Serialize, P>(
-    admin: &AdminSession<P>,
-    body: Body<Map<String, Value>>,
-    state: &State,
-    platform: &Platform,
-) -> AppResult<HttpResponse> {
-    let Body { value: mut given, encrypted } = body;
-    let s = &admin.session;
-    let tenant = take_text(&mut given, "tenantId").unwrap_or_else(|| s.tenant_id.clone());
-    let community = take_text(&mut given, "communityId").unwrap_or_else(|| s.community_id.clone());
-    let community = community_of(platform, admin, &tenant, &community).await?;
-    let current = state.configs.get::<T>(&community.id).await?;
-    let next = config::apply(&current, given)?;
-    let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
-    state.configs.set(owner, &s.uid, &next).await?;
-    Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &next)?)
 }
 
 /// Get the FIDO settings.

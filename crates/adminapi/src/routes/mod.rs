@@ -6,11 +6,17 @@ pub mod auth_scheme;
 pub mod authenticate;
 pub mod authenticate_v2;
 pub mod authz;
+pub mod branding;
+pub mod caas;
 pub mod community_auth_info;
+pub mod environment;
 pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
 pub mod password_policy;
+pub mod registration_config;
+pub mod session_attributes;
+pub mod settings_io;
 pub mod user_attributes;
 pub mod user_pin;
 pub mod user_properties;
@@ -45,6 +51,12 @@ pub fn table() -> Table {
         .with(password_policy::endpoints())
         .with(auth_scheme::endpoints())
         .with(login_settings::endpoints())
+        .with(branding::endpoints())
+        .with(registration_config::endpoints())
+        .with(registration_config::instance_endpoints())
+        .with(session_attributes::endpoints())
+        .with(caas::endpoints())
+        .with(environment::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

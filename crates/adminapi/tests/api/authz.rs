@@ -30,7 +30,10 @@ async fn users_read_roles_and_their_own_permissions_and_admins_everyones() {
     let (bob_uid, jane_uid) = (uid_of(&p, "bob").await, uid_of(&p, "jane").await);
 
     let (s, names) = call(url, Method::GET, "/authz/role/fetch", Some(&bearer(&bob)), None).await;
-    assert_eq!((s, names.clone()), (200, json!(["tenant_admin", "community_admin", "helpdesk", "user"])));
+    assert_eq!(
+        (s, names.clone()),
+        (200, json!(["super_admin", "tenant_admin", "community_admin", "helpdesk", "user"]))
+    );
     let (s, v2) = call(url, Method::GET, "/v2/authz/roles/fetch", Some(&bearer(&bob)), None).await;
     assert_eq!((s, v2), (200, names));
     let (s, r) = call(url, Method::GET, "/authz/role/fetch/helpdesk", Some(&bearer(&bob)), None).await;

@@ -3,6 +3,7 @@
 
 mod authz;
 mod common_endpoints;
+mod community_settings;
 mod helpers;
 mod licenses;
 mod login;
