@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod bootstrap_admin;
 pub mod community_settings;
 pub mod config;
+pub mod guarded_settings;
 pub mod licenses;
 pub mod login;
 pub mod login_settings;

@@ -46,15 +46,6 @@ pub struct Role {
     pub permissions: &'static [&'static str],
 }
 
-const ADMIN_PERMISSIONS: &[&str] = &[
-    permission::ADMIN,
-    permission::USERS_READ,
-    permission::USERS_LOCK,
-    permission::HELPDESK_PASSCODE,
-    permission::ROLES_MANAGE,
-    permission::SESSIONS_MANAGE,
-];
-
 const SUPER_ADMIN_PERMISSIONS: &[&str] = &[
     permission::ADMIN,
     permission::USERS_READ,
@@ -64,6 +55,9 @@ const SUPER_ADMIN_PERMISSIONS: &[&str] = &[
     permission::SESSIONS_MANAGE,
     permission::INSTANCE_MANAGE,
 ];
+
+/// An administrator's permissions: a super admin's but the instance-wide settings.
+const ADMIN_PERMISSIONS: &[&str] = SUPER_ADMIN_PERMISSIONS.split_at(SUPER_ADMIN_PERMISSIONS.len() - 1).0;
 
 /// The built-in roles.
 pub const ROLES: [Role; 5] = [
