@@ -45,6 +45,10 @@ pub struct State {
     pub gate: Arc<session::Gate>,
     /// Community settings, cached and invalidated on every instance.
     pub configs: domain::config::Configs,
+    /// Seals values at rest (secrets, gateway credentials) under the deployment's key.
+    pub sealer: Arc<domain::secrets::Sealer>,
+    /// The communities' secret stores.
+    pub secrets: domain::secrets::Secrets,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -67,7 +71,9 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         std::time::Duration::from_secs(config_ttl),
         platform.invalidations.clone(),
     );
+    let sealer = Arc::new(domain::secrets::Sealer::from_settings(&platform.settings)?);
+    let secrets = domain::secrets::Secrets::new(stores.secrets.clone(), sealer.clone());
     let platform = platform.with_licenses(authority.clone()).with_directory(directory);
-    let state = State { stores, authority, users_mgmt, sessions, gate, configs };
+    let state = State { stores, authority, users_mgmt, sessions, gate, configs, sealer, secrets };
     Application::bind(platform, state, routes::configure)
 }

@@ -13,6 +13,7 @@ pub mod licenses;
 pub mod login;
 pub mod login_settings;
 pub mod roles;
+pub mod secrets;
 pub mod tenancy;
 
 pub use kit::DomainError;

@@ -17,6 +17,7 @@ pub mod password_policy;
 pub mod registration_config;
 pub mod session_attributes;
 pub mod settings_io;
+pub mod secret_store;
 pub mod user_attributes;
 pub mod user_pin;
 pub mod user_properties;
@@ -57,6 +58,7 @@ pub fn table() -> Table {
         .with(session_attributes::endpoints())
         .with(caas::endpoints())
         .with(environment::endpoints())
+        .with(secret_store::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

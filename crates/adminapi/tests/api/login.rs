@@ -26,6 +26,8 @@ pub struct Platform {
     pub community: String,
     pub module: String,
     pub stores: Stores,
+    /// adminapi's `DATA_DIR` (its SQLite file, when embedded, and its generated keys).
+    pub data_dir: String,
 }
 
 /// adminapi's environment on `storage` (with its INFRA key) and its database, migrated, holding a
@@ -59,11 +61,12 @@ pub async fn platform(storage: Storage, test: &str, instances: usize, extra: &[(
     for (k, v) in extra {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
+    let data_dir = env["DATA_DIR"].clone();
     let mut admin = Vec::new();
     for _ in 0..instances {
         admin.push(spawn_service(adminapi::SERVICE, &env, adminapi::build).await.url);
     }
-    let p = Platform { admin, users, tenant: t.id, community: c.id, module: String::new(), stores };
+    let p = Platform { admin, users, tenant: t.id, community: c.id, module: String::new(), stores, data_dir };
     let module = p.users_call(Method::PUT, "/module/create", json!({"type": "db", "name": "Users"})).await["_id"]
         .as_str()
         .unwrap()

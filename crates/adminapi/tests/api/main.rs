@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod authz;
+mod captured_logs;
 mod common_endpoints;
 mod community_settings;
 mod helpers;
@@ -10,5 +11,6 @@ mod login;
 mod login_settings;
 mod modules;
 mod route_table;
+mod secret_store;
 mod self_service;
 mod users;
