@@ -10,6 +10,8 @@ pub mod config;
 pub mod licenses;
 pub mod login;
 pub mod login_settings;
+pub mod messaging;
+pub mod msg_gateway;
 pub mod roles;
 pub mod secrets;
 pub mod tenancy;

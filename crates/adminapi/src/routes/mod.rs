@@ -10,6 +10,7 @@ pub mod community_auth_info;
 pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
+pub mod msg_gateway;
 pub mod password_policy;
 pub mod secret_store;
 pub mod user_attributes;
@@ -47,6 +48,7 @@ pub fn table() -> Table {
         .with(auth_scheme::endpoints())
         .with(login_settings::endpoints())
         .with(secret_store::endpoints())
+        .with(msg_gateway::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a
