@@ -283,3 +283,50 @@ fn phone_rules(g: &Gateway, has_client_secret: bool) -> Result<(), DomainError> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn email(extra: serde_json::Value) -> Result<Parsed, DomainError> {
+        let mut body = json!({"type": "smtp", "channels": ["email"], "name": "Mail", "username": "u", "password": "p",
+            "serviceUrl": "smtp.example.com", "senderEmail": "noreply@example.com"});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let fields: GatewayFields = serde_json::from_value(body).unwrap();
+        parse(&fields, Gateway::default(), false, false)
+    }
+
+    #[test]
+    fn the_protocol_and_the_port_decide_the_smtp_security() {
+        for (extra, security, port) in [
+            (json!({}), Security::StartTls, "587"),
+            (json!({"port": "465"}), Security::Tls, "465"),
+            (json!({"protocol": "SMTP", "port": 465}), Security::Tls, "465"),
+            (json!({"protocol": "smtps"}), Security::Tls, "465"),
+            (json!({"protocol": "smtps", "port": "2465"}), Security::Tls, "2465"),
+            (json!({"protocol": "smtp", "port": "25"}), Security::StartTls, "25"),
+            (json!({"protocol": "smtp-insecure"}), Security::None, "25"),
+        ] {
+            let g = email(extra.clone()).unwrap().gateway;
+            assert_eq!((Security::of(&g), g.port.as_deref()), (security, Some(port)), "{extra}");
+        }
+        assert!(email(json!({"port": 0})).is_err() && email(json!({"port": "x"})).is_err());
+    }
+
+    #[test]
+    fn credentials_are_required_with_auth_unless_kept() {
+        let mut fields: GatewayFields = serde_json::from_value(json!({"type": "smtp", "channels": ["email"],
+            "name": "Mail", "username": "u", "serviceUrl": "smtp.example.com", "senderEmail": "a@example.com"}))
+        .unwrap();
+        let missing = parse(&fields, Gateway::default(), false, false).err().unwrap();
+        assert_eq!(missing.to_string(), "password is required when auth is true");
+        assert!(parse(&fields, Gateway::default(), true, false).unwrap().password.is_none(), "kept");
+        fields.auth = Some(Flag::Text("false".into()));
+        fields.username = None;
+        assert!(!parse(&fields, Gateway::default(), false, false).unwrap().gateway.auth);
+        let debug = format!("{:?}", GatewayFields { password: Some("hunter2".into()), ..GatewayFields::default() });
+        assert!(!debug.contains("hunter2"), "{debug}");
+    }
+}
