@@ -5,6 +5,7 @@
 
 pub mod authority;
 pub mod cli;
+pub mod delivery;
 pub mod domain;
 pub mod routes;
 pub mod session;
@@ -49,6 +50,11 @@ pub struct State {
     pub sealer: Arc<domain::secrets::Sealer>,
     /// The communities' secret stores.
     pub secrets: domain::secrets::Secrets,
+    /// The communities' message gateways.
+    pub gateways: domain::msg_gateway::Gateways,
+    /// Sends email, SMS and voice messages through the communities' gateways (for the OTP and
+    /// invitation flows).
+    pub messenger: domain::messaging::Messenger,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -73,7 +79,11 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     );
     let sealer = Arc::new(domain::secrets::Sealer::from_settings(&platform.settings)?);
     let secrets = domain::secrets::Secrets::new(stores.secrets.clone(), sealer.clone());
+    let gateways = domain::msg_gateway::Gateways::new(stores.gateways.clone(), sealer.clone());
+    let delivery = delivery::Delivery::new()
+        .map_err(|e| StartError::Config(kit::config::ConfigError(format!("cannot build the HTTP client: {e}"))))?;
+    let messenger = domain::messaging::Messenger::new(gateways.clone(), Arc::new(delivery));
     let platform = platform.with_licenses(authority.clone()).with_directory(directory);
-    let state = State { stores, authority, users_mgmt, sessions, gate, configs, sealer, secrets };
+    let state = State { stores, authority, users_mgmt, sessions, gate, configs, sealer, secrets, gateways, messenger };
     Application::bind(platform, state, routes::configure)
 }

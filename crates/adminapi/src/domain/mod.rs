@@ -12,6 +12,8 @@ pub mod guarded_settings;
 pub mod licenses;
 pub mod login;
 pub mod login_settings;
+pub mod messaging;
+pub mod msg_gateway;
 pub mod roles;
 pub mod secrets;
 pub mod tenancy;

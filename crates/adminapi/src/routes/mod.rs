@@ -13,6 +13,7 @@ pub mod environment;
 pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
+pub mod msg_gateway;
 pub mod password_policy;
 pub mod registration_config;
 pub mod session_attributes;
@@ -59,6 +60,7 @@ pub fn table() -> Table {
         .with(caas::endpoints())
         .with(environment::endpoints())
         .with(secret_store::endpoints())
+        .with(msg_gateway::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

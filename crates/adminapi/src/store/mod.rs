@@ -3,13 +3,14 @@
 //! [`crate::domain::tenancy::TenancyStore`], [`crate::domain::licenses::LicenseStore`],
 //! [`crate::domain::authz::AuthzStore`],
 //! [`crate::domain::config::ConfigStore`], [`crate::domain::audit::AuditLog`],
-//! [`crate::domain::secrets::SecretStore`].
+//! [`crate::domain::secrets::SecretStore`], [`crate::domain::msg_gateway::GatewayStore`].
 
 mod audit;
 mod auth_schemes;
 mod authz;
 mod config;
 mod licenses;
+mod msg_gateways;
 mod secrets;
 mod tenancy;
 
@@ -22,6 +23,7 @@ pub use auth_schemes::SqlAuthSchemes;
 pub use authz::SqlAuthz;
 pub use config::SqlConfigs;
 pub use licenses::SqlLicenses;
+pub use msg_gateways::SqlGateways;
 pub use secrets::SqlSecrets;
 pub use tenancy::SqlTenancy;
 
@@ -30,6 +32,7 @@ use crate::domain::auth_scheme::AuthSchemeStore;
 use crate::domain::authz::AuthzStore;
 use crate::domain::config::ConfigStore;
 use crate::domain::licenses::LicenseStore;
+use crate::domain::msg_gateway::GatewayStore;
 use crate::domain::secrets::SecretStore;
 use crate::domain::tenancy::TenancyStore;
 
@@ -43,6 +46,7 @@ pub struct Stores {
     pub configs: Arc<dyn ConfigStore>,
     pub audit: Arc<dyn AuditLog>,
     pub secrets: Arc<dyn SecretStore>,
+    pub gateways: Arc<dyn GatewayStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -62,6 +66,7 @@ impl Stores {
             configs: Arc::new(SqlConfigs::new(db.clone())),
             audit: Arc::new(SqlAudit::new(db.clone())),
             secrets: Arc::new(SqlSecrets::new(db.clone())),
+            gateways: Arc::new(SqlGateways::new(db.clone())),
         }
     }
 }

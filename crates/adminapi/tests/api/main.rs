@@ -10,6 +10,7 @@ mod licenses;
 mod login;
 mod login_settings;
 mod modules;
+mod msg_gateway;
 mod route_table;
 mod secret_store;
 mod self_service;

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use adminapi::domain::DomainError;
 use adminapi::domain::secrets::{Sealer, Secrets};
 use adminapi::domain::tenancy;
 use reqwest::Method;
@@ -184,4 +185,84 @@ async fn a_secret_value_is_absent_from_the_database_the_replies_and_the_logs() {
     let log = crate::captured_logs::text();
     assert!(log.contains("secret created"), "the capture saw the requests");
     assert!(!log.contains(VALUE), "the log holds the value");
+}
+
+/// The secret and gateway stores keep one contract on SQLite and PostgreSQL (skipped, saying
+/// so, when PostgreSQL does not answer): a unique tag, metadata listed, a value opened for its
+/// own community and tag only, deletes once; gateways listed in order, updated, found per
+/// channel with their credentials opened, deleted once; every write in the audit log.
+#[tokio::test]
+async fn the_secret_and_gateway_stores_keep_one_contract_on_every_backend() {
+    use adminapi::domain::config::Owner;
+    use adminapi::domain::msg_gateway::{Channel, Gateways};
+    use adminapi::domain::secrets::Actor;
+    use kit::db::{Db, KIT_MIGRATIONS};
+
+    for storage in [Storage::Embedded, Storage::Postgres] {
+        let Some(env) = kit::testing::test_env(storage, "secret stores contract").await else { continue };
+        let settings = kit::Settings::from_source(&env, adminapi::SERVICE, 0).unwrap();
+        let db = Db::connect(&settings.database_url.0).await.unwrap();
+        db.migrate(&[&KIT_MIGRATIONS, &adminapi::ADMINAPI_MIGRATIONS]).await.unwrap();
+        let stores = adminapi::store::Stores::sql(&db);
+        let sealer = Arc::new(Sealer::from_settings(&settings).unwrap());
+        let secrets = Secrets::new(stores.secrets.clone(), sealer.clone());
+        let (c1, c2) = ("6a00000000000000000000c1", "6a00000000000000000000c2");
+        let owner = Owner { tenant_id: "6a00000000000000000000a1", community_id: c1 };
+        let actor = Actor { uid: "u1", username: "jane" };
+
+        secrets.create(owner, actor, "b_key", "value-b", 100).await.unwrap();
+        secrets.create(owner, actor, "a_key", "value-a", 101).await.unwrap();
+        let again = secrets.create(owner, actor, "a_key", "other", 102).await;
+        assert!(matches!(again, Err(DomainError::Conflict(_))), "{storage:?}: {again:?}");
+        let elsewhere = Owner { community_id: c2, ..owner };
+        secrets.create(elsewhere, actor, "a_key", "value-c2", 103).await.unwrap();
+        let listed = secrets.list(c1).await.unwrap();
+        assert_eq!(
+            listed.iter().map(|s| (s.tag.as_str(), s.created_ts)).collect::<Vec<_>>(),
+            [("a_key", 101), ("b_key", 100)]
+        );
+        assert_eq!(secrets.reveal(c1, "a_key").await.unwrap().as_str(), "value-a");
+        assert_eq!(secrets.reveal(c2, "a_key").await.unwrap().as_str(), "value-c2");
+        secrets.delete(owner, "u1", "a_key", 104).await.unwrap();
+        assert!(matches!(secrets.delete(owner, "u1", "a_key", 105).await, Err(DomainError::NotFound(_))));
+        assert_eq!(secrets.list(c2).await.unwrap().len(), 1, "{storage:?}: the other community's is kept");
+
+        let gateways = Gateways::new(stores.gateways.clone(), sealer.clone());
+        let fields = |v: Value| v.as_object().unwrap().clone();
+        let sms = json!({"type": "http", "channels": ["sms", "voice"], "name": "SMS", "username": "u", "password": "pw-1",
+            "serviceUrl": "https://sms.example.com", "senderPhone": "+15550100", "smstemplateid": "T", "entityId": "E"});
+        let first = gateways.create(owner, "u1", fields(sms.clone()), 200).await.unwrap();
+        let second = gateways.create(owner, "u1", fields(sms.clone()), 201).await.unwrap();
+        let ids: Vec<String> = gateways.list(c1).await.unwrap().into_iter().map(|g| g.id).collect();
+        assert_eq!(ids, [first.id.clone(), second.id.clone()], "{storage:?}");
+        let mut renamed = sms.clone();
+        renamed["name"] = json!("Renamed");
+        renamed.as_object_mut().unwrap().remove("password");
+        let updated = gateways.update(owner, "u1", &first.id, fields(renamed), 300).await.unwrap();
+        assert_eq!((updated.name.as_str(), updated.created_ts, updated.updated_ts), ("Renamed", 200, 300));
+        let (found, credentials) = gateways.for_channel(c1, Channel::Voice).await.unwrap().unwrap();
+        assert_eq!(found, updated, "{storage:?}: the one updated last");
+        assert_eq!(credentials.password.as_deref().map(String::as_str), Some("pw-1"), "kept by the update");
+        assert!(gateways.for_channel(c1, Channel::Email).await.unwrap().is_none());
+        assert!(gateways.get(c2, &first.id).await.is_err(), "{storage:?}: another community's id");
+        gateways.delete(owner, "u1", &first.id, 400).await.unwrap();
+        assert!(matches!(gateways.delete(owner, "u1", &first.id, 401).await, Err(DomainError::NotFound(_))));
+        assert_eq!(gateways.list(c1).await.unwrap().len(), 1);
+
+        let changes = stores.audit.changes(c1, 100).await.unwrap();
+        let actions: Vec<(&str, &str)> = changes.iter().map(|c| (c.kind.as_str(), c.action.as_str())).collect();
+        assert_eq!(
+            actions,
+            [
+                ("msg_gateway", "delete"),
+                ("msg_gateway", "update"),
+                ("msg_gateway", "create"),
+                ("msg_gateway", "create"),
+                ("secret", "delete"),
+                ("secret", "create"),
+                ("secret", "create"),
+            ],
+            "{storage:?}"
+        );
+    }
 }
