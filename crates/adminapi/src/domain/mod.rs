@@ -6,6 +6,7 @@ pub mod auth_scheme;
 pub mod authz;
 pub mod bootstrap;
 pub mod bootstrap_admin;
+pub mod certificates;
 pub mod config;
 pub mod licenses;
 pub mod login;

@@ -6,6 +6,7 @@ pub mod auth_scheme;
 pub mod authenticate;
 pub mod authenticate_v2;
 pub mod authz;
+pub mod certificates;
 pub mod community_auth_info;
 pub mod licenses;
 pub mod login_sessions;
@@ -45,6 +46,7 @@ pub fn table() -> Table {
         .with(password_policy::endpoints())
         .with(auth_scheme::endpoints())
         .with(login_settings::endpoints())
+        .with(certificates::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod authz;
+mod certificates;
 mod common_endpoints;
 mod helpers;
 mod licenses;
