@@ -3,6 +3,7 @@
 //! It is also the license authority of the platform: its own handlers check keys against its
 //! database ([`authority::DbLicenses`]), and the other services ask it over HTTP.
 
+pub mod assets;
 pub mod authority;
 pub mod cli;
 pub mod domain;
@@ -45,6 +46,8 @@ pub struct State {
     pub gate: Arc<session::Gate>,
     /// Community settings, cached and invalidated on every instance.
     pub configs: domain::config::Configs,
+    /// The settings of the asset endpoints (images, downloadables, platform health).
+    pub assets: assets::Assets,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -67,7 +70,8 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         std::time::Duration::from_secs(config_ttl),
         platform.invalidations.clone(),
     );
+    let assets = assets::Assets::from_settings(&platform.settings)?;
     let platform = platform.with_licenses(authority.clone()).with_directory(directory);
-    let state = State { stores, authority, users_mgmt, sessions, gate, configs };
+    let state = State { stores, authority, users_mgmt, sessions, gate, configs, assets };
     Application::bind(platform, state, routes::configure)
 }

@@ -8,6 +8,7 @@ pub mod authenticate_v2;
 pub mod authz;
 pub mod certificates;
 pub mod community_auth_info;
+pub mod images;
 pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
@@ -47,6 +48,7 @@ pub fn table() -> Table {
         .with(auth_scheme::endpoints())
         .with(login_settings::endpoints())
         .with(certificates::endpoints())
+        .with(images::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

@@ -2,12 +2,14 @@
 //! pool (portable SQL for SQLite and PostgreSQL). The traits belong to the domain modules:
 //! [`crate::domain::tenancy::TenancyStore`], [`crate::domain::licenses::LicenseStore`],
 //! [`crate::domain::authz::AuthzStore`],
-//! [`crate::domain::config::ConfigStore`], [`crate::domain::audit::AuditLog`].
+//! [`crate::domain::config::ConfigStore`], [`crate::domain::audit::AuditLog`],
+//! [`crate::domain::images::ImageStore`].
 
 mod audit;
 mod auth_schemes;
 mod authz;
 mod config;
+mod images;
 mod licenses;
 mod tenancy;
 
@@ -19,6 +21,7 @@ pub use audit::SqlAudit;
 pub use auth_schemes::SqlAuthSchemes;
 pub use authz::SqlAuthz;
 pub use config::SqlConfigs;
+pub use images::SqlImages;
 pub use licenses::SqlLicenses;
 pub use tenancy::SqlTenancy;
 
@@ -26,6 +29,7 @@ use crate::domain::audit::AuditLog;
 use crate::domain::auth_scheme::AuthSchemeStore;
 use crate::domain::authz::AuthzStore;
 use crate::domain::config::ConfigStore;
+use crate::domain::images::ImageStore;
 use crate::domain::licenses::LicenseStore;
 use crate::domain::tenancy::TenancyStore;
 
@@ -38,6 +42,7 @@ pub struct Stores {
     pub auth_schemes: Arc<dyn AuthSchemeStore>,
     pub configs: Arc<dyn ConfigStore>,
     pub audit: Arc<dyn AuditLog>,
+    pub images: Arc<dyn ImageStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -56,6 +61,7 @@ impl Stores {
             auth_schemes: Arc::new(SqlAuthSchemes::new(db.clone())),
             configs: Arc::new(SqlConfigs::new(db.clone())),
             audit: Arc::new(SqlAudit::new(db.clone())),
+            images: Arc::new(SqlImages::new(db.clone())),
         }
     }
 }

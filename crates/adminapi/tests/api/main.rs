@@ -5,6 +5,7 @@ mod authz;
 mod certificates;
 mod common_endpoints;
 mod helpers;
+mod images;
 mod licenses;
 mod login;
 mod login_settings;
