@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod bootstrap_admin;
 pub mod certificates;
 pub mod config;
+pub mod consents;
 pub mod images;
 pub mod licenses;
 pub mod login;

@@ -8,6 +8,7 @@ pub mod authenticate_v2;
 pub mod authz;
 pub mod certificates;
 pub mod community_auth_info;
+pub mod consents;
 pub mod images;
 pub mod licenses;
 pub mod login_sessions;
@@ -49,6 +50,7 @@ pub fn table() -> Table {
         .with(login_settings::endpoints())
         .with(certificates::endpoints())
         .with(images::endpoints())
+        .with(consents::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

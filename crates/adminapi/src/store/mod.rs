@@ -3,12 +3,13 @@
 //! [`crate::domain::tenancy::TenancyStore`], [`crate::domain::licenses::LicenseStore`],
 //! [`crate::domain::authz::AuthzStore`],
 //! [`crate::domain::config::ConfigStore`], [`crate::domain::audit::AuditLog`],
-//! [`crate::domain::images::ImageStore`].
+//! [`crate::domain::images::ImageStore`], [`crate::domain::consents::ConsentStore`].
 
 mod audit;
 mod auth_schemes;
 mod authz;
 mod config;
+mod consents;
 mod images;
 mod licenses;
 mod tenancy;
@@ -21,6 +22,7 @@ pub use audit::SqlAudit;
 pub use auth_schemes::SqlAuthSchemes;
 pub use authz::SqlAuthz;
 pub use config::SqlConfigs;
+pub use consents::SqlConsents;
 pub use images::SqlImages;
 pub use licenses::SqlLicenses;
 pub use tenancy::SqlTenancy;
@@ -29,6 +31,7 @@ use crate::domain::audit::AuditLog;
 use crate::domain::auth_scheme::AuthSchemeStore;
 use crate::domain::authz::AuthzStore;
 use crate::domain::config::ConfigStore;
+use crate::domain::consents::ConsentStore;
 use crate::domain::images::ImageStore;
 use crate::domain::licenses::LicenseStore;
 use crate::domain::tenancy::TenancyStore;
@@ -43,6 +46,7 @@ pub struct Stores {
     pub configs: Arc<dyn ConfigStore>,
     pub audit: Arc<dyn AuditLog>,
     pub images: Arc<dyn ImageStore>,
+    pub consents: Arc<dyn ConsentStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -62,6 +66,7 @@ impl Stores {
             configs: Arc::new(SqlConfigs::new(db.clone())),
             audit: Arc::new(SqlAudit::new(db.clone())),
             images: Arc::new(SqlImages::new(db.clone())),
+            consents: Arc::new(SqlConsents::new(db.clone())),
         }
     }
 }

@@ -4,6 +4,7 @@
 mod authz;
 mod certificates;
 mod common_endpoints;
+mod consents;
 mod helpers;
 mod images;
 mod licenses;
