@@ -13,6 +13,8 @@ pub struct Assets {
     /// The base of the image URLs: `adminapi` in `SERVICE_DIRECTORY` when it is named there,
     /// else the scheme and host the upload was sent to.
     pub public_url: Option<String>,
+    /// `DOWNLOADABLES_DIR`: the software catalog (`<software>/<version>/<files>`); none: empty.
+    pub downloadables_dir: Option<std::path::PathBuf>,
 }
 
 impl Assets {
@@ -23,6 +25,7 @@ impl Assets {
             return Err(ConfigError("IMAGE_MAX_BYTES must be at least 1".into()));
         }
         let public_url = settings.service_url(crate::SERVICE).map(|u| u.trim_end_matches('/').to_owned());
-        Ok(Self { image_max_bytes, public_url })
+        let downloadables_dir = settings.var("DOWNLOADABLES_DIR")?.map(std::path::PathBuf::from);
+        Ok(Self { image_max_bytes, public_url, downloadables_dir })
     }
 }

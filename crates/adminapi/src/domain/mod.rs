@@ -9,6 +9,7 @@ pub mod bootstrap_admin;
 pub mod certificates;
 pub mod config;
 pub mod consents;
+pub mod downloadables;
 pub mod images;
 pub mod licenses;
 pub mod login;

@@ -9,6 +9,7 @@ pub mod authz;
 pub mod certificates;
 pub mod community_auth_info;
 pub mod consents;
+pub mod downloadables;
 pub mod images;
 pub mod licenses;
 pub mod login_sessions;
@@ -51,6 +52,7 @@ pub fn table() -> Table {
         .with(certificates::endpoints())
         .with(images::endpoints())
         .with(consents::endpoints())
+        .with(downloadables::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

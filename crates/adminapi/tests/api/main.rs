@@ -5,6 +5,7 @@ mod authz;
 mod certificates;
 mod common_endpoints;
 mod consents;
+mod downloadables;
 mod helpers;
 mod images;
 mod licenses;
