@@ -14,6 +14,7 @@ pub mod images;
 pub mod licenses;
 pub mod login;
 pub mod login_settings;
+pub mod platform_health;
 pub mod roles;
 pub mod tenancy;
 

@@ -15,6 +15,7 @@ pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
 pub mod password_policy;
+pub mod platform_health;
 pub mod user_attributes;
 pub mod user_pin;
 pub mod user_properties;
@@ -53,6 +54,7 @@ pub fn table() -> Table {
         .with(images::endpoints())
         .with(consents::endpoints())
         .with(downloadables::endpoints())
+        .with(platform_health::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

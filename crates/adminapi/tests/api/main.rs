@@ -12,6 +12,7 @@ mod licenses;
 mod login;
 mod login_settings;
 mod modules;
+mod platform_health;
 mod route_table;
 mod self_service;
 mod users;
