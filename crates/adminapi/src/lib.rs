@@ -3,6 +3,7 @@
 //! It is also the license authority of the platform: its own handlers check keys against its
 //! database ([`authority::DbLicenses`]), and the other services ask it over HTTP.
 
+pub mod assets;
 pub mod authority;
 pub mod cli;
 pub mod delivery;
@@ -55,6 +56,8 @@ pub struct State {
     /// Sends email, SMS and voice messages through the communities' gateways (for the OTP and
     /// invitation flows).
     pub messenger: domain::messaging::Messenger,
+    /// The settings of the asset endpoints (images, downloadables, platform health).
+    pub assets: assets::Assets,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -84,6 +87,8 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         .map_err(|e| StartError::Config(kit::config::ConfigError(format!("cannot build the HTTP client: {e}"))))?;
     let messenger = domain::messaging::Messenger::new(gateways.clone(), Arc::new(delivery));
     let platform = platform.with_licenses(authority.clone()).with_directory(directory);
-    let state = State { stores, authority, users_mgmt, sessions, gate, configs, sealer, secrets, gateways, messenger };
+    let assets = assets::Assets::from_settings(&platform.settings)?;
+    let state =
+        State { stores, authority, users_mgmt, sessions, gate, configs, sealer, secrets, gateways, messenger, assets };
     Application::bind(platform, state, routes::configure)
 }

@@ -1,19 +1,24 @@
-//! The rules of tenancy, licensing, login sessions and roles, as plain functions over plain types
-//! and store traits.
+//! The rules of tenancy, licensing, login sessions, roles and community configuration, as plain
+//! functions over plain types and store traits.
 
 pub mod audit;
 pub mod auth_scheme;
 pub mod authz;
 pub mod bootstrap;
 pub mod bootstrap_admin;
+pub mod certificates;
 pub mod community_settings;
 pub mod config;
+pub mod consents;
+pub mod downloadables;
 pub mod guarded_settings;
+pub mod images;
 pub mod licenses;
 pub mod login;
 pub mod login_settings;
 pub mod messaging;
 pub mod msg_gateway;
+pub mod platform_health;
 pub mod roles;
 pub mod secrets;
 pub mod tenancy;

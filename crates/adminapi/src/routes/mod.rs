@@ -8,17 +8,22 @@ pub mod authenticate_v2;
 pub mod authz;
 pub mod branding;
 pub mod caas;
+pub mod certificates;
 pub mod community_auth_info;
+pub mod consents;
+pub mod downloadables;
 pub mod environment;
+pub mod images;
 pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
 pub mod msg_gateway;
 pub mod password_policy;
+pub mod platform_health;
 pub mod registration_config;
+pub mod secret_store;
 pub mod session_attributes;
 pub mod settings_io;
-pub mod secret_store;
 pub mod user_attributes;
 pub mod user_pin;
 pub mod user_properties;
@@ -61,6 +66,11 @@ pub fn table() -> Table {
         .with(environment::endpoints())
         .with(secret_store::endpoints())
         .with(msg_gateway::endpoints())
+        .with(certificates::endpoints())
+        .with(images::endpoints())
+        .with(consents::endpoints())
+        .with(downloadables::endpoints())
+        .with(platform_health::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

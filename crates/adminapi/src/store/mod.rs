@@ -3,12 +3,15 @@
 //! [`crate::domain::tenancy::TenancyStore`], [`crate::domain::licenses::LicenseStore`],
 //! [`crate::domain::authz::AuthzStore`],
 //! [`crate::domain::config::ConfigStore`], [`crate::domain::audit::AuditLog`],
-//! [`crate::domain::secrets::SecretStore`], [`crate::domain::msg_gateway::GatewayStore`].
+//! [`crate::domain::secrets::SecretStore`], [`crate::domain::msg_gateway::GatewayStore`],
+//! [`crate::domain::images::ImageStore`], [`crate::domain::consents::ConsentStore`].
 
 mod audit;
 mod auth_schemes;
 mod authz;
 mod config;
+mod consents;
+mod images;
 mod licenses;
 mod msg_gateways;
 mod secrets;
@@ -22,6 +25,8 @@ pub use audit::SqlAudit;
 pub use auth_schemes::SqlAuthSchemes;
 pub use authz::SqlAuthz;
 pub use config::SqlConfigs;
+pub use consents::SqlConsents;
+pub use images::SqlImages;
 pub use licenses::SqlLicenses;
 pub use msg_gateways::SqlGateways;
 pub use secrets::SqlSecrets;
@@ -31,6 +36,8 @@ use crate::domain::audit::AuditLog;
 use crate::domain::auth_scheme::AuthSchemeStore;
 use crate::domain::authz::AuthzStore;
 use crate::domain::config::ConfigStore;
+use crate::domain::consents::ConsentStore;
+use crate::domain::images::ImageStore;
 use crate::domain::licenses::LicenseStore;
 use crate::domain::msg_gateway::GatewayStore;
 use crate::domain::secrets::SecretStore;
@@ -47,6 +54,8 @@ pub struct Stores {
     pub audit: Arc<dyn AuditLog>,
     pub secrets: Arc<dyn SecretStore>,
     pub gateways: Arc<dyn GatewayStore>,
+    pub images: Arc<dyn ImageStore>,
+    pub consents: Arc<dyn ConsentStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -67,6 +76,8 @@ impl Stores {
             audit: Arc::new(SqlAudit::new(db.clone())),
             secrets: Arc::new(SqlSecrets::new(db.clone())),
             gateways: Arc::new(SqlGateways::new(db.clone())),
+            images: Arc::new(SqlImages::new(db.clone())),
+            consents: Arc::new(SqlConsents::new(db.clone())),
         }
     }
 }

@@ -322,7 +322,8 @@ fn routes_outside_the_catalog_are_the_sdk_calls_and_the_document() {
             "DELETE /servicekey",
             "POST /community_info/fetch",
             "GET /servicekey/current",
-            "GET /community/{communityId}/licensecheck"
+            "GET /community/{communityId}/licensecheck",
+            "GET /images/{sha256}"
         ]
     );
     assert!(table.catalog_mismatches().is_empty());

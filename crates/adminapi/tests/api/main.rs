@@ -3,14 +3,19 @@
 
 mod authz;
 mod captured_logs;
+mod certificates;
 mod common_endpoints;
 mod community_settings;
+mod consents;
+mod downloadables;
 mod helpers;
+mod images;
 mod licenses;
 mod login;
 mod login_settings;
 mod modules;
 mod msg_gateway;
+mod platform_health;
 mod route_table;
 mod secret_store;
 mod self_service;
