@@ -11,6 +11,7 @@ pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
 pub mod password_policy;
+pub mod templates;
 pub mod user_attributes;
 pub mod user_pin;
 pub mod user_properties;
@@ -45,6 +46,7 @@ pub fn table() -> Table {
         .with(password_policy::endpoints())
         .with(auth_scheme::endpoints())
         .with(login_settings::endpoints())
+        .with(templates::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

@@ -2,13 +2,15 @@
 //! pool (portable SQL for SQLite and PostgreSQL). The traits belong to the domain modules:
 //! [`crate::domain::tenancy::TenancyStore`], [`crate::domain::licenses::LicenseStore`],
 //! [`crate::domain::authz::AuthzStore`],
-//! [`crate::domain::config::ConfigStore`], [`crate::domain::audit::AuditLog`].
+//! [`crate::domain::config::ConfigStore`], [`crate::domain::audit::AuditLog`],
+//! [`crate::domain::templates::TemplateStore`].
 
 mod audit;
 mod auth_schemes;
 mod authz;
 mod config;
 mod licenses;
+mod templates;
 mod tenancy;
 
 use std::sync::Arc;
@@ -20,6 +22,7 @@ pub use auth_schemes::SqlAuthSchemes;
 pub use authz::SqlAuthz;
 pub use config::SqlConfigs;
 pub use licenses::SqlLicenses;
+pub use templates::SqlTemplates;
 pub use tenancy::SqlTenancy;
 
 use crate::domain::audit::AuditLog;
@@ -27,6 +30,7 @@ use crate::domain::auth_scheme::AuthSchemeStore;
 use crate::domain::authz::AuthzStore;
 use crate::domain::config::ConfigStore;
 use crate::domain::licenses::LicenseStore;
+use crate::domain::templates::TemplateStore;
 use crate::domain::tenancy::TenancyStore;
 
 /// Every store of adminapi.
@@ -38,6 +42,7 @@ pub struct Stores {
     pub auth_schemes: Arc<dyn AuthSchemeStore>,
     pub configs: Arc<dyn ConfigStore>,
     pub audit: Arc<dyn AuditLog>,
+    pub templates: Arc<dyn TemplateStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -56,6 +61,7 @@ impl Stores {
             auth_schemes: Arc::new(SqlAuthSchemes::new(db.clone())),
             configs: Arc::new(SqlConfigs::new(db.clone())),
             audit: Arc::new(SqlAudit::new(db.clone())),
+            templates: Arc::new(SqlTemplates::new(db.clone())),
         }
     }
 }

@@ -10,4 +10,5 @@ mod login_settings;
 mod modules;
 mod route_table;
 mod self_service;
+mod templates;
 mod users;
