@@ -1,6 +1,7 @@
 use std::sync::Mutex;
 
 use super::*;
+use crate::domain::config::Owner;
 
 const OWNER: Owner<'static> = Owner { tenant_id: "t", community_id: "c" };
 
