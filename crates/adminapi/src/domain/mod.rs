@@ -11,6 +11,7 @@ pub mod licenses;
 pub mod login;
 pub mod login_settings;
 pub mod roles;
+pub mod scripts;
 pub mod templates;
 pub mod tenancy;
 
