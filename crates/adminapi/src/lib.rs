@@ -45,6 +45,9 @@ pub struct State {
     pub gate: Arc<session::Gate>,
     /// Community settings, cached and invalidated on every instance.
     pub configs: domain::config::Configs,
+    /// Runs administrator-written scripts (`SCRIPT_TIMEOUT_MS`, `SCRIPT_MEMORY_MIB`,
+    /// `SCRIPT_CONCURRENCY`).
+    pub scripts: domain::scripts::Sandbox,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -67,7 +70,15 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         std::time::Duration::from_secs(config_ttl),
         platform.invalidations.clone(),
     );
+    let scripts = domain::scripts::Sandbox::new(
+        platform.settings.parse_var("SCRIPT_CONCURRENCY", 2usize)?,
+        domain::scripts::Limits {
+            wall: std::time::Duration::from_millis(platform.settings.parse_var("SCRIPT_TIMEOUT_MS", 1000u64)?),
+            memory: platform.settings.parse_var("SCRIPT_MEMORY_MIB", 32usize)?.saturating_mul(1 << 20),
+            ..domain::scripts::Limits::default()
+        },
+    );
     let platform = platform.with_licenses(authority.clone()).with_directory(directory);
-    let state = State { stores, authority, users_mgmt, sessions, gate, configs };
+    let state = State { stores, authority, users_mgmt, sessions, gate, configs, scripts };
     Application::bind(platform, state, routes::configure)
 }

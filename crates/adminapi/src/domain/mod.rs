@@ -10,6 +10,7 @@ pub mod config;
 pub mod licenses;
 pub mod login;
 pub mod login_settings;
+pub mod module_scripts;
 pub mod roles;
 pub mod scripts;
 pub mod templates;

@@ -3,13 +3,14 @@
 //! [`crate::domain::tenancy::TenancyStore`], [`crate::domain::licenses::LicenseStore`],
 //! [`crate::domain::authz::AuthzStore`],
 //! [`crate::domain::config::ConfigStore`], [`crate::domain::audit::AuditLog`],
-//! [`crate::domain::templates::TemplateStore`].
+//! [`crate::domain::templates::TemplateStore`], [`crate::domain::module_scripts::ModuleScriptStore`].
 
 mod audit;
 mod auth_schemes;
 mod authz;
 mod config;
 mod licenses;
+mod module_scripts;
 mod templates;
 mod tenancy;
 
@@ -22,6 +23,7 @@ pub use auth_schemes::SqlAuthSchemes;
 pub use authz::SqlAuthz;
 pub use config::SqlConfigs;
 pub use licenses::SqlLicenses;
+pub use module_scripts::SqlModuleScripts;
 pub use templates::SqlTemplates;
 pub use tenancy::SqlTenancy;
 
@@ -30,6 +32,7 @@ use crate::domain::auth_scheme::AuthSchemeStore;
 use crate::domain::authz::AuthzStore;
 use crate::domain::config::ConfigStore;
 use crate::domain::licenses::LicenseStore;
+use crate::domain::module_scripts::ModuleScriptStore;
 use crate::domain::templates::TemplateStore;
 use crate::domain::tenancy::TenancyStore;
 
@@ -43,6 +46,7 @@ pub struct Stores {
     pub configs: Arc<dyn ConfigStore>,
     pub audit: Arc<dyn AuditLog>,
     pub templates: Arc<dyn TemplateStore>,
+    pub module_scripts: Arc<dyn ModuleScriptStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -62,6 +66,7 @@ impl Stores {
             configs: Arc::new(SqlConfigs::new(db.clone())),
             audit: Arc::new(SqlAudit::new(db.clone())),
             templates: Arc::new(SqlTemplates::new(db.clone())),
+            module_scripts: Arc::new(SqlModuleScripts::new(db.clone())),
         }
     }
 }

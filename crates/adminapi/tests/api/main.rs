@@ -9,6 +9,7 @@ mod login;
 mod login_settings;
 mod modules;
 mod route_table;
+mod scripts;
 mod self_service;
 mod templates;
 mod users;
