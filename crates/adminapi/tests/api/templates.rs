@@ -164,3 +164,61 @@ async fn an_administrator_manages_the_communitys_templates() {
     let r = templates::render(store, &other.id, Purpose::SelfOnboarding, Channel::Sms, &vars).await.unwrap();
     assert_eq!(r, Rendered { subject: None, body: "Create your Acme account: https://x.example/l".into() }, "built-in");
 }
+
+/// adminapi's stores on a fresh, migrated database of `storage` (`None`: not reachable).
+async fn stores(storage: Storage, test: &str) -> Option<adminapi::store::Stores> {
+    let env = kit::testing::test_env(storage, test).await?;
+    let settings = kit::Settings::from_source(&env, adminapi::SERVICE, 0).unwrap();
+    let db = kit::db::Db::connect(&settings.database_url.0).await.unwrap();
+    db.migrate(&[&kit::db::KIT_MIGRATIONS, &adminapi::ADMINAPI_MIGRATIONS]).await.unwrap();
+    Some(adminapi::store::Stores::sql(&db))
+}
+
+#[tokio::test]
+async fn the_template_and_module_script_stores_behave_alike_on_every_backend() {
+    use adminapi::domain::config::Owner;
+    use adminapi::domain::module_scripts::ModuleScript;
+    for storage in [Storage::Embedded, Storage::Postgres] {
+        let Some(s) = stores(storage, "template store").await else { continue };
+        let owner = Owner { tenant_id: "t1", community_id: "c1" };
+        let data = json!({"otp": {"sms": {"a": {"name": "A", "data": "{{ otp }}", "isDefault": true}},
+                                   "email": {"e": {"name": "E", "subject": "S", "data": "{{ otp }}"}}}});
+        let list = templates::put(&*s.templates, owner, &data, "u1", 10).await.unwrap();
+        assert_eq!(list.iter().map(|t| t.path()).collect::<Vec<_>>(), ["otp.email.e", "otp.sms.a"], "{storage:?}");
+        let b = json!({"otp": {"sms": {"b": {"name": "B", "data": "{{ otp }}!", "isDefault": true}}}});
+        templates::put(&*s.templates, owner, &b, "u1", 11).await.unwrap();
+        let default = s.templates.default_of("c1", Purpose::Otp, Channel::Sms).await.unwrap().unwrap();
+        assert_eq!((default.id.as_str(), default.updated_at), ("b", 11), "{storage:?}");
+        assert_eq!(s.templates.default_of("c1", Purpose::Otp, Channel::Email).await.unwrap(), None);
+        assert!(s.templates.list("c2").await.unwrap().is_empty(), "per community");
+
+        // The store itself keeps one default per purpose and channel.
+        let mut second = default.clone();
+        second.id = "c".into();
+        let raw = templates::Write { upserts: vec![second], ..templates::plan_put(owner, &[], vec![]) };
+        assert!(matches!(s.templates.write(&raw).await, Err(kit::StoreError::Conflict(_))), "{storage:?}");
+
+        templates::delete(&*s.templates, owner, &["otp.sms.b".into(), "otp.email.e".into()], "u1", 12).await.unwrap();
+        let left: Vec<String> = s.templates.list("c1").await.unwrap().iter().map(|t| t.path()).collect();
+        assert_eq!(left, ["otp.sms.a"], "{storage:?}");
+        assert_eq!(s.audit.changes("c1", 100).await.unwrap().len(), 6, "{storage:?}");
+
+        let script =
+            ModuleScript { module_id: "m1".into(), script_b64: "MQ==".into(), updated_by: "u1".into(), updated_at: 5 };
+        let change = adminapi::domain::audit::Change {
+            tenant_id: "t1".into(),
+            community_id: "c1".into(),
+            kind: "module_script".into(),
+            record: "m1".into(),
+            action: "create".into(),
+            fields: vec!["script".into()],
+            actor: "u1".into(),
+            at: 5,
+        };
+        s.module_scripts.put(&script, &change).await.unwrap();
+        let again = ModuleScript { script_b64: "Mg==".into(), updated_at: 6, ..script.clone() };
+        s.module_scripts.put(&again, &change).await.unwrap();
+        assert_eq!(s.module_scripts.get("m1").await.unwrap(), Some(again), "{storage:?}");
+        assert_eq!(s.module_scripts.get("m2").await.unwrap(), None);
+    }
+}

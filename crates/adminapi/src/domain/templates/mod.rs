@@ -4,8 +4,8 @@
 //! body) against the documented variables of its purpose ([`builtin`]); [`render`] gives later
 //! issues the message to send: the community's default template, or the built-in one.
 //!
-//! Each write ([`put`], [`delete`]) records one [`Change`] per template (kind `template`, record `purpose.channel.id`,
-//! the names of the fields that changed), in the store's transaction.
+//! Each write ([`put`], [`delete`]) records one [`Change`] per template (kind `template`, record
+//! `purpose.channel.id`, the names of the fields that changed), in the store's transaction.
 
 pub mod builtin;
 pub mod engine;
