@@ -58,6 +58,9 @@ pub struct State {
     pub messenger: domain::messaging::Messenger,
     /// The settings of the asset endpoints (images, downloadables, platform health).
     pub assets: assets::Assets,
+    /// Runs administrator-written scripts (`SCRIPT_TIMEOUT_MS`, `SCRIPT_MEMORY_MIB`,
+    /// `SCRIPT_CONCURRENCY`).
+    pub scripts: domain::scripts::Sandbox,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -88,7 +91,27 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let messenger = domain::messaging::Messenger::new(gateways.clone(), Arc::new(delivery));
     let platform = platform.with_licenses(authority.clone()).with_directory(directory);
     let assets = assets::Assets::from_settings(&platform.settings)?;
-    let state =
-        State { stores, authority, users_mgmt, sessions, gate, configs, sealer, secrets, gateways, messenger, assets };
+    let scripts = domain::scripts::Sandbox::new(
+        platform.settings.parse_var("SCRIPT_CONCURRENCY", 2usize)?,
+        domain::scripts::Limits {
+            wall: std::time::Duration::from_millis(platform.settings.parse_var("SCRIPT_TIMEOUT_MS", 1000u64)?),
+            memory: platform.settings.parse_var("SCRIPT_MEMORY_MIB", 32usize)?.saturating_mul(1 << 20),
+            ..domain::scripts::Limits::default()
+        },
+    );
+    let state = State {
+        stores,
+        authority,
+        users_mgmt,
+        sessions,
+        gate,
+        configs,
+        sealer,
+        secrets,
+        gateways,
+        messenger,
+        assets,
+        scripts,
+    };
     Application::bind(platform, state, routes::configure)
 }

@@ -17,10 +17,13 @@ pub mod licenses;
 pub mod login;
 pub mod login_settings;
 pub mod messaging;
+pub mod module_scripts;
 pub mod msg_gateway;
 pub mod platform_health;
 pub mod roles;
+pub mod scripts;
 pub mod secrets;
+pub mod templates;
 pub mod tenancy;
 
 pub use kit::DomainError;

@@ -2,20 +2,23 @@
 //! and managed through it by administrators (create, list, get, update, delete). The bodies are
 //! users-mgmt's (`type`, `name`, `enabled`, `mode`, `config` with the password policy or the
 //! directory settings), checked there; its refusals keep their status and message.
-//! `PATCH /auth_modules/updateJs/{moduleId}` (a module's custom script) answers 501: no script
-//! engine runs module scripts yet.
+//! `PATCH /auth_modules/updateJs/{moduleId}` sets a module's custom script
+//! ([`crate::domain::module_scripts`]): checked in the script sandbox, kept by adminapi.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use envelope::{ApiError, Body};
 use kit::app::Platform;
-use kit::openapi::ErrorBody;
+use kit::openapi::{ErrorBody, Sealable};
 use kit::{AppResult, Endpoint, endpoint};
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::State;
+use crate::domain::config::Owner;
+use crate::domain::module_scripts;
 use crate::routes::users::home_of;
 use crate::session::{AdminSession, Administrator};
 use crate::users_mgmt::UsersMgmt;
@@ -28,6 +31,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(get_module),
         endpoint!(update_module),
         endpoint!(delete_module),
+        endpoint!(update_js),
     ]
 }
 
@@ -188,4 +192,62 @@ pub async fn delete_module(
     state.users_mgmt.delete(&path).await?;
     tracing::info!("an administrator deleted an auth module");
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Body of `PATCH /auth_modules/updateJs/{moduleId}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateJsRequest {
+    /// The script: base64 of its UTF-8 text (at most 64 KiB).
+    data: String,
+}
+
+/// Update the JS script of an auth module.
+///
+/// Sets the custom script of a module of the session's community: JavaScript that gets a user's
+/// profile as `input` and ends with JSON (a value, or a function of `input` returning one). It is
+/// run once in the sandbox on a sample profile before it is saved: a script that does not compile,
+/// throws, gives no JSON or runs past the time or memory limit is refused. The module, with its
+/// `script`. Administrators.
+#[utoipa::path(
+    patch,
+    path = "/auth_modules/updateJs/{moduleId}",
+    params(("moduleId" = String, Path)),
+    request_body = Sealable<UpdateJsRequest>,
+    responses(
+        (status = 200, description = "The module with its script, sealed when the request was", body = Sealable<Object>),
+        (status = 400, description = "Not base64, too long, a script that fails (its error name and line), \
+            gives no JSON, or runs too long or too big", body = ErrorBody),
+        (status = 404, description = "No such module in the community", body = ErrorBody),
+        (status = 503, description = "Too many scripts are running, or users-mgmt is unavailable", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn update_js(
+    admin: AdminSession<Administrator>,
+    path: web::Path<ModulePath>,
+    body: Body<UpdateJsRequest>,
+    state: web::Data<State>,
+    platform: web::Data<Platform>,
+) -> AppResult<HttpResponse> {
+    let Body { value, encrypted } = body;
+    let community = home_of(&platform, &admin).await?;
+    let mut module =
+        state.users_mgmt.get(&UsersMgmt::community_path(&community, &module_path(&path.module_id)?)).await?;
+    let module_id =
+        module["_id"].as_str().map(str::to_owned).ok_or_else(|| ApiError::not_found("auth module not found"))?;
+    let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
+    let now = envelope::wire::now_epoch();
+    let stored = module_scripts::set(
+        &*state.stores.module_scripts,
+        &state.scripts,
+        owner,
+        &module_id,
+        &value.data,
+        &admin.session.uid,
+        now,
+    )
+    .await?;
+    module["script"] = json!(stored.script_b64);
+    Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &module)?)
 }

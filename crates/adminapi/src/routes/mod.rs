@@ -24,6 +24,7 @@ pub mod registration_config;
 pub mod secret_store;
 pub mod session_attributes;
 pub mod settings_io;
+pub mod templates;
 pub mod user_attributes;
 pub mod user_pin;
 pub mod user_properties;
@@ -71,6 +72,7 @@ pub fn table() -> Table {
         .with(consents::endpoints())
         .with(downloadables::endpoints())
         .with(platform_health::endpoints())
+        .with(templates::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

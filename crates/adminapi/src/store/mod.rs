@@ -4,7 +4,8 @@
 //! [`crate::domain::authz::AuthzStore`],
 //! [`crate::domain::config::ConfigStore`], [`crate::domain::audit::AuditLog`],
 //! [`crate::domain::secrets::SecretStore`], [`crate::domain::msg_gateway::GatewayStore`],
-//! [`crate::domain::images::ImageStore`], [`crate::domain::consents::ConsentStore`].
+//! [`crate::domain::images::ImageStore`], [`crate::domain::consents::ConsentStore`],
+//! [`crate::domain::templates::TemplateStore`], [`crate::domain::module_scripts::ModuleScriptStore`].
 
 mod audit;
 mod auth_schemes;
@@ -13,8 +14,10 @@ mod config;
 mod consents;
 mod images;
 mod licenses;
+mod module_scripts;
 mod msg_gateways;
 mod secrets;
+mod templates;
 mod tenancy;
 
 use std::sync::Arc;
@@ -28,8 +31,10 @@ pub use config::SqlConfigs;
 pub use consents::SqlConsents;
 pub use images::SqlImages;
 pub use licenses::SqlLicenses;
+pub use module_scripts::SqlModuleScripts;
 pub use msg_gateways::SqlGateways;
 pub use secrets::SqlSecrets;
+pub use templates::SqlTemplates;
 pub use tenancy::SqlTenancy;
 
 use crate::domain::audit::AuditLog;
@@ -39,8 +44,10 @@ use crate::domain::config::ConfigStore;
 use crate::domain::consents::ConsentStore;
 use crate::domain::images::ImageStore;
 use crate::domain::licenses::LicenseStore;
+use crate::domain::module_scripts::ModuleScriptStore;
 use crate::domain::msg_gateway::GatewayStore;
 use crate::domain::secrets::SecretStore;
+use crate::domain::templates::TemplateStore;
 use crate::domain::tenancy::TenancyStore;
 
 /// Every store of adminapi.
@@ -56,6 +63,8 @@ pub struct Stores {
     pub gateways: Arc<dyn GatewayStore>,
     pub images: Arc<dyn ImageStore>,
     pub consents: Arc<dyn ConsentStore>,
+    pub templates: Arc<dyn TemplateStore>,
+    pub module_scripts: Arc<dyn ModuleScriptStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -78,6 +87,8 @@ impl Stores {
             gateways: Arc::new(SqlGateways::new(db.clone())),
             images: Arc::new(SqlImages::new(db.clone())),
             consents: Arc::new(SqlConsents::new(db.clone())),
+            templates: Arc::new(SqlTemplates::new(db.clone())),
+            module_scripts: Arc::new(SqlModuleScripts::new(db.clone())),
         }
     }
 }

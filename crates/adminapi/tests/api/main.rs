@@ -17,6 +17,8 @@ mod modules;
 mod msg_gateway;
 mod platform_health;
 mod route_table;
+mod scripts;
 mod secret_store;
 mod self_service;
+mod templates;
 mod users;
