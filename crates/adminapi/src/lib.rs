@@ -61,6 +61,9 @@ pub struct State {
     /// Runs administrator-written scripts (`SCRIPT_TIMEOUT_MS`, `SCRIPT_MEMORY_MIB`,
     /// `SCRIPT_CONCURRENCY`).
     pub scripts: domain::scripts::Sandbox,
+    /// The client of the APIs administrators configure (the password reset's user profile API):
+    /// a 10 s timeout, no redirects followed.
+    pub outbound: reqwest::Client,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -91,6 +94,12 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let messenger = domain::messaging::Messenger::new(gateways.clone(), Arc::new(delivery));
     let platform = platform.with_licenses(authority.clone()).with_directory(directory);
     let assets = assets::Assets::from_settings(&platform.settings)?;
+    let outbound = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| StartError::Config(kit::config::ConfigError(format!("cannot build the HTTP client: {e}"))))?;
     let scripts = domain::scripts::Sandbox::new(
         platform.settings.parse_var("SCRIPT_CONCURRENCY", 2usize)?,
         domain::scripts::Limits {
@@ -112,6 +121,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         messenger,
         assets,
         scripts,
+        outbound,
     };
     Application::bind(platform, state, routes::configure)
 }

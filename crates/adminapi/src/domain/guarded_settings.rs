@@ -4,13 +4,13 @@
 //! part of them: a write hands them over beside the setting, they are kept sealed in a kind of
 //! their own ([`SealedSecrets`]), and no endpoint returns them.
 
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::DomainError;
 use super::config::Setting;
 use super::login_settings::{at_most, one_of, url_or_empty};
+use super::scripts::transform::decode_script;
 
 /// The credential of a user profile API: written, never read back.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -56,8 +56,8 @@ pub struct UserProfileApi {
     pub provider: String,
     #[serde(default)]
     pub api: ProfileApi,
-    /// Base64 of the JavaScript that maps the API's answer to `{firstname, lastname, dob…}`;
-    /// at most 64 KiB.
+    /// Base64 of the JavaScript that maps the API's answer to `{firstname, lastname, dob…}`
+    /// (`domain::scripts::transform`); at most 64 KiB.
     #[serde(default)]
     pub transformationB64: String,
 }
@@ -114,9 +114,6 @@ impl Default for PasswordReset {
     }
 }
 
-/// The most bytes of a transformation script.
-pub const MAX_SCRIPT_BYTES: usize = 64 * 1024;
-
 impl Setting for PasswordReset {
     const KIND: &'static str = "password_reset";
     const REQUIRED: &'static [&'static str] = &["default_input_method"];
@@ -132,20 +129,11 @@ impl Setting for PasswordReset {
         if profile.enabled && profile.api.url.is_empty() {
             return Err(DomainError::Invalid("sspr.user_profile_api.api.url is required when enabled".into()));
         }
-        script(&profile.transformationB64).map(|_| ())
+        if profile.transformationB64.is_empty() {
+            return Ok(());
+        }
+        decode_script("sspr.user_profile_api.transformationB64", &profile.transformationB64).map(|_| ())
     }
-}
-
-/// The text of a base64 transformation script (empty for none).
-pub fn script(b64: &str) -> Result<String, DomainError> {
-    let bad = || DomainError::Invalid("sspr.user_profile_api.transformationB64 must be base64 of UTF-8 text".into());
-    let raw = base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|_| bad())?;
-    if raw.len() > MAX_SCRIPT_BYTES {
-        return Err(DomainError::Invalid(format!(
-            "sspr.user_profile_api.transformationB64 must be at most {MAX_SCRIPT_BYTES} bytes"
-        )));
-    }
-    String::from_utf8(raw).map_err(|_| bad())
 }
 
 /// The SAML bindings an identity provider offers.
@@ -246,6 +234,8 @@ impl Setting for IdpSecrets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use base64::Engine as _;
 
     #[test]
     fn the_reset_and_the_identity_provider_are_checked() {

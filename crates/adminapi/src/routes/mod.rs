@@ -13,12 +13,14 @@ pub mod community_auth_info;
 pub mod consents;
 pub mod downloadables;
 pub mod environment;
+pub mod idp_config;
 pub mod images;
 pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
 pub mod msg_gateway;
 pub mod password_policy;
+pub mod password_reset;
 pub mod platform_health;
 pub mod registration_config;
 pub mod secret_store;
@@ -59,11 +61,13 @@ pub fn table() -> Table {
         .with(password_policy::endpoints())
         .with(auth_scheme::endpoints())
         .with(login_settings::endpoints())
+        .with(password_reset::endpoints())
         .with(branding::endpoints())
         .with(registration_config::endpoints())
         .with(registration_config::instance_endpoints())
         .with(session_attributes::endpoints())
         .with(caas::endpoints())
+        .with(idp_config::endpoints())
         .with(environment::endpoints())
         .with(secret_store::endpoints())
         .with(msg_gateway::endpoints())

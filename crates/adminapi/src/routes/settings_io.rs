@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::State;
 use crate::domain::config::{self, Owner, Setting};
+use crate::domain::secrets::sealing;
 use crate::routes::users::community_of;
 use crate::session::AdminSession;
 
@@ -84,4 +85,31 @@ pub(crate) async fn write<T: Setting, P>(
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
     let next: T = store(admin, state, owner, given).await?;
     Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &next)?)
+}
+
+/// Seals `plaintext` as the field `field` of the setting `kind` of `community_id` (bound to that
+/// place: it opens nowhere else).
+pub(crate) fn seal_field(
+    state: &State,
+    community_id: &str,
+    kind: &str,
+    field: &str,
+    plaintext: &str,
+) -> AppResult<String> {
+    Ok(state.sealer.seal(&[community_id, kind, field], plaintext).map_err(sealing)?)
+}
+
+/// Opens what [`seal_field`] sealed for the same place; a value that does not open is an
+/// internal error (another key, or a damaged row), logged without the value.
+pub(crate) fn open_field(
+    state: &State,
+    community_id: &str,
+    kind: &str,
+    field: &str,
+    sealed: &str,
+) -> AppResult<zeroize::Zeroizing<String>> {
+    state.sealer.open(&[community_id, kind, field], sealed).map_err(|e| {
+        tracing::error!(kind, field, error = %e, "a sealed setting does not open");
+        envelope::ApiError::internal().into()
+    })
 }

@@ -8,6 +8,7 @@ mod common_endpoints;
 mod community_settings;
 mod consents;
 mod downloadables;
+mod guarded_settings;
 mod helpers;
 mod images;
 mod licenses;

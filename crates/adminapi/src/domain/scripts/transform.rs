@@ -16,7 +16,7 @@ use crate::domain::DomainError;
 pub const MAX_SCRIPT: usize = 64 << 10;
 
 /// What a transformation gives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Identity {
     pub firstname: String,
     pub lastname: String,
