@@ -133,6 +133,9 @@ files:
 {{- if $svc.privateKey.existingSecret }}
   - {env: SERVICE_PRIVATE_KEY, secret: {{ $svc.privateKey.existingSecret | quote }}, key: {{ $svc.privateKey.existingSecretKey | quote }}}
 {{- end }}
+{{- if and $svc.secretStoreKey $svc.secretStoreKey.existingSecret }}
+  - {env: SECRET_STORE_KEY, secret: {{ $svc.secretStoreKey.existingSecret | quote }}, key: {{ $svc.secretStoreKey.existingSecretKey | quote }}}
+{{- end }}
 {{- end -}}
 
 {{/* "true" when the service runs on the embedded SQLite database. Context as secretFiles. */}}
@@ -156,6 +159,9 @@ true
 {{- define "blockid.validate" -}}
 {{- $svc := index .root.Values .key -}}
 {{- $scaled := or (gt (int $svc.replicas) 1) $svc.autoscaling.enabled -}}
+{{- if and $scaled (eq .key "adminapi") (not $svc.secretStoreKey.existingSecret) -}}
+{{- fail "adminapi: more than one replica (replicas > 1 or autoscaling) needs one secret store key for all: set adminapi.secretStoreKey.existingSecret (a Secret holding base64 of 32 random bytes)" -}}
+{{- end -}}
 {{- if and $scaled (include "blockid.usesSqlite" .) -}}
 {{- fail (printf "%s: more than one replica (replicas > 1 or autoscaling) needs PostgreSQL: set global.database.url or global.database.existingSecret (SQLite serves a single replica only)" .key) -}}
 {{- end -}}

@@ -194,6 +194,8 @@ fn caught(e: CaughtError<'_>, limits: &Limits) -> ScriptError {
             if name == "InternalError" && ex.message().as_deref() == Some("out of memory") {
                 return memory;
             }
+            // A script may name its errors anything, data included: only the engine's names show.
+            let name = if ERROR_NAMES.contains(&name.as_str()) { name } else { "Error".to_owned() };
             ScriptError::Failed { name, line: ex.stack().as_deref().and_then(line_of) }
         }
         // `throw null` is also how the engine reports running out of memory.
@@ -203,6 +205,19 @@ fn caught(e: CaughtError<'_>, limits: &Limits) -> ScriptError {
         }
     }
 }
+
+/// The names of the engine's own errors.
+const ERROR_NAMES: [&str; 9] = [
+    "Error",
+    "EvalError",
+    "RangeError",
+    "ReferenceError",
+    "SyntaxError",
+    "TypeError",
+    "URIError",
+    "AggregateError",
+    "InternalError",
+];
 
 /// The line of the script in a stack trace (`at … (script:LINE:COL)` or `at script:LINE:COL`).
 fn line_of(stack: &str) -> Option<u32> {
