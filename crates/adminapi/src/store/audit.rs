@@ -1,5 +1,5 @@
-//! [`AuditLog`] in the `config_changes` table; [`insert_change`] lets another store record a
-//! change in the transaction that makes it.
+//! [`AuditLog`] in the `config_changes` table; [`insert_change`] and [`execute_recorded`] let
+//! another store record a change in the transaction that makes it.
 
 use async_trait::async_trait;
 use kit::StoreError;
@@ -38,6 +38,22 @@ pub(crate) async fn insert_change(conn: &mut sqlx::AnyConnection, c: &Change) ->
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Runs `statement` and, when it touched a row, records `change`, both in one transaction:
+/// whether it touched one.
+pub(crate) async fn execute_recorded<'q>(
+    db: &Db,
+    statement: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    change: &Change,
+) -> Result<bool, StoreError> {
+    let mut tx = db.pool().begin().await?;
+    if statement.execute(&mut *tx).await?.rows_affected() == 0 {
+        return Ok(false);
+    }
+    insert_change(&mut tx, change).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 #[derive(sqlx::FromRow)]

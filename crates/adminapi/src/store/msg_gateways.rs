@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use kit::StoreError;
 use kit::db::Db;
 
-use super::audit::insert_change;
+use super::audit::{execute_recorded, insert_change};
 use crate::domain::audit::Change;
 use crate::domain::msg_gateway::{GatewayStore, StoredGateway};
 
@@ -69,21 +69,13 @@ impl GatewayStore for SqlGateways {
     #[tracing::instrument(skip_all)]
     async fn update(&self, g: &StoredGateway, change: &Change) -> Result<bool, StoreError> {
         let (settings, sealed) = json(g)?;
-        let mut tx = self.db.pool().begin().await?;
-        let n = sqlx::query("UPDATE msg_gateways SET settings = $1, sealed = $2 WHERE id = $3 AND community_id = $4")
-            .bind(settings)
-            .bind(sealed)
-            .bind(&g.gateway.id)
-            .bind(&g.gateway.community_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Ok(false);
-        }
-        insert_change(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(true)
+        let statement =
+            sqlx::query("UPDATE msg_gateways SET settings = $1, sealed = $2 WHERE id = $3 AND community_id = $4")
+                .bind(settings)
+                .bind(sealed)
+                .bind(g.gateway.id.clone())
+                .bind(g.gateway.community_id.clone());
+        execute_recorded(&self.db, statement, change).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -109,18 +101,9 @@ impl GatewayStore for SqlGateways {
 
     #[tracing::instrument(skip_all)]
     async fn delete(&self, community_id: &str, id: &str, change: &Change) -> Result<bool, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
-        let n = sqlx::query("DELETE FROM msg_gateways WHERE community_id = $1 AND id = $2")
-            .bind(community_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if n == 0 {
-            return Ok(false);
-        }
-        insert_change(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(true)
+        let statement = sqlx::query("DELETE FROM msg_gateways WHERE community_id = $1 AND id = $2")
+            .bind(community_id.to_owned())
+            .bind(id.to_owned());
+        execute_recorded(&self.db, statement, change).await
     }
 }

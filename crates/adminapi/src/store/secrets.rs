@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use kit::StoreError;
 use kit::db::Db;
 
-use super::audit::insert_change;
+use super::audit::{execute_recorded, insert_change};
 use crate::domain::audit::Change;
 use crate::domain::secrets::{SecretInfo, SecretStore};
 
@@ -86,18 +86,9 @@ impl SecretStore for SqlSecrets {
 
     #[tracing::instrument(skip_all)]
     async fn delete(&self, community_id: &str, tag: &str, change: &Change) -> Result<bool, StoreError> {
-        let mut tx = self.db.pool().begin().await?;
-        let gone = sqlx::query("DELETE FROM secrets WHERE community_id = $1 AND tag = $2")
-            .bind(community_id)
-            .bind(tag)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if gone == 0 {
-            return Ok(false);
-        }
-        insert_change(&mut tx, change).await?;
-        tx.commit().await?;
-        Ok(true)
+        let statement = sqlx::query("DELETE FROM secrets WHERE community_id = $1 AND tag = $2")
+            .bind(community_id.to_owned())
+            .bind(tag.to_owned());
+        execute_recorded(&self.db, statement, change).await
     }
 }
