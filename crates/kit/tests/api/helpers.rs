@@ -1,5 +1,6 @@
 //! A probe service: the kit platform with one route per extractor, started on a free port.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
@@ -83,12 +84,23 @@ async fn segment(value: web::Path<String>) -> HttpResponse {
 
 /// Starts the probe on `storage` and `curve`; `None` when that storage is not reachable.
 pub async fn probe(storage: Storage, curve: Curve, test: &str) -> Option<Probe> {
+    let env = probe_env(storage, curve, test).await?;
+    Some(start_probe(&env, curve).await)
+}
+
+/// The environment of a probe on `storage` and `curve` (start several on one to make replicas).
+pub async fn probe_env(storage: Storage, curve: Curve, test: &str) -> Option<BTreeMap<String, String>> {
     kit::telemetry::init_for_tests();
     let mut env = test_env(storage, test).await?;
     env.insert("EC_CURVE_NAME".into(), curve.name().into());
     env.insert("INFRA_LICENSE_KEY".into(), INFRA_KEY.into());
     env.insert("LICENSE_KEYS".into(), format!("system:{SYSTEM_KEY},app:{APP_KEY}"));
-    let settings = kit::Settings::from_source(&env, "sessions", 0).expect("settings");
+    Some(env)
+}
+
+/// Starts a probe with `env`.
+pub async fn start_probe(env: &BTreeMap<String, String>, curve: Curve) -> Probe {
+    let settings = kit::Settings::from_source(env, "sessions", 0).expect("settings");
     let platform = Platform::start(settings, &[]).await.expect("platform");
     let app = Application::bind(platform, (), |cfg, _: &()| {
         Table::new("probe", "a probe")
@@ -108,7 +120,7 @@ pub async fn probe(storage: Storage, curve: Curve, test: &str) -> Option<Probe> 
     .expect("bind");
     let url = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    Some(Probe { url, curve })
+    Probe { url, curve }
 }
 
 impl Probe {

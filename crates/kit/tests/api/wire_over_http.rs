@@ -177,3 +177,80 @@ async fn license_levels_are_enforced_by_the_extractor() {
     let reply = p.client(APP_KEY).call(Method::GET, &p.url, "/probe/system", none).await.unwrap();
     assert!(reply.body["message"].as_str().unwrap().contains("a app license cannot call this endpoint"));
 }
+
+#[tokio::test]
+async fn the_time_window_is_pinned_from_both_sides() {
+    // ALLOWED_TIME_SPAN is 60 s: a ts 57 s away either way is accepted, 63 s away refused (3 s
+    // on each side leave room for a slow test machine, never for a wider window).
+    let p = probe(Storage::Embedded, Curve::Secp256k1, "window edges").await.unwrap();
+    let client = p.client(APP_KEY);
+    let peer = client.peer(&p.url).await.unwrap();
+    let body = json!({"data": peer.shared.encrypt("{}").unwrap()});
+    for (offset, expected) in [(-57, 200), (57, 200), (-63, 401), (63, 401)] {
+        let headers = client.headers_with(&peer, &RequestId::new("tests").at(now_epoch() + offset)).unwrap();
+        let (s, b) = raw(&p, "/probe/echo", &headers.pairs(), Some(body.clone())).await;
+        assert_eq!(s, expected, "ts {offset:+} s: {b}");
+    }
+}
+
+/// How long the shared store keeps the replay records of `env`'s probe, in seconds (each).
+async fn remembered(storage: Storage, env: &std::collections::BTreeMap<String, String>) -> Vec<i64> {
+    match storage {
+        Storage::Redis => {
+            let client = redis::Client::open(env["REDIS_URL"].as_str()).unwrap();
+            let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{}replay:*", env["REDIS_PREFIX"]))
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            let mut ttls = Vec::new();
+            for key in keys {
+                let ms: i64 = redis::cmd("PTTL").arg(&key).query_async(&mut conn).await.unwrap();
+                ttls.push(ms / 1000);
+            }
+            ttls
+        }
+        _ => {
+            let db = kit::db::Db::connect(&env["DATABASE_URL"]).await.unwrap();
+            let rows: Vec<(i64,)> = sqlx::query_as("SELECT expires_at FROM ephemeral WHERE k LIKE 'replay:%'")
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
+            // expires_at is in epoch milliseconds or seconds: normalize to seconds from now.
+            let now = now_epoch();
+            rows.into_iter().map(|(at,)| if at > 10_000_000_000 { at / 1000 - now } else { at - now }).collect()
+        }
+    }
+}
+
+#[tokio::test]
+async fn replicas_refuse_each_others_replays_for_the_whole_window() {
+    for storage in [Storage::Postgres, Storage::Redis] {
+        let Some(mut env) = crate::helpers::probe_env(storage, Curve::Secp256k1, "shared replay").await else {
+            continue;
+        };
+        let key = envelope::KeyPair::generate(Curve::Secp256k1).unwrap();
+        env.insert("SERVICE_PRIVATE_KEY".into(), key.private().to_base64().to_string());
+        let (a, b) = (
+            crate::helpers::start_probe(&env, Curve::Secp256k1).await,
+            crate::helpers::start_probe(&env, Curve::Secp256k1).await,
+        );
+        let client = a.client(APP_KEY);
+        let peer = client.peer(&a.url).await.unwrap();
+        let body = json!({"data": peer.shared.encrypt("{}").unwrap()});
+        let once = client.headers(&peer).unwrap();
+        let (s, _) = raw(&a, "/probe/echo", &once.pairs(), Some(body.clone())).await;
+        assert_eq!(s, 200, "{storage:?}");
+        let (s, r) = raw(&b, "/probe/echo", &once.pairs(), Some(body.clone())).await;
+        assert_error(s, &r, 401, "already been used");
+        let fresh = client.headers(&peer).unwrap();
+        let (s, _) = raw(&b, "/probe/echo", &fresh.pairs(), Some(body)).await;
+        assert_eq!(s, 200, "{storage:?}: the second replica serves fresh requests");
+
+        // Each fresh request is remembered for the whole window (60 s) plus the clock margin.
+        let ttls = remembered(storage, &env).await;
+        assert_eq!(ttls.len(), 2, "{storage:?}: {ttls:?}");
+        assert!(ttls.iter().all(|t| (55..=70).contains(t)), "{storage:?}: {ttls:?}");
+    }
+}
