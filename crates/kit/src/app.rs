@@ -196,6 +196,11 @@ impl Application {
     }
 
     /// Serves until the process is told to stop (SIGINT / SIGTERM).
+    /// A handle that stops the server (tests restart a service with it).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

@@ -173,6 +173,15 @@ pub async fn test_env(storage: Storage, test: &str) -> Option<BTreeMap<String, S
 pub struct TestService {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestService {
+    /// Stops the service as a shutdown signal would (in-flight requests finish), and waits until
+    /// its server and workers are gone: its port no longer answers.
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
 }
 
 /// Builds `service` from `env` with `build` (the service crate's `build`) and serves it in the background.
@@ -187,8 +196,9 @@ where
     #[allow(clippy::expect_used)]
     let app = build(settings).await.expect("service starts");
     let url = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    TestService { url }
+    TestService { url, handle }
 }
 
 /// The local license keys [`spawn_with_keys`] configures, one per level, and the infra key.

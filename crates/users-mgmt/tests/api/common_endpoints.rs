@@ -15,11 +15,15 @@ async fn shared_endpoints_on_every_storage() {
 #[tokio::test]
 async fn the_service_key_survives_a_restart_and_is_shared_by_replicas() {
     let env = kit::testing::test_env(Storage::Embedded, "restart").await.unwrap();
-    let first = kit::testing::spawn_service(users_mgmt::SERVICE, &env, users_mgmt::build).await;
-    let second = kit::testing::spawn_service(users_mgmt::SERVICE, &env, users_mgmt::build).await;
     let key = |url: String| async move {
         reqwest::get(format!("{url}/publickeys")).await.unwrap().json::<serde_json::Value>().await.unwrap()["publicKey"]
             .clone()
     };
-    assert_eq!(key(first.url).await, key(second.url).await);
+    let first = kit::testing::spawn_service(users_mgmt::SERVICE, &env, users_mgmt::build).await;
+    let before = key(first.url.clone()).await;
+    first.stop().await;
+    let restarted = kit::testing::spawn_service(users_mgmt::SERVICE, &env, users_mgmt::build).await;
+    assert_eq!(key(restarted.url.clone()).await, before, "a restart keeps the key");
+    let replica = kit::testing::spawn_service(users_mgmt::SERVICE, &env, users_mgmt::build).await;
+    assert_eq!(key(replica.url).await, before, "a replica shares it");
 }
