@@ -79,7 +79,8 @@ fn errors_name_the_kind_and_line_never_the_text() {
     assert_eq!(e.to_string(), "the script failed: SyntaxError at line 1");
     let e = go("throw 'sEcReT'", &json!({})).unwrap_err();
     assert!(!e.to_string().contains("sEcReT"), "{e}");
-    let e = go("const e = new Error('x'); e.name = input.password; throw e", &json!({"password": "hunter2"})).unwrap_err();
+    let e =
+        go("const e = new Error('x'); e.name = input.password; throw e", &json!({"password": "hunter2"})).unwrap_err();
     assert_eq!(e.to_string(), "the script failed: Error at line 1", "a name the script chose is not shown");
     let e = go("function f() { return f(); } f()", &json!({})).unwrap_err();
     assert!(
