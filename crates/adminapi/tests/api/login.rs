@@ -72,11 +72,12 @@ async fn platform_with(
     let communities = json!([{"tenantId": t.id, "communityId": c.id, "communityName": "default"}]).to_string();
     let mut users_env = vec![FAST_ARGON2[0], FAST_ARGON2[1], ("LOCAL_COMMUNITIES", communities.as_str())];
     users_env.extend_from_slice(extra);
-    let admin_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    let directory = json!({"adminapi": format!("http://127.0.0.1:{admin_port}")}).to_string();
+    let directory;
     if linked {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        directory = json!({"adminapi": format!("http://127.0.0.1:{port}")}).to_string();
         users_env.push(("SERVICE_DIRECTORY", directory.as_str()));
-        env.insert("PORT".into(), admin_port.clone());
+        env.insert("PORT".into(), port.to_string());
     }
     let users =
         kit::testing::spawn_with_keys(users_mgmt::SERVICE, users_mgmt::build, storage, test, &users_env).await?.url;

@@ -33,7 +33,7 @@ pub(crate) fn email_gateway(p: &Platform) -> Value {
         "password": MAIL_PASSWORD, "serviceUrl": "smtp.example.com", "senderEmail": "noreply@example.com", "port": "465"})
 }
 
-fn sms_gateway(p: &Platform, url: &str) -> Value {
+pub(crate) fn sms_gateway(p: &Platform, url: &str) -> Value {
     json!({"tenantId": p.tenant, "communityId": p.community, "type": "http", "channels": ["sms"], "auth": "true",
         "name": "Default SMS Gateway", "username": "smsuser", "password": SMS_PASSWORD, "serviceUrl": url,
         "senderPhone": "+15550100", "smstemplateid": "T-1", "entityId": "E-1"})
@@ -284,10 +284,10 @@ pub(crate) async fn smtp_server() -> (u16, mpsc::UnboundedReceiver<Mail>) {
 }
 
 /// What the HTTP receiver saw of one request: its path, `authorization` header and JSON body.
-type Hit = (String, Option<String>, Value);
+pub(crate) type Hit = (String, Option<String>, Value);
 
 /// An HTTP receiver on loopback answering 200, or 503 to a message for `+10000000000`.
-async fn http_receiver() -> (String, mpsc::UnboundedReceiver<Hit>) {
+pub(crate) async fn http_receiver() -> (String, mpsc::UnboundedReceiver<Hit>) {
     let (tx, rx) = mpsc::unbounded_channel::<Hit>();
     let server = HttpServer::new(move || {
         let tx = tx.clone();

@@ -12,7 +12,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::login::{Platform, assert_error, bearer, call, call_plain, linked_platform, platform};
-use crate::msg_gateway::{edit, email_gateway, smtp_server};
+use crate::msg_gateway::{edit, email_gateway, http_receiver, sms_gateway, smtp_server};
 
 fn sdk(license: Option<&str>) -> Client {
     let client = Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())).unwrap().app_id("sdk");
@@ -212,4 +212,48 @@ async fn a_helpdesk_passcode_logs_the_user_in_at_users_mgmt_once() {
     let log = crate::captured_logs::text();
     assert!(log.contains("helpdesk passcode generated"), "the capture saw the requests");
     assert!(!logged(&log, &code), "a passcode in the log");
+}
+
+#[tokio::test]
+async fn a_texted_code_follows_the_mfa_settings() {
+    let Some(p) = platform(Storage::Embedded, "otp sms", 1, &[]).await else { return };
+    let url = p.admin[0].as_str();
+    let jane = bearer(&p.token("jane", "Quartz-Meadow-71").await);
+    let (receiver, mut hits) = http_receiver().await;
+    let (s, r) =
+        call(url, Method::POST, "/msg_gateway/create", Some(&jane), Some(&sms_gateway(&p, &format!("{receiver}/sms"))))
+            .await;
+    assert_eq!(s, 200, "{r}");
+    let mfa = json!({"tenantId": p.tenant, "communityId": p.community, "show_otp_email": false,
+        "show_otp_phone": true, "show_otp_voice": false, "show_otp_hardware": false, "otpMaxAttempts": 2});
+    let (s, r) = call(url, Method::PUT, "/config/authentication/mfa_settings", Some(&jane), Some(&mfa)).await;
+    assert_eq!(s, 200, "{r}");
+
+    // Email is now hidden; SMS goes to +<smsISDCode><smsTo>, asked with a plain body as the
+    // Node SDK sends it (the reply is sealed all the same).
+    let (s, r, _) = licensed(url, Some(SERVICE_KEY), "/api/r2/otp/generate", &generate_body(&p, "bob")).await;
+    assert_error(s, &r, 400, "emailTo: the community's MFA settings do not offer the email OTP");
+    let sms = json!({"userId": "bob", "tenantId": p.tenant, "communityId": p.community, "smsTo": "5550123",
+        "smsISDCode": "+1"});
+    let (s, r, sealed) = licensed_plain(url, SERVICE_KEY, "/api/r2/otp/generate", &sms).await;
+    assert_eq!((s, sealed, &r["channels"]), (200, true, &json!(["sms"])), "{r}");
+    let (path, _, hit) = hits.recv().await.unwrap();
+    assert_eq!((path.as_str(), hit["to"].as_str()), ("/sms", Some("+15550123")));
+    let text = hit["message"].as_str().unwrap();
+    assert!(text.starts_with("Your default code is "), "{text}");
+    let code = text.split(|c: char| !c.is_ascii_digit()).find(|r| r.len() == 6).unwrap().to_owned();
+    let bad_isd = edit(&sms, |b| {
+        b.insert("smsISDCode".into(), json!("one"));
+    });
+    let (s, r, _) = licensed(url, Some(SERVICE_KEY), "/api/r2/otp/generate", &bad_isd).await;
+    assert_error(s, &r, 400, "smsISDCode must be 1 to 4 digits");
+
+    // otpMaxAttempts is 2: two wrong codes void it.
+    for _ in 0..2 {
+        let (s, r, _) =
+            licensed(url, Some(SERVICE_KEY), "/api/r2/otp/verify", &verify_body(&p, "bob", &wrong(&code))).await;
+        assert_error(s, &r, 401, "the passcode is wrong, used or expired");
+    }
+    let (s, r, _) = licensed(url, Some(SERVICE_KEY), "/api/r2/otp/verify", &verify_body(&p, "bob", &code)).await;
+    assert_error(s, &r, 401, "the passcode is wrong, used or expired");
 }
