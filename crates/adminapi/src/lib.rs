@@ -56,6 +56,9 @@ pub struct State {
     /// Sends email, SMS and voice messages through the communities' gateways (for the OTP and
     /// invitation flows).
     pub messenger: domain::messaging::Messenger,
+    /// One-time passcodes (the SDKs' `BIDOTP` and the helpdesk passcodes), in the durable
+    /// ephemeral store, MACed under a subkey of the sealer's key.
+    pub otps: domain::otp::Otps,
     /// The settings of the asset endpoints (images, downloadables, platform health).
     pub assets: assets::Assets,
     /// Runs administrator-written scripts (`SCRIPT_TIMEOUT_MS`, `SCRIPT_MEMORY_MIB`,
@@ -88,6 +91,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     );
     let sealer = Arc::new(domain::secrets::Sealer::from_settings(&platform.settings)?);
     let secrets = domain::secrets::Secrets::new(stores.secrets.clone(), sealer.clone());
+    let otps = domain::otp::Otps::new(platform.durable.clone(), sealer.clone());
     let gateways = domain::msg_gateway::Gateways::new(stores.gateways.clone(), sealer.clone());
     let delivery = delivery::Delivery::new()
         .map_err(|e| StartError::Config(kit::config::ConfigError(format!("cannot build the HTTP client: {e}"))))?;
@@ -119,6 +123,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         secrets,
         gateways,
         messenger,
+        otps,
         assets,
         scripts,
         outbound,

@@ -57,6 +57,14 @@ impl Permission for UsersLocker {
     const NAME: &'static str = permission::USERS_LOCK;
 }
 
+/// Generating helpdesk passcodes (`user.helpdesk-passcode.generate`: helpdesk and
+/// administrators).
+#[derive(Debug)]
+pub struct HelpdeskPasscode;
+impl Permission for HelpdeskPasscode {
+    const NAME: &'static str = permission::HELPDESK_PASSCODE;
+}
+
 /// Giving and taking roles.
 #[derive(Debug)]
 pub struct RolesManager;

@@ -19,6 +19,7 @@ pub mod login_settings;
 pub mod messaging;
 pub mod module_scripts;
 pub mod msg_gateway;
+pub mod otp;
 pub mod platform_health;
 pub mod roles;
 pub mod scripts;

@@ -13,12 +13,14 @@ pub mod community_auth_info;
 pub mod consents;
 pub mod downloadables;
 pub mod environment;
+pub mod helpdesk;
 pub mod idp_config;
 pub mod images;
 pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
 pub mod msg_gateway;
+pub mod otp;
 pub mod password_policy;
 pub mod password_reset;
 pub mod platform_health;
@@ -38,7 +40,7 @@ use kit::Table;
 use crate::State;
 
 /// The route table: the shared endpoints, the service keys, Community Auth Info, the license
-/// checks of the helper SDKs (outside the catalog), login and login sessions.
+/// checks and one-time passcodes of the helper SDKs (outside the catalog), login and login sessions.
 pub fn table() -> Table {
     Table::new(crate::SERVICE, env!("CARGO_PKG_DESCRIPTION"))
         .with(kit::common::endpoints())
@@ -47,6 +49,7 @@ pub fn table() -> Table {
         .with(kit::service_keys::sdk_endpoints())
         .with(community_auth_info::endpoints())
         .with(licenses::endpoints())
+        .with(otp::endpoints())
         .with(authenticate::endpoints())
         .with(authenticate_v2::endpoints())
         .with(login_sessions::endpoints())
@@ -54,6 +57,7 @@ pub fn table() -> Table {
         .with(authz::v2_endpoints())
         .with(authz::permission_endpoints())
         .with(users::endpoints())
+        .with(helpdesk::endpoints())
         .with(auth_modules::endpoints())
         .with(user_attributes::endpoints())
         .with(user_pin::endpoints())

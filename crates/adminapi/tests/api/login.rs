@@ -49,12 +49,36 @@ async fn admin_env(
 }
 
 pub async fn platform(storage: Storage, test: &str, instances: usize, extra: &[(&str, &str)]) -> Option<Platform> {
+    platform_with(storage, test, instances, extra, false).await
+}
+
+/// [`platform`] with one adminapi instance that users-mgmt knows (`SERVICE_DIRECTORY`), so that
+/// users-mgmt asks it to verify one-time passcodes (with its INFRA key). adminapi's port is
+/// chosen before users-mgmt starts (a free port, released and taken again by adminapi).
+pub async fn linked_platform(storage: Storage, test: &str) -> Option<Platform> {
+    platform_with(storage, test, 1, &[], true).await
+}
+
+async fn platform_with(
+    storage: Storage,
+    test: &str,
+    instances: usize,
+    extra: &[(&str, &str)],
+    linked: bool,
+) -> Option<Platform> {
     let (mut env, stores, t, c) = admin_env(storage, test).await?;
 
     // users-mgmt knows the community locally and takes adminapi's INFRA key (service level).
     let communities = json!([{"tenantId": t.id, "communityId": c.id, "communityName": "default"}]).to_string();
     let mut users_env = vec![FAST_ARGON2[0], FAST_ARGON2[1], ("LOCAL_COMMUNITIES", communities.as_str())];
     users_env.extend_from_slice(extra);
+    let directory;
+    if linked {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        directory = json!({"adminapi": format!("http://127.0.0.1:{port}")}).to_string();
+        users_env.push(("SERVICE_DIRECTORY", directory.as_str()));
+        env.insert("PORT".into(), port.to_string());
+    }
     let users =
         kit::testing::spawn_with_keys(users_mgmt::SERVICE, users_mgmt::build, storage, test, &users_env).await?.url;
     env.insert("SERVICE_DIRECTORY".into(), json!({"users-mgmt": users}).to_string());

@@ -16,6 +16,7 @@ mod login;
 mod login_settings;
 mod modules;
 mod msg_gateway;
+mod otp;
 mod platform_health;
 mod route_table;
 mod scripts;

@@ -27,13 +27,13 @@ use kit::testing::Storage;
 const MAIL_PASSWORD: &str = "Smtp-Canary-Password-91b7";
 const SMS_PASSWORD: &str = "Sms-Canary-Password-4c2e";
 
-fn email_gateway(p: &Platform) -> Value {
+pub(crate) fn email_gateway(p: &Platform) -> Value {
     json!({"tenantId": p.tenant, "communityId": p.community, "type": "smtp", "channels": ["email"],
         "protocol": "smtp", "auth": "true", "name": "Default Email Gateway", "username": "mailer",
         "password": MAIL_PASSWORD, "serviceUrl": "smtp.example.com", "senderEmail": "noreply@example.com", "port": "465"})
 }
 
-fn sms_gateway(p: &Platform, url: &str) -> Value {
+pub(crate) fn sms_gateway(p: &Platform, url: &str) -> Value {
     json!({"tenantId": p.tenant, "communityId": p.community, "type": "http", "channels": ["sms"], "auth": "true",
         "name": "Default SMS Gateway", "username": "smsuser", "password": SMS_PASSWORD, "serviceUrl": url,
         "senderPhone": "+15550100", "smstemplateid": "T-1", "entityId": "E-1"})
@@ -44,7 +44,7 @@ fn voice_gateway(p: &Platform, url: &str) -> Value {
         "name": "Default Voice Gateway", "serviceUrl": url, "senderPhone": "+15550101", "timeoutValue": 5})
 }
 
-fn edit(body: &Value, f: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Value {
+pub(crate) fn edit(body: &Value, f: impl FnOnce(&mut serde_json::Map<String, Value>)) -> Value {
     let mut b = body.clone();
     f(b.as_object_mut().unwrap());
     b
@@ -215,16 +215,16 @@ async fn an_administrator_manages_the_communitys_message_gateways() {
 
 /// What the SMTP server saw of one message.
 #[derive(Debug)]
-struct Mail {
-    auth_plain: String,
-    mail_from: String,
-    rcpt_to: Vec<String>,
-    data: String,
+pub(crate) struct Mail {
+    pub auth_plain: String,
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    pub data: String,
 }
 
 /// A minimal SMTP server on loopback (EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT), one message
 /// per connection, each reported on the channel.
-async fn smtp_server() -> (u16, mpsc::UnboundedReceiver<Mail>) {
+pub(crate) async fn smtp_server() -> (u16, mpsc::UnboundedReceiver<Mail>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = mpsc::unbounded_channel();
@@ -284,10 +284,10 @@ async fn smtp_server() -> (u16, mpsc::UnboundedReceiver<Mail>) {
 }
 
 /// What the HTTP receiver saw of one request: its path, `authorization` header and JSON body.
-type Hit = (String, Option<String>, Value);
+pub(crate) type Hit = (String, Option<String>, Value);
 
 /// An HTTP receiver on loopback answering 200, or 503 to a message for `+10000000000`.
-async fn http_receiver() -> (String, mpsc::UnboundedReceiver<Hit>) {
+pub(crate) async fn http_receiver() -> (String, mpsc::UnboundedReceiver<Hit>) {
     let (tx, rx) = mpsc::unbounded_channel::<Hit>();
     let server = HttpServer::new(move || {
         let tx = tx.clone();

@@ -3,15 +3,17 @@
 //! the community, the record, the field), so that a sealed value copied to another row does not
 //! open. The key comes from `SECRET_STORE_KEY` (base64 of 32 bytes) or `SECRET_STORE_KEY_FILE`;
 //! without either, one is generated on first start into `DATA_DIR/secret-store.key` (mode 0600)
-//! and reused after.
+//! and reused after. The same key, through a derived subkey, keys the MACs of values that are
+//! kept only as a keyed hash (one-time passcodes: [`Sealer::mac`]).
 
 use std::io::Write as _;
 use std::path::Path;
 
-use aes_gcm::aead::{Aead as _, Generate as _, KeyInit as _, Payload};
+use aes_gcm::aead::{Aead as _, Generate as _, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use hmac::{Hmac, Mac as _};
 use kit::Settings;
 use kit::config::ConfigError;
 use zeroize::{Zeroize as _, Zeroizing};
@@ -47,7 +49,15 @@ pub enum SealError {
 #[derive(Clone)]
 pub struct Sealer {
     cipher: Aes256Gcm,
+    /// HMAC-SHA256 of a fixed label under the key: the subkey of [`Sealer::mac`], so that a MAC
+    /// never uses the encryption key itself.
+    mac_key: Zeroizing<[u8; 32]>,
 }
+
+type HmacSha256 = Hmac<sha2::Sha256>;
+
+/// The label the MAC subkey is derived with.
+const MAC_LABEL: &[u8] = b"adminapi sealer mac key v1";
 
 impl std::fmt::Debug for Sealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -58,7 +68,27 @@ impl std::fmt::Debug for Sealer {
 impl Sealer {
     /// Under the raw 32-byte key.
     pub fn from_key(key: &[u8; 32]) -> Self {
-        Self { cipher: Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key)) }
+        let mut mac_key = Zeroizing::new([0u8; 32]);
+        // HMAC takes a key of any length: new_from_slice cannot fail.
+        if let Ok(mut derive) = <HmacSha256 as hmac::KeyInit>::new_from_slice(key) {
+            derive.update(MAC_LABEL);
+            mac_key.copy_from_slice(&derive.finalize().into_bytes());
+        }
+        Self { cipher: <Aes256Gcm as aes_gcm::KeyInit>::new(&Key::<Aes256Gcm>::from(*key)), mac_key }
+    }
+
+    /// The HMAC-SHA256 of `parts` (length-prefixed, so no two lists give the same input) for
+    /// `purpose`, under the subkey derived from the deployment's key: for values kept only as a
+    /// keyed hash. Compare two MACs in constant time.
+    pub fn mac(&self, purpose: &str, parts: &[&str]) -> [u8; 32] {
+        let mut input = vec![purpose];
+        input.extend_from_slice(parts);
+        let mut out = [0u8; 32];
+        if let Ok(mut mac) = <HmacSha256 as hmac::KeyInit>::new_from_slice(self.mac_key.as_slice()) {
+            mac.update(&associated(&input));
+            out.copy_from_slice(&mac.finalize().into_bytes());
+        }
+        out
     }
 
     /// Under a key given as base64 of 32 bytes.
@@ -179,6 +209,12 @@ mod tests {
         assert_eq!(sealer.open(&["community", "other"], &a), Err(SealError::Tag), "another record");
         assert_eq!(sealer.open(&["communitys", "tripe"], &a), Err(SealError::Tag), "the parts are delimited");
         assert_eq!(Sealer::from_key(&[8; 32]).open(&["community", "stripe"], &a), Err(SealError::Tag));
+        // The MAC depends on the key, the purpose and each part.
+        let mac = sealer.mac("otp", &["c", "jane", "123456"]);
+        assert_eq!(mac, Sealer::from_key(&[7; 32]).mac("otp", &["c", "jane", "123456"]));
+        assert_ne!(mac, Sealer::from_key(&[8; 32]).mac("otp", &["c", "jane", "123456"]));
+        assert_ne!(mac, sealer.mac("other", &["c", "jane", "123456"]));
+        assert_ne!(mac, sealer.mac("otp", &["cj", "ane", "123456"]));
         let mut altered = a.clone().into_bytes();
         let last = altered.len() - 3;
         altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
