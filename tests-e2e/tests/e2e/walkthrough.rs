@@ -1,8 +1,9 @@
 //! The README's walk-through, as a newcomer runs it: bootstrap (as `make run` does it, with the
 //! services up: the db module and the administrator too), then `blockid-call` with the bootstrap
 //! license finds the module, creates a user in the bootstrap community, finds it,
-//! authenticates it with its password and verifies the proof of authentication it got; a
-//! one-time passcode is refused clearly while adminapi does not verify them.
+//! authenticates it with its password and verifies the proof of authentication it got; the
+//! bootstrap administrator logs in to adminapi, generates a helpdesk passcode for the user, and
+//! the user authenticates at users-mgmt with it once (users-mgmt asks adminapi to verify it).
 
 use std::process::Command;
 
@@ -79,11 +80,10 @@ async fn a_newcomer_creates_a_module_and_a_user_with_the_bootstrap_license() {
     let wrong = json!({"authModule": module_id, "username": "jane", "password": "wrong-password-1"});
     let (s, _) = call(key, "POST", &format!("{base}/user/authenticate"), Some(&wrong));
     assert_eq!(s, 401);
-    // A one-time passcode goes to adminapi, which does not verify OTPs yet: a clear 400.
+    // A one-time passcode goes to adminapi, which has issued none: refused like a wrong password.
     let otp = json!({"authModule": module_id, "username": "jane", "otp": "123456"});
     let (s, refused) = call(key, "POST", &format!("{base}/user/authenticate"), Some(&otp));
-    assert_eq!(s, 400, "{refused}");
-    assert!(refused["message"].as_str().unwrap().contains("not available yet"), "{refused}");
+    assert_eq!(s, 401, "{refused}");
     let (s, refused) =
         call("not-a-license", "POST", &format!("{base}/users/count"), Some(&json!({"authModule": module_id})));
     assert_eq!((s, refused["statusCode"].as_u64()), (401, Some(401)), "{refused}");
@@ -96,6 +96,18 @@ async fn a_newcomer_creates_a_module_and_a_user_with_the_bootstrap_license() {
     let (s, login) = call("", "POST", &format!("{}/verifyuser", stack.adminapi.url), Some(&credentials));
     assert_eq!((s, login["user"]["roles"].clone()), (200, json!(["tenant_admin"])), "{login}");
     let jwt = login["jwt_token"].as_str().unwrap();
+    // The administrator generates a helpdesk passcode for jane; she logs in with it once.
+    let ask = json!({"userId": "jane", "tenantId": tenant, "communityId": community, "validitySeconds": 300,
+        "serviceName": "1KosmosHelpdeskAdminCode"});
+    let (s, passcode) =
+        call_as("", Some(jwt), "POST", &format!("{}/helpdesk-passcode/generate", stack.adminapi.url), Some(&ask));
+    assert_eq!(s, 200, "{passcode}");
+    let code = passcode["passcode"].as_str().unwrap();
+    let otp = json!({"authModule": module_id, "username": "jane", "otp": code});
+    let (s, signed_in) = call(key, "POST", &format!("{base}/user/authenticate"), Some(&otp));
+    assert_eq!(s, 200, "{signed_in}");
+    let (s, _) = call(key, "POST", &format!("{base}/user/authenticate"), Some(&otp));
+    assert_eq!(s, 401, "a passcode is used once");
     let (s, _) = call_as("", Some(jwt), "GET", &format!("{}/logout", stack.adminapi.url), None);
     assert_eq!(s, 204);
     let (s, _) = call_as("", Some(jwt), "GET", &format!("{}/logout", stack.adminapi.url), None);

@@ -323,6 +323,8 @@ fn routes_outside_the_catalog_are_the_sdk_calls_and_the_document() {
             "POST /community_info/fetch",
             "GET /servicekey/current",
             "GET /community/{communityId}/licensecheck",
+            "POST /api/r2/otp/generate",
+            "POST /api/r2/otp/verify",
             "GET /images/{sha256}"
         ]
     );
