@@ -59,6 +59,8 @@ pub struct State {
     /// One-time passcodes (the SDKs' `BIDOTP` and the helpdesk passcodes), in the durable
     /// ephemeral store, MACed under a subkey of the sealer's key.
     pub otps: domain::otp::Otps,
+    /// The communities' hardware tokens (HOTP, TOTP), seeds sealed by the sealer.
+    pub hardware_tokens: domain::hardware_tokens::HardwareTokens,
     /// The settings of the asset endpoints (images, downloadables, platform health).
     pub assets: assets::Assets,
     /// Runs administrator-written scripts (`SCRIPT_TIMEOUT_MS`, `SCRIPT_MEMORY_MIB`,
@@ -92,6 +94,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let sealer = Arc::new(domain::secrets::Sealer::from_settings(&platform.settings)?);
     let secrets = domain::secrets::Secrets::new(stores.secrets.clone(), sealer.clone());
     let otps = domain::otp::Otps::new(platform.durable.clone(), sealer.clone());
+    let hardware_tokens = domain::hardware_tokens::HardwareTokens::new(stores.hardware_tokens.clone(), sealer.clone());
     let gateways = domain::msg_gateway::Gateways::new(stores.gateways.clone(), sealer.clone());
     let delivery = delivery::Delivery::new()
         .map_err(|e| StartError::Config(kit::config::ConfigError(format!("cannot build the HTTP client: {e}"))))?;
@@ -124,6 +127,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         gateways,
         messenger,
         otps,
+        hardware_tokens,
         assets,
         scripts,
         outbound,

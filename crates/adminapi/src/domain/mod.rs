@@ -12,6 +12,7 @@ pub mod config;
 pub mod consents;
 pub mod downloadables;
 pub mod guarded_settings;
+pub mod hardware_tokens;
 pub mod images;
 pub mod licenses;
 pub mod login;

@@ -5,13 +5,15 @@
 //! [`crate::domain::config::ConfigStore`], [`crate::domain::audit::AuditLog`],
 //! [`crate::domain::secrets::SecretStore`], [`crate::domain::msg_gateway::GatewayStore`],
 //! [`crate::domain::images::ImageStore`], [`crate::domain::consents::ConsentStore`],
-//! [`crate::domain::templates::TemplateStore`], [`crate::domain::module_scripts::ModuleScriptStore`].
+//! [`crate::domain::templates::TemplateStore`], [`crate::domain::module_scripts::ModuleScriptStore`],
+//! [`crate::domain::hardware_tokens::TokenStore`].
 
 mod audit;
 mod auth_schemes;
 mod authz;
 mod config;
 mod consents;
+mod hardware_tokens;
 mod images;
 mod licenses;
 mod module_scripts;
@@ -29,6 +31,7 @@ pub use auth_schemes::SqlAuthSchemes;
 pub use authz::SqlAuthz;
 pub use config::SqlConfigs;
 pub use consents::SqlConsents;
+pub use hardware_tokens::SqlHardwareTokens;
 pub use images::SqlImages;
 pub use licenses::SqlLicenses;
 pub use module_scripts::SqlModuleScripts;
@@ -42,6 +45,7 @@ use crate::domain::auth_scheme::AuthSchemeStore;
 use crate::domain::authz::AuthzStore;
 use crate::domain::config::ConfigStore;
 use crate::domain::consents::ConsentStore;
+use crate::domain::hardware_tokens::TokenStore;
 use crate::domain::images::ImageStore;
 use crate::domain::licenses::LicenseStore;
 use crate::domain::module_scripts::ModuleScriptStore;
@@ -65,6 +69,7 @@ pub struct Stores {
     pub consents: Arc<dyn ConsentStore>,
     pub templates: Arc<dyn TemplateStore>,
     pub module_scripts: Arc<dyn ModuleScriptStore>,
+    pub hardware_tokens: Arc<dyn TokenStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -89,6 +94,7 @@ impl Stores {
             consents: Arc::new(SqlConsents::new(db.clone())),
             templates: Arc::new(SqlTemplates::new(db.clone())),
             module_scripts: Arc::new(SqlModuleScripts::new(db.clone())),
+            hardware_tokens: Arc::new(SqlHardwareTokens::new(db.clone())),
         }
     }
 }
