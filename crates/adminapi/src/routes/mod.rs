@@ -13,6 +13,7 @@ pub mod community_auth_info;
 pub mod consents;
 pub mod downloadables;
 pub mod environment;
+pub mod hardware_tokens;
 pub mod helpdesk;
 pub mod idp_config;
 pub mod images;
@@ -81,6 +82,7 @@ pub fn table() -> Table {
         .with(downloadables::endpoints())
         .with(platform_health::endpoints())
         .with(templates::endpoints())
+        .with(hardware_tokens::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

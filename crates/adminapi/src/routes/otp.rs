@@ -189,7 +189,8 @@ pub struct OtpVerifyRequest {
 /// Verify a one-time passcode.
 ///
 /// 200 when `code` is an outstanding passcode of `userId` (sent by `POST /api/r2/otp/generate`
-/// or given by `POST /helpdesk-passcode/generate`), which it consumes; 401 for a wrong, used,
+/// or given by `POST /helpdesk-passcode/generate`), or a code of a hardware token assigned to the
+/// user when the MFA settings show hardware codes (`show_otp_hardware`), which it consumes; 401 for a wrong, used,
 /// void or expired one (a wrong one counts towards the community's `otpMaxAttempts`). Any
 /// license that may act in the community; the reply is sealed when the request was.
 #[utoipa::path(
@@ -214,7 +215,12 @@ pub async fn verify_otp(
     let Body { value: r, encrypted } = body;
     let community = licensed_community(&platform, &auth, &r.tenant_id, &r.community_id).await?;
     let user = user_id(&r.user_id)?;
-    if !state.otps.verify(&community.id, user, &r.code, envelope::wire::now_epoch()).await? {
+    let now = envelope::wire::now_epoch();
+    let mfa: MfaSettings = state.configs.get(&community.id).await?;
+    // A hardware token's code first: a token code must not count as a wrong passcode.
+    let token = mfa.show_otp_hardware
+        && state.hardware_tokens.verify(&community.id, user, &r.code, mfa.sync_window_for_first_usage, now).await?;
+    if !token && !state.otps.verify(&community.id, user, &r.code, now).await? {
         return Err(ApiError::unauthorized("the passcode is wrong, used or expired").into());
     }
     Ok(auth.caller.reply_like(encrypted, StatusCode::OK, &json!({"message": "OTP verified"}))?)

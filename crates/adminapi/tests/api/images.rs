@@ -58,7 +58,7 @@ fn tiny_jpeg() -> Vec<u8> {
 }
 
 /// A `multipart/form-data` body with one file part.
-fn multipart(field: &str, filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+pub fn multipart(field: &str, filename: &str, content_type: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "----blockid-test-boundary-7f3a";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n\

@@ -9,6 +9,7 @@ mod community_settings;
 mod consents;
 mod downloadables;
 mod guarded_settings;
+mod hardware_tokens;
 mod helpers;
 mod images;
 mod licenses;

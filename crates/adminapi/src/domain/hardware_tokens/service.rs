@@ -368,9 +368,12 @@ fn line_error(line: usize, e: DomainError) -> DomainError {
     }
 }
 
+/// A `(row, serialNumber, username)` to apply.
+pub type Assignment = (usize, String, String);
+
 /// The `(line, serialNumber, username)` of a CSV text of assignments (columns `serialNumber`,
 /// `username`); lines missing either are row errors.
-pub fn assignments(text: &str) -> Result<(Vec<(usize, String, String)>, Vec<RowError>), DomainError> {
+pub fn assignments(text: &str) -> Result<(Vec<Assignment>, Vec<RowError>), DomainError> {
     let (mut rows, mut errors) = (Vec::new(), Vec::new());
     for r in csv::parse(text, &["serialNumber", "username"])? {
         match (r.get("serialNumber"), r.get("username")) {
