@@ -60,8 +60,16 @@ fn wrong(code: &str) -> String {
 }
 
 /// Whether `code` appears in `log` as a whole run of digits.
+/// Whether `code` stands in the log as a word of its own. Each line's leading timestamp is left
+/// out (its microseconds are six digits: a random code would match one line in a million), and
+/// words are bounded by anything but letters and digits (six digits inside a hex id are not it).
 fn logged(log: &str, code: &str) -> bool {
-    log.split(|c: char| !c.is_ascii_digit()).any(|run| run == code)
+    log.lines()
+        .map(|line| match line.split_once(' ') {
+            Some((stamp, rest)) if stamp.ends_with('Z') && stamp.contains('T') => rest,
+            _ => line,
+        })
+        .any(|line| line.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| word == code))
 }
 
 #[tokio::test]
