@@ -26,6 +26,7 @@ pub mod scripts;
 pub mod secrets;
 pub mod templates;
 pub mod tenancy;
+pub mod user_token;
 
 pub use kit::DomainError;
 pub use kit::ids;
