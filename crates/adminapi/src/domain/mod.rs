@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod community_settings;
 pub mod config;
 pub mod consents;
+pub mod contact;
 pub mod downloadables;
 pub mod guarded_settings;
 pub mod images;

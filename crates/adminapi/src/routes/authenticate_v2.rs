@@ -137,7 +137,7 @@ pub async fn request_access(
     }
     let named = Named { community_id: &community_id, tenant_id: Some(&tenant_id), community_name: None };
     let community = locate(&**platform.directory, named).await?;
-    let signed = sign_in(&state, &platform, &community, &username, factors).await?;
+    let signed = sign_in(&state, &platform, &community, &username, factors, None).await?;
     let reply = json!({"jwt": signed.token, "user": signed.user});
     Ok(caller.reply_like(encrypted, StatusCode::OK, &reply)?)
 }

@@ -5,7 +5,7 @@
 //! its access JWT. A one-time passcode (`otp`) signs in the same way: users-mgmt checks it
 //! through adminapi's `POST /api/r2/otp/verify` ([`crate::domain::otp`]), with its lockout and
 //! its refusal of locked and disabled users. The OTP journey of the login page (`POST /users/find`,
-//! `PUT /generate/otp`, `POST /authenticate`) is in `journey`.
+//! `PUT /generate/otp`, `POST /authenticate`) is in [`journey`].
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -25,9 +25,13 @@ use crate::domain::login::LoginSession;
 use crate::session::{AdminSession, LoggedIn};
 use crate::users_mgmt::Factors;
 
+mod journey;
+
 /// The endpoints of the group built so far.
 pub fn endpoints() -> Vec<Endpoint> {
-    vec![endpoint!(verify_user), endpoint!(logout)]
+    let mut all = vec![endpoint!(verify_user), endpoint!(logout)];
+    all.extend(journey::endpoints());
+    all
 }
 
 /// Body of `POST /verifyuser`.
@@ -57,14 +61,16 @@ pub(crate) struct SignedIn {
 }
 
 /// Signs `username` in to `community` with its `factors` (at least one): users-mgmt checks them
-/// in the community's db module; the login session gets the user's role. Every refusal of the
-/// user is the same 401.
+/// in the community's db module; the login session gets the user's role. With `uid`, the user
+/// must be that one (a username given to another user since). Every refusal of the user is the
+/// same 401.
 pub(crate) async fn sign_in(
     state: &State,
     platform: &Platform,
     community: &CommunityRef,
     username: &str,
     factors: Factors<'_>,
+    uid: Option<&str>,
 ) -> AppResult<SignedIn> {
     let refused = || ApiError::unauthorized("invalid username or credentials");
     let Some(module) = state.users_mgmt.login_module(community).await? else {
@@ -79,14 +85,18 @@ pub(crate) async fn sign_in(
     if let Value::Object(map) = &mut user {
         map.remove("proof_of_authentication_jwt");
     }
-    let (Some(uid), Some(name)) = (user["uid"].as_str(), user["username"].as_str()) else {
+    let (Some(uid_found), Some(name)) = (user["uid"].as_str(), user["username"].as_str()) else {
         tracing::error!("users-mgmt authenticated a user without uid or username");
         return Err(ApiError::internal().into());
     };
-    let role = authz::role_of(&*state.stores.authz, &community.id, uid).await?;
+    if uid.is_some_and(|expected| expected != uid_found) {
+        tracing::info!("login refused: the username names another user now");
+        return Err(refused().into());
+    }
+    let role = authz::role_of(&*state.stores.authz, &community.id, uid_found).await?;
     let session = LoginSession {
         sid: String::new(),
-        uid: uid.to_owned(),
+        uid: uid_found.to_owned(),
         username: name.to_owned(),
         module_id: module,
         tenant_id: community.tenant_id.clone(),
@@ -137,7 +147,7 @@ pub async fn verify_user(
     if factors.is_empty() {
         return Err(ApiError::bad_request("password or otp is required").into());
     }
-    let signed = sign_in(&state, &platform, &community, &r.username, factors).await?;
+    let signed = sign_in(&state, &platform, &community, &r.username, factors, None).await?;
     let reply = json!({"user": signed.user, "jwt_token": signed.token});
     Ok(caller.reply_like(encrypted, StatusCode::OK, &reply)?)
 }
