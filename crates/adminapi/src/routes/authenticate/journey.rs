@@ -29,7 +29,7 @@ use crate::users_mgmt::{Factors, UsersMgmt};
 
 /// The endpoints of the journey.
 pub fn endpoints() -> Vec<Endpoint> {
-    vec![endpoint!(generate_otp), endpoint!(authenticate_otp), endpoint!(authenticate)]
+    vec![endpoint!(generate_user_otp), endpoint!(authenticate_otp), endpoint!(authenticate)]
 }
 
 /// The community a body names (404) and the user its `user_token` names there (401).
@@ -168,7 +168,7 @@ async fn issue_and_send(
     )
 )]
 #[tracing::instrument(skip_all)]
-pub async fn generate_otp(
+pub async fn generate_user_otp(
     caller: Caller,
     body: Body<GenerateOtpRequest>,
     state: web::Data<State>,
