@@ -83,13 +83,14 @@ fn address(record: &Value, channel: Channel) -> Result<String, ApiError> {
             .ok_or_else(|| ApiError::bad_request("the user has no email address")),
         _ => {
             let phone = text("phone1").ok_or_else(|| ApiError::bad_request("the user has no phone number"))?;
-            let digits = phone.strip_prefix('+').unwrap_or_default();
+            // users-mgmt keeps digits: the country code and the number.
+            let digits = phone.trim_start_matches('+');
             if digits.len() < 6 || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(ApiError::bad_request(
-                    "the user's phone number is not in international form (+ and 6 to 15 digits)",
+                    "the user's phone number is not in international form (6 to 15 digits with the country code)",
                 ));
             }
-            Ok(phone)
+            Ok(format!("+{digits}"))
         }
     }
 }
