@@ -126,16 +126,51 @@ impl UsersMgmt {
         }))
     }
 
-    /// `user/authenticate` of `username` with `password` in `module`: the user, or users-mgmt's
-    /// refusal (401 for a wrong password, an unknown, locked or disabled user).
+    /// `user/authenticate` of `username` with its `factors` in `module`: the user, or users-mgmt's
+    /// refusal (401 for a wrong factor, an unknown, locked or disabled user). users-mgmt checks an
+    /// `otp` by asking adminapi (`POST /api/r2/otp/verify`), which consumes it.
     pub async fn authenticate(
         &self,
         community: &CommunityRef,
         module: &str,
         username: &str,
-        password: &str,
+        factors: Factors<'_>,
     ) -> Result<Value, ApiError> {
-        let body = json!({"authModule": module, "username": username, "password": password});
+        let mut body = json!({"authModule": module, "username": username});
+        if let Some(password) = factors.password {
+            body["password"] = json!(password);
+        }
+        if let Some(otp) = factors.otp {
+            body["otp"] = json!(otp);
+        }
         self.call(Method::POST, &Self::community_path(community, "/user/authenticate"), &body).await
+    }
+}
+
+/// The factors of a login, each given or not (at least one). `Debug` shows which, not what.
+#[derive(Clone, Copy, Default)]
+pub struct Factors<'a> {
+    /// The user's password.
+    pub password: Option<&'a str>,
+    /// A one-time passcode ([`crate::domain::otp`]).
+    pub otp: Option<&'a str>,
+}
+
+impl std::fmt::Debug for Factors<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Factors").field("password", &self.password.is_some()).field("otp", &self.otp.is_some()).finish()
+    }
+}
+
+impl<'a> Factors<'a> {
+    /// The factors of a body: empty texts are not given.
+    pub fn given(password: Option<&'a str>, otp: Option<&'a str>) -> Self {
+        let given = |v: Option<&'a str>| v.filter(|s| !s.trim().is_empty());
+        Self { password: given(password), otp: given(otp) }
+    }
+
+    /// Whether none is given.
+    pub fn is_empty(&self) -> bool {
+        self.password.is_none() && self.otp.is_none()
     }
 }

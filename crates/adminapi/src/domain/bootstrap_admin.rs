@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::authz;
 use crate::store::Stores;
-use crate::users_mgmt::UsersMgmt;
+use crate::users_mgmt::{Factors, UsersMgmt};
 use kit::directory::CommunityRef;
 
 /// The administrator's username.
@@ -81,7 +81,9 @@ pub async fn ensure(
         Some(uid) => {
             let known = previous.filter(|p| p.uid == uid && p.module_id == module).map(|p| p.password);
             let still_valid = match &known {
-                Some(pw) => users.authenticate(community, &module, ADMIN_USERNAME, pw).await.is_ok(),
+                Some(pw) => {
+                    users.authenticate(community, &module, ADMIN_USERNAME, Factors::given(Some(pw), None)).await.is_ok()
+                }
                 None => false,
             };
             match known.filter(|_| still_valid) {

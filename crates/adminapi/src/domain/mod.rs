@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod community_settings;
 pub mod config;
 pub mod consents;
+pub mod contact;
 pub mod downloadables;
 pub mod guarded_settings;
 pub mod hardware_tokens;
@@ -27,6 +28,7 @@ pub mod scripts;
 pub mod secrets;
 pub mod templates;
 pub mod tenancy;
+pub mod user_token;
 
 pub use kit::DomainError;
 pub use kit::ids;

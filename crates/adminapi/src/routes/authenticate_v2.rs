@@ -1,7 +1,8 @@
 //! The catalog group Authenticate V 2: `POST /v2/request_access`, the journey login of the
-//! admin console. With a password it signs the user in as `POST /verifyuser` does and answers the
-//! access JWT; the other facts (one-time passcodes, security keys, SAML, behavior, PIN, EAM) come
-//! with the factors and federation issues and are a clear 400 until then.
+//! admin console. With a password and / or a one-time passcode (`web_otp` or `any_otp`) it signs
+//! the user in as `POST /verifyuser` does and answers the access JWT; the other facts (hardware
+//! and app OTPs, security keys, SAML, behavior, PIN, EAM) come with the factors and federation
+//! issues and are a clear 400 until then.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -16,6 +17,12 @@ use utoipa::ToSchema;
 
 use crate::State;
 use crate::routes::authenticate::sign_in;
+use crate::users_mgmt::Factors;
+
+/// A text fact, when given (not empty).
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|s| !s.trim().is_empty())
+}
 
 /// The endpoints of the group.
 pub fn endpoints() -> Vec<Endpoint> {
@@ -62,10 +69,8 @@ impl RequestAccessRequest {
     /// The first fact given that is not built yet.
     fn unsupported_fact(&self) -> Option<&'static str> {
         let texts = [
-            ("web_otp", &self.web_otp),
             ("hw_otp", &self.hw_otp),
             ("mobile_totp", &self.mobile_totp),
-            ("any_otp", &self.any_otp),
             ("profile_otp", &self.profile_otp),
             ("uwlSessionId", &self.uwlSessionId),
             ("SAMLResponse", &self.SAMLResponse),
@@ -86,17 +91,19 @@ impl RequestAccessRequest {
 /// Request access with facts.
 ///
 /// One step of the login journey. Built: `tenantId`, `communityId`, `username` and `password`
-/// of a user of the community's db module (checked by users-mgmt), answered with `jwt`, the
-/// access token, and the `user`; no community requires a second step yet. Any other fact is not
-/// available yet (400, naming it). A wrong password, an unknown, locked or disabled user: the
-/// same 401. No license.
+/// and / or a one-time passcode (`web_otp`, or `any_otp`: a code from `PUT /generate/otp` or a
+/// helpdesk passcode, single use) of a user of the community's db module (checked by
+/// users-mgmt), answered with `jwt`, the access token, and the `user`; no community requires a
+/// second step yet. Any other fact is not available yet (400, naming it). A wrong password or
+/// passcode, an unknown, locked or disabled user: the same 401; `web_otp` and `any_otp` together
+/// are a 400. No license.
 #[utoipa::path(
     post,
     path = "/v2/request_access",
     request_body = Sealable<RequestAccessRequest>,
     responses(
         (status = 200, description = "`jwt` and `user`, sealed when the request was", body = Sealable<Object>),
-        (status = 400, description = "A bad body; a fact that is not available yet", body = ErrorBody),
+        (status = 400, description = "A bad body, no password nor otp; a fact that is not available yet", body = ErrorBody),
         (status = 401, description = "Invalid username or credentials", body = ErrorBody),
         (status = 404, description = "No such tenant and community", body = ErrorBody),
         (status = 503, description = "users-mgmt is unavailable", body = ErrorBody),
@@ -120,11 +127,17 @@ pub async fn request_access(
     };
     let (tenant_id, community_id) = (required(&r.tenantId, "tenantId")?, required(&r.communityId, "communityId")?);
     let username = required(&r.username, "username")?;
-    let password =
-        r.password.as_deref().filter(|p| !p.is_empty()).ok_or_else(|| ApiError::bad_request("password is required"))?;
+    let otp = match (given(&r.web_otp), given(&r.any_otp)) {
+        (Some(_), Some(_)) => return Err(ApiError::bad_request("give web_otp or any_otp, not both").into()),
+        (web, any) => web.or(any),
+    };
+    let factors = Factors::given(r.password.as_deref(), otp);
+    if factors.is_empty() {
+        return Err(ApiError::bad_request("password, web_otp or any_otp is required").into());
+    }
     let named = Named { community_id: &community_id, tenant_id: Some(&tenant_id), community_name: None };
     let community = locate(&**platform.directory, named).await?;
-    let signed = sign_in(&state, &platform, &community, &username, password).await?;
+    let signed = sign_in(&state, &platform, &community, &username, factors, None).await?;
     let reply = json!({"jwt": signed.token, "user": signed.user});
     Ok(caller.reply_like(encrypted, StatusCode::OK, &reply)?)
 }

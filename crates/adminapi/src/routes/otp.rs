@@ -153,17 +153,36 @@ pub async fn generate_otp(
     };
     let issued = state.otps.issue(&request, envelope::wire::now_epoch()).await?;
     // The user's names are not looked up (the user may live in any module): the username greets.
+    let names = json!({"username": user, "firstname": user, "lastname": ""});
+    let to = [(email, Channel::Email), (sms, Channel::Sms)];
+    let channels = send_code(&state, &community, &names, &issued, to.into_iter()).await?;
+    Ok(auth.caller.reply(&json!({"message": "OTP sent", "channels": channels, "expiresAt": issued.expires_at}))?)
+}
+
+/// Sends the code `issued` through the community's gateway to each address given with its
+/// channel, with the `otp` template (`user` is `username`, `firstname`, `lastname`): the
+/// channels it went on.
+pub(crate) async fn send_code(
+    state: &State,
+    community: &CommunityRef,
+    user: &serde_json::Value,
+    issued: &otp::Issued,
+    to: impl Iterator<Item = (Option<String>, Channel)>,
+) -> AppResult<Vec<&'static str>> {
     let variables = json!({
         "otp": issued.code.as_str(),
         "expires_in_minutes": otp::DEFAULT_VALIDITY / 60,
-        "user": {"username": user, "firstname": user, "lastname": ""},
+        "user": user,
         "community": {"name": community.name},
     });
     let mut channels = Vec::new();
-    for (to, channel, template) in
-        [(email, Channel::Email, templates::Channel::Email), (sms, Channel::Sms, templates::Channel::Sms)]
-    {
+    for (to, channel) in to {
         let Some(to) = to else { continue };
+        let template = match channel {
+            Channel::Email => templates::Channel::Email,
+            // A text (SMS, or read out by a voice call).
+            _ => templates::Channel::Sms,
+        };
         let rendered =
             templates::render(&*state.stores.templates, &community.id, Purpose::Otp, template, &variables).await?;
         let message = Message { to, subject: rendered.subject.unwrap_or_default(), body: rendered.body };
@@ -171,7 +190,7 @@ pub async fn generate_otp(
         channels.push(channel.as_str());
     }
     tracing::info!(channels = ?channels, "one-time passcode sent");
-    Ok(auth.caller.reply(&json!({"message": "OTP sent", "channels": channels, "expiresAt": issued.expires_at}))?)
+    Ok(channels)
 }
 
 /// Body of `POST /api/r2/otp/verify`.

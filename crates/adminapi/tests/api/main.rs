@@ -14,6 +14,7 @@ mod helpers;
 mod images;
 mod licenses;
 mod login;
+mod login_journey;
 mod login_settings;
 mod modules;
 mod msg_gateway;

@@ -5,6 +5,7 @@
 //! last). The Users endpoints that need a later subsystem (wallets, documents, phone
 //! verification, alternate MFA, invitations, access codes, devices) answer 501.
 
+mod find;
 mod locks;
 mod profile;
 mod records;
@@ -26,7 +27,10 @@ use crate::users_mgmt::UsersMgmt;
 
 /// The endpoints of the group built so far.
 pub fn endpoints() -> Vec<Endpoint> {
-    [roles::endpoints(), records::endpoints(), locks::endpoints(), profile::endpoints()].into_iter().flatten().collect()
+    [roles::endpoints(), records::endpoints(), locks::endpoints(), profile::endpoints(), find::endpoints()]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The community a request names, which must exist (404) and be within the session's reach (403).

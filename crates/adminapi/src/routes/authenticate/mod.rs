@@ -2,8 +2,10 @@
 //! (`GET /logout`). The password is checked by users-mgmt (`user/authenticate` in the
 //! community's db module, over the signed service client); on success adminapi opens a login
 //! session ([`crate::domain::login`]) with the user's role ([`crate::domain::authz`]) and answers
-//! its access JWT. No community can require a second factor yet (the factors issue): an `otp`
-//! login is a clear 400.
+//! its access JWT. A one-time passcode (`otp`) signs in the same way: users-mgmt checks it
+//! through adminapi's `POST /api/r2/otp/verify` ([`crate::domain::otp`]), with its lockout and
+//! its refusal of locked and disabled users. The OTP journey of the login page (`POST /users/find`,
+//! `PUT /generate/otp`, `POST /authenticate`) is in [`journey`].
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -21,10 +23,15 @@ use crate::domain::authz;
 use crate::domain::community_settings::SessionEnvironment;
 use crate::domain::login::LoginSession;
 use crate::session::{AdminSession, LoggedIn};
+use crate::users_mgmt::Factors;
+
+mod journey;
 
 /// The endpoints of the group built so far.
 pub fn endpoints() -> Vec<Endpoint> {
-    vec![endpoint!(verify_user), endpoint!(logout)]
+    let mut all = vec![endpoint!(verify_user), endpoint!(logout)];
+    all.extend(journey::endpoints());
+    all
 }
 
 /// Body of `POST /verifyuser`.
@@ -35,7 +42,8 @@ pub struct VerifyUserRequest {
     community_id: String,
     username: String,
     password: Option<String>,
-    /// A one-time passcode: not accepted yet (the factors issue).
+    /// A one-time passcode sent by `PUT /generate/otp` or `POST /api/r2/otp/generate`, or a
+    /// helpdesk passcode.
     otp: Option<String>,
 }
 
@@ -46,20 +54,23 @@ impl std::fmt::Debug for VerifyUserRequest {
     }
 }
 
-/// A user signed in with a password, and its access token.
+/// A user signed in, and its access token.
 pub(crate) struct SignedIn {
     pub user: Value,
     pub token: String,
 }
 
-/// Signs `username` in to `community` with `password`: users-mgmt checks it in the community's
-/// db module; the login session gets the user's role. Every refusal of the user is the same 401.
+/// Signs `username` in to `community` with its `factors` (at least one): users-mgmt checks them
+/// in the community's db module; the login session gets the user's role. With `uid`, the user
+/// must be that one (a username given to another user since). Every refusal of the user is the
+/// same 401.
 pub(crate) async fn sign_in(
     state: &State,
     platform: &Platform,
     community: &CommunityRef,
     username: &str,
-    password: &str,
+    factors: Factors<'_>,
+    uid: Option<&str>,
 ) -> AppResult<SignedIn> {
     let refused = || ApiError::unauthorized("invalid username or credentials");
     let Some(module) = state.users_mgmt.login_module(community).await? else {
@@ -68,20 +79,24 @@ pub(crate) async fn sign_in(
     };
     let mut user = state
         .users_mgmt
-        .authenticate(community, &module, username, password)
+        .authenticate(community, &module, username, factors)
         .await
         .map_err(|e| if e.status() == StatusCode::UNAUTHORIZED { refused() } else { e })?;
     if let Value::Object(map) = &mut user {
         map.remove("proof_of_authentication_jwt");
     }
-    let (Some(uid), Some(name)) = (user["uid"].as_str(), user["username"].as_str()) else {
+    let (Some(uid_found), Some(name)) = (user["uid"].as_str(), user["username"].as_str()) else {
         tracing::error!("users-mgmt authenticated a user without uid or username");
         return Err(ApiError::internal().into());
     };
-    let role = authz::role_of(&*state.stores.authz, &community.id, uid).await?;
+    if uid.is_some_and(|expected| expected != uid_found) {
+        tracing::info!("login refused: the username names another user now");
+        return Err(refused().into());
+    }
+    let role = authz::role_of(&*state.stores.authz, &community.id, uid_found).await?;
     let session = LoginSession {
         sid: String::new(),
-        uid: uid.to_owned(),
+        uid: uid_found.to_owned(),
         username: name.to_owned(),
         module_id: module,
         tenant_id: community.tenant_id.clone(),
@@ -100,18 +115,19 @@ pub(crate) async fn sign_in(
 
 /// Sign in (verify a user).
 ///
-/// `username` and `password` of a user of the community's db module, checked by users-mgmt.
+/// `username` and `password` and / or `otp` (a one-time passcode from `PUT /generate/otp`, or a
+/// helpdesk passcode; single use) of a user of the community's db module, checked by users-mgmt.
 /// Answers the user (with `roles`) and `jwt_token`, the access JWT to send as `authorization`
 /// (`Bearer <jwt>` or bare) to the endpoints that need a login; it names a login session that
-/// `GET /logout` ends. A wrong password, an unknown, locked or disabled user: the same 401. An
-/// `otp` login is not available yet (400). No license: the caller's keys only.
+/// `GET /logout` ends. A wrong password or passcode, an unknown, locked or disabled user: the
+/// same 401. No license: the caller's keys only.
 #[utoipa::path(
     post,
     path = "/verifyuser",
     request_body = Sealable<VerifyUserRequest>,
     responses(
         (status = 200, description = "`user` and `jwt_token`, sealed when the request was", body = Sealable<Object>),
-        (status = 400, description = "A bad body; an otp login", body = ErrorBody),
+        (status = 400, description = "A bad body, no password nor otp", body = ErrorBody),
         (status = 401, description = "Invalid username or credentials", body = ErrorBody),
         (status = 404, description = "No such tenant and community", body = ErrorBody),
         (status = 503, description = "users-mgmt is unavailable", body = ErrorBody),
@@ -127,14 +143,11 @@ pub async fn verify_user(
     let Body { value: r, encrypted } = body;
     let named = Named { community_id: &r.community_id, tenant_id: Some(&r.tenant_id), community_name: None };
     let community = locate(&**platform.directory, named).await?;
-    let password = r.password.as_deref().filter(|p| !p.is_empty());
-    let Some(password) = password else {
-        if r.otp.as_deref().is_some_and(|o| !o.is_empty()) {
-            return Err(ApiError::bad_request("otp login is not available yet: sign in with a password").into());
-        }
-        return Err(ApiError::bad_request("password is required").into());
-    };
-    let signed = sign_in(&state, &platform, &community, &r.username, password).await?;
+    let factors = Factors::given(r.password.as_deref(), r.otp.as_deref());
+    if factors.is_empty() {
+        return Err(ApiError::bad_request("password or otp is required").into());
+    }
+    let signed = sign_in(&state, &platform, &community, &r.username, factors, None).await?;
     let reply = json!({"user": signed.user, "jwt_token": signed.token});
     Ok(caller.reply_like(encrypted, StatusCode::OK, &reply)?)
 }
