@@ -61,6 +61,24 @@ pub fn remote_authority_url(settings: &Settings) -> Option<&str> {
     (settings.service != AUTHORITY_SERVICE).then(|| settings.service_url("licenses")).flatten()
 }
 
+/// The time the client goes by: epoch milliseconds. Injectable, so that tests drive the cache's
+/// time to live and a key's expiry without waiting.
+pub trait WallClock: Send + Sync {
+    /// Milliseconds since the Unix epoch.
+    fn epoch_ms(&self) -> i64;
+}
+
+/// The system's clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl WallClock for SystemClock {
+    fn epoch_ms(&self) -> i64 {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
 #[derive(Clone)]
 struct Positive {
     license: License,
@@ -68,28 +86,63 @@ struct Positive {
     expiry: i64,
 }
 
-/// The cached answers, named `<secret hash>|<community or empty>`.
+/// A cached answer and when it was kept (epoch ms).
+#[derive(Clone)]
+struct Kept<V> {
+    value: V,
+    at: i64,
+}
+
+/// The cached answers, named `<secret hash>|<community or empty>`. Each answer is used while the
+/// clock says it is younger than its time to live (the caches' own time to live, on the
+/// monotonic clock, only bounds memory).
 struct Answers {
-    positive: moka::sync::Cache<String, Positive>,
-    negative: moka::sync::Cache<String, LicenseError>,
+    positive: moka::sync::Cache<String, Kept<Positive>>,
+    negative: moka::sync::Cache<String, Kept<LicenseError>>,
+    ttls: CacheTtls,
+    clock: Arc<dyn WallClock>,
     /// Moved on by every invalidation, so an answer fetched across one is not kept.
     generation: AtomicU64,
 }
 
 impl Answers {
-    fn new(ttls: CacheTtls) -> Self {
-        Self { positive: cache(ttls.positive), negative: cache(ttls.negative), generation: AtomicU64::new(0) }
+    fn new(ttls: CacheTtls, clock: Arc<dyn WallClock>) -> Self {
+        Self {
+            positive: cache(ttls.positive),
+            negative: cache(ttls.negative),
+            ttls,
+            clock,
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// The answer named `name` in `cache`, while it is younger than `ttl`.
+    fn fresh<V: Clone + Send + Sync + 'static>(
+        &self,
+        cache: &moka::sync::Cache<String, Kept<V>>,
+        name: &str,
+        ttl: Duration,
+        now_ms: i64,
+    ) -> Option<V> {
+        let kept = cache.get(name)?;
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        if now_ms.saturating_sub(kept.at) < ttl_ms {
+            Some(kept.value)
+        } else {
+            cache.invalidate(name);
+            None
+        }
     }
 
     /// Keeps an answer fetched when the generation was `fetched_at`, unless an invalidation
     /// came in since. Inserted first and checked after: an invalidation either moved the
     /// generation before the check (the entry is removed here) or runs its removal after the
     /// insert (and removes it).
-    fn keep<V>(&self, cache: &moka::sync::Cache<String, V>, name: String, value: V, fetched_at: u64)
+    fn keep<V>(&self, cache: &moka::sync::Cache<String, Kept<V>>, name: String, value: V, fetched_at: u64)
     where
         V: Clone + Send + Sync + 'static,
     {
-        cache.insert(name.clone(), value);
+        cache.insert(name.clone(), Kept { value, at: self.clock.epoch_ms() });
         if self.generation.load(Ordering::SeqCst) != fetched_at {
             cache.invalidate(&name);
         }
@@ -142,8 +195,16 @@ impl std::fmt::Debug for RemoteLicenses {
 impl RemoteLicenses {
     /// A client of the authority at `url`, signing with `client`'s keys, with `local` keys answered locally.
     pub fn new(local: LocalLicenses, client: Client, url: &str, ttls: CacheTtls) -> Self {
-        let answers = Arc::new(Answers::new(ttls));
+        let answers = Arc::new(Answers::new(ttls, Arc::new(SystemClock)));
         Self { local, client, url: url.trim_end_matches('/').to_owned(), answers, service: "unknown" }
+    }
+
+    /// Goes by `clock` instead of the system's (tests drive time with it). Call it before
+    /// [`Self::invalidated_by`]: it starts with an empty cache.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn WallClock>) -> Self {
+        self.answers = Arc::new(Answers::new(self.answers.ttls, clock));
+        self
     }
 
     /// Drops the cached answers about a key as soon as `invalidations` says it changed
@@ -165,17 +226,17 @@ impl RemoteLicenses {
     async fn ask(&self, key: &LicenseKey, community: Option<&str>) -> Result<(License, bool), LicenseError> {
         // Cache entries are named by a hash of the key, never by the key itself.
         let name = format!("{}|{}", crate::license::secret_hash(key.expose()), community.unwrap_or(""));
-        let now = envelope::wire::now_epoch();
         let answers = &*self.answers;
-        if let Some(hit) = answers.positive.get(&name) {
+        let now_ms = answers.clock.epoch_ms();
+        if let Some(hit) = answers.fresh(&answers.positive, &name, answers.ttls.positive, now_ms) {
             crate::metrics::license_cache(self.service, true);
-            if hit.expiry > now {
+            if hit.expiry.saturating_mul(1000) > now_ms {
                 return Ok((hit.license, hit.authorized));
             }
             answers.positive.invalidate(&name);
             return Err(LicenseError::Expired);
         }
-        if let Some(refusal) = answers.negative.get(&name) {
+        if let Some(refusal) = answers.fresh(&answers.negative, &name, answers.ttls.negative, now_ms) {
             crate::metrics::license_cache(self.service, true);
             return Err(refusal);
         }

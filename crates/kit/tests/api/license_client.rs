@@ -346,3 +346,72 @@ async fn an_answer_fetched_while_its_key_is_invalidated_is_not_kept() {
     assert_eq!(asking.await.unwrap(), 200, "the answer in flight is still the caller's answer");
     assert_eq!(status(&probe, "/probe/service", "raced").await, 401, "but it was not cached");
 }
+
+/// A clock the test moves by hand (epoch milliseconds).
+struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    fn at_now() -> Arc<Self> {
+        Arc::new(Self(std::sync::atomic::AtomicI64::new(envelope::wire::now_epoch() * 1000)))
+    }
+    fn advance(&self, seconds: i64) {
+        self.0.fetch_add(seconds * 1000, Ordering::SeqCst);
+    }
+}
+
+impl kit::license_client::WallClock for ManualClock {
+    fn epoch_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The remote client of `url` with the default times to live (300 s accepted, 10 s refused),
+/// going by `clock`.
+fn client_of(url: &str, clock: Arc<ManualClock>) -> kit::license_client::RemoteLicenses {
+    let env = std::collections::BTreeMap::from([("PORT".to_owned(), "0".to_owned())]);
+    let settings = kit::Settings::from_source(&env, "sessions", 0).unwrap();
+    let local = kit::license::LocalLicenses::from_settings(&settings).unwrap();
+    let client = Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())).unwrap();
+    let ttls = kit::license_client::CacheTtls::from_settings(&settings).unwrap();
+    kit::license_client::RemoteLicenses::new(local, client, url, ttls).with_clock(clock)
+}
+
+#[tokio::test]
+async fn cached_answers_live_their_own_time_to_live_and_never_past_the_keys_expiry() {
+    use kit::license::LicenseAuthority as _;
+    let (authority, a_url) = start_authority(Storage::Embedded).await.unwrap();
+    let clock = ManualClock::at_now();
+    let licenses = client_of(&a_url, clock.clone());
+    let calls = || authority.calls.load(Ordering::SeqCst);
+    let key = |k: &str| envelope::LicenseKey::new(k);
+
+    // A refusal is remembered 10 s, then asked again: it was a new key all along.
+    assert!(licenses.check(&key("late-key")).await.is_err());
+    authority.add("late-key", Level::App, None, far(), false);
+    clock.advance(9);
+    assert!(licenses.check(&key("late-key")).await.is_err(), "still the cached refusal");
+    assert_eq!(calls(), 1);
+    clock.advance(2);
+    assert!(licenses.check(&key("late-key")).await.is_ok(), "the refusal's 10 s are over");
+    assert_eq!(calls(), 2);
+
+    // An acceptance is remembered 300 s (not 10): a key disabled meanwhile stays accepted until then.
+    authority.add("late-key", Level::App, None, far(), true);
+    clock.advance(290);
+    assert!(licenses.check(&key("late-key")).await.is_ok(), "the cached acceptance");
+    assert_eq!(calls(), 2);
+    clock.advance(20);
+    assert!(licenses.check(&key("late-key")).await.is_err(), "asked again after 300 s: disabled");
+    assert_eq!(calls(), 3);
+
+    // A cached acceptance never outlives the key's own expiry.
+    let expiry = kit::license_client::WallClock::epoch_ms(&*clock) / 1000 + 60;
+    authority.add("short-key", Level::App, None, expiry, false);
+    assert!(licenses.check(&key("short-key")).await.is_ok());
+    clock.advance(59);
+    assert!(licenses.check(&key("short-key")).await.is_ok());
+    clock.advance(2);
+    let refused = licenses.check(&key("short-key")).await;
+    assert!(matches!(refused, Err(kit::license::LicenseError::Expired)), "{refused:?}");
+    assert_eq!(calls(), 4, "the expiry was read from the cache, not asked again");
+}
