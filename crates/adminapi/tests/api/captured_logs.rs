@@ -43,3 +43,23 @@ pub fn start() {
 pub fn text() -> String {
     String::from_utf8_lossy(&capture().0.lock().unwrap()).into_owned()
 }
+
+/// Whether `secret` stands in `log`. Each line's leading timestamp is left out, and a secret of
+/// digits only (a passcode, a PIN) counts as a word of its own, bounded by anything but letters
+/// and digits: a random six digits would otherwise match a timestamp's microseconds (about once
+/// in a million lines) or a run inside a longer number or a hex id.
+pub fn holds(log: &str, secret: &str) -> bool {
+    let numeric = secret.bytes().all(|b| b.is_ascii_digit());
+    log.lines()
+        .map(|line| match line.split_once(' ') {
+            Some((stamp, rest)) if stamp.ends_with('Z') && stamp.contains('T') => rest,
+            _ => line,
+        })
+        .any(|line| {
+            if numeric {
+                line.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| word == secret)
+            } else {
+                line.contains(secret)
+            }
+        })
+}
