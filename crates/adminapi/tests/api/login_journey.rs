@@ -10,21 +10,10 @@ use serde_json::{Value, json};
 
 use crate::login::{Platform, assert_error, bearer, call, call_plain, linked_platform};
 use crate::msg_gateway::{edit, email_gateway, smtp_server};
+use crate::otp::{code_in, wrong};
 
 fn find_body(p: &Platform, field: &str, value: &str) -> Value {
     json!({"tenantId": p.tenant, "communityId": p.community, field: value})
-}
-
-fn code_in(data: &str) -> String {
-    let body = data.split_once("\r\n\r\n").unwrap().1;
-    let runs: Vec<&str> = body.split(|c: char| !c.is_ascii_digit()).filter(|r| r.len() == 6).collect();
-    assert_eq!(runs.len(), 1, "one code in {body}");
-    runs[0].to_owned()
-}
-
-fn wrong(code: &str) -> String {
-    let last = code.chars().last().unwrap().to_digit(10).unwrap();
-    format!("{}{}", &code[..code.len() - 1], (last + 1) % 10)
 }
 
 #[tokio::test]

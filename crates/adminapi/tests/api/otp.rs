@@ -46,7 +46,7 @@ fn verify_body(p: &Platform, user: &str, code: &str) -> Value {
 }
 
 /// The 6-digit run in the body of an email.
-fn code_in(data: &str) -> String {
+pub(crate) fn code_in(data: &str) -> String {
     let body = data.split_once("\r\n\r\n").unwrap().1;
     let runs: Vec<&str> = body.split(|c: char| !c.is_ascii_digit()).filter(|r| r.len() == 6).collect();
     assert_eq!(runs.len(), 1, "one code in {body}");
@@ -54,12 +54,11 @@ fn code_in(data: &str) -> String {
 }
 
 /// A code that is not `code`.
-fn wrong(code: &str) -> String {
+pub(crate) fn wrong(code: &str) -> String {
     let last = code.chars().last().unwrap().to_digit(10).unwrap();
     format!("{}{}", &code[..code.len() - 1], (last + 1) % 10)
 }
 
-/// Whether `code` appears in `log` as a whole run of digits.
 #[tokio::test]
 async fn an_emailed_code_verifies_once_wrong_codes_void_it_and_issuing_is_limited() {
     crate::captured_logs::start();
