@@ -19,6 +19,7 @@ mod login_settings;
 mod modules;
 mod msg_gateway;
 mod otp;
+mod phones;
 mod platform_health;
 mod route_table;
 mod scripts;

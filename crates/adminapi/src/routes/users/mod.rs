@@ -7,6 +7,7 @@
 
 mod find;
 mod locks;
+mod phones;
 mod profile;
 mod records;
 mod roles;
@@ -27,10 +28,17 @@ use crate::users_mgmt::UsersMgmt;
 
 /// The endpoints of the group built so far.
 pub fn endpoints() -> Vec<Endpoint> {
-    [roles::endpoints(), records::endpoints(), locks::endpoints(), profile::endpoints(), find::endpoints()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        roles::endpoints(),
+        records::endpoints(),
+        locks::endpoints(),
+        profile::endpoints(),
+        find::endpoints(),
+        phones::endpoints(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The community a request names, which must exist (404) and be within the session's reach (403).
