@@ -84,6 +84,11 @@ mod tests {
     }
 
     #[test]
+    fn debug_never_shows_the_key() {
+        assert_eq!(format!("{:?}", key(7)), "SharedKey(<redacted>)");
+    }
+
+    #[test]
     fn round_trip_and_layout() {
         let k = key(7);
         let c = k.encrypt("hello ✓").unwrap();

@@ -303,6 +303,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn keys_say_their_curve_and_debug_shows_no_secret() {
+        for (curve, name) in [(Curve::Secp256k1, "secp256k1"), (Curve::P256, "prime256v1")] {
+            let pair = KeyPair::generate(curve).unwrap();
+            assert_eq!((curve.to_string(), pair.private().curve()), (name.to_owned(), curve));
+            let private = format!("{:?}", pair.private());
+            assert_eq!(private, format!("PrivateKey({name}, <redacted>)"));
+            assert!(!private.contains(pair.private().to_base64().as_str()));
+            let public = format!("{:?}", pair.public());
+            assert_eq!(public, format!("PublicKey({name}, {})", pair.public_base64()));
+        }
+    }
+
+    #[test]
     fn ecdh_is_symmetric_on_both_curves() {
         for curve in [Curve::Secp256k1, Curve::P256] {
             let a = KeyPair::generate(curve).unwrap();
