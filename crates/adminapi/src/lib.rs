@@ -8,6 +8,7 @@ pub mod authority;
 pub mod cli;
 pub mod delivery;
 pub mod domain;
+pub mod remote;
 pub mod routes;
 pub mod session;
 pub mod store;
@@ -41,6 +42,11 @@ pub struct State {
     pub authority: Arc<DbLicenses>,
     /// users-mgmt, where users and their passwords live.
     pub users_mgmt: users_mgmt::UsersMgmt,
+    /// The sessions service, where the QR logins of the admin console run.
+    pub sessions_service: remote::Remote,
+    /// The QR sessions adminapi opened, waiting for their answer (`QR_SESSION_TTL_SECONDS`,
+    /// `SESSIONS_PUBLIC_URL`, `SESSION_ENV`).
+    pub qr_logins: domain::qr_login::QrLogins,
     /// Login sessions of signed-in users (in the durable ephemeral store).
     pub sessions: domain::login::LoginSessions,
     /// Checks the login session of the routes that need one.
@@ -82,6 +88,13 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let ttls = kit::directory::DirectoryTtls::from_settings(&platform.settings)?;
     let directory = Arc::new(domain::tenancy::TenancyDirectory::new(stores.tenancy.clone(), ttls.positive));
     let users_mgmt = users_mgmt::UsersMgmt::from_settings(&platform.settings, &platform.keys)?;
+    let sessions_service = remote::Remote::from_settings(&platform.settings, &platform.keys, "sessions")?;
+    let qr_logins = domain::qr_login::QrLogins::new(
+        platform.durable.clone(),
+        std::time::Duration::from_secs(platform.settings.parse_var("QR_SESSION_TTL_SECONDS", 600u64)?),
+        platform.settings.var("SESSIONS_PUBLIC_URL")?,
+        platform.settings.var("SESSION_ENV")?.unwrap_or_else(|| "local".to_owned()),
+    );
     let ttl = platform.settings.parse_var("ADMIN_SESSION_TTL_SECONDS", 3600u64)?;
     let sessions = domain::login::LoginSessions::new(platform.durable.clone(), std::time::Duration::from_secs(ttl));
     let gate = Arc::new(session::Gate::new(platform.keys.clone(), sessions.clone()));
@@ -119,6 +132,8 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         stores,
         authority,
         users_mgmt,
+        sessions_service,
+        qr_logins,
         sessions,
         gate,
         configs,

@@ -1,10 +1,9 @@
 //! adminapi's client of users-mgmt, the system of record for users: signed service-to-service
-//! calls with adminapi's key and its own service license (`INFRA_LICENSE_KEY`), carrying the trace
-//! context. users-mgmt's refusals keep their status and message; a users-mgmt that cannot be
-//! reached is a 503, and so is a deployment that names none.
+//! calls ([`crate::remote`]) with adminapi's key and its own service license
+//! (`INFRA_LICENSE_KEY`), carrying the trace context. users-mgmt's refusals keep their status and
+//! message; a users-mgmt that cannot be reached is a 503, and so is a deployment that names none.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use envelope::ApiError;
 use kit::Settings;
@@ -12,102 +11,30 @@ use kit::directory::CommunityRef;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::remote::Remote;
+
 /// The name of users-mgmt in `SERVICE_DIRECTORY`.
 pub const SERVICE: &str = "users-mgmt";
 
-/// users-mgmt, when the deployment names it and adminapi has a license to call it with.
+/// users-mgmt, when the deployment names it and adminapi has a license to call it with: a
+/// [`Remote`] (its `call`, `get`, `delete`, `call_plain`) with the users-mgmt calls on top.
 #[derive(Debug, Clone)]
 pub struct UsersMgmt {
-    remote: Option<(envelope::Client, String)>,
+    remote: Remote,
 }
 
 impl UsersMgmt {
     /// From `SERVICE_DIRECTORY` and `INFRA_LICENSE_KEY`.
     pub fn from_settings(settings: &Settings, keys: &Arc<envelope::KeyPair>) -> Result<Self, kit::config::ConfigError> {
-        let (Some(url), Some(license)) = (settings.service_url(SERVICE), settings.infra_license_key.as_ref()) else {
-            return Ok(Self { remote: None });
-        };
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .connect_timeout(Duration::from_secs(3))
-            .build()
-            .map_err(|e| kit::config::ConfigError(format!("users-mgmt client: {e}")))?;
-        let client = envelope::Client::with_http(http, keys.clone())
-            .license(&license.0)
-            .app_id(crate::SERVICE)
-            .with_headers_from(Arc::new(kit::telemetry::inject_trace_context));
-        Ok(Self { remote: Some((client, url.trim_end_matches('/').to_owned())) })
-    }
-
-    /// A sealed call to `path`: the opened reply of a 2xx, or users-mgmt's refusal as the same
-    /// status and message.
-    pub async fn call(&self, method: Method, path: &str, body: &Value) -> Result<Value, ApiError> {
-        self.send(method, path, Some(body)).await
-    }
-
-    /// `GET path` (see [`Self::call`]).
-    pub async fn get(&self, path: &str) -> Result<Value, ApiError> {
-        self.send(Method::GET, path, None).await
-    }
-
-    /// `DELETE path` without a body (see [`Self::call`]).
-    pub async fn delete(&self, path: &str) -> Result<Value, ApiError> {
-        self.send(Method::DELETE, path, None).await
-    }
-
-    /// A signed call with a plain JSON body (the users-mgmt endpoints that take one, such as
-    /// `jwt/verifyToken`); see [`Self::call`].
-    pub async fn call_plain(&self, method: Method, path: &str, body: &Value) -> Result<Value, ApiError> {
-        let Some((client, url)) = &self.remote else { return self.send(method, path, Some(body)).await };
-        let peer = client.peer(url).await.map_err(|e| unreachable(&e))?;
-        let headers = client.headers(&peer).map_err(|e| unreachable(&e))?;
-        let reply = client.send(method, url, path, &headers, Some(body), &peer).await.map_err(|e| unreachable(&e))?;
-        answer(reply)
-    }
-
-    async fn send(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value, ApiError> {
-        let Some((client, url)) = &self.remote else {
-            return Err(ApiError::unavailable(
-                "users-mgmt is not configured: adminapi needs users-mgmt in SERVICE_DIRECTORY and INFRA_LICENSE_KEY",
-            ));
-        };
-        let reply = client.call(method, url, path, body).await.map_err(|e| unreachable(&e))?;
-        answer(reply)
+        Ok(Self { remote: Remote::from_settings(settings, keys, SERVICE)? })
     }
 }
 
-/// A call that got no answer. The log names the kind of failure only: the error's text would
-/// carry the URL, whose path holds the request's tenant and community.
-fn unreachable(e: &envelope::ClientError) -> ApiError {
-    let kind = match e {
-        envelope::ClientError::Http { source, .. } if source.is_timeout() => "timeout",
-        envelope::ClientError::Http { source, .. } if source.is_connect() => "connect",
-        envelope::ClientError::Http { .. } => "http",
-        envelope::ClientError::NoPublicKey { status, .. } => {
-            tracing::warn!(status, "users-mgmt gave no public key");
-            "public key"
-        }
-        envelope::ClientError::Key(_) => "public key unusable",
-        envelope::ClientError::Cipher(_) => "encryption",
-    };
-    tracing::warn!(kind, "users-mgmt is unreachable");
-    ApiError::unavailable("users-mgmt is unavailable, try again")
-}
+impl std::ops::Deref for UsersMgmt {
+    type Target = Remote;
 
-/// The opened reply of a 2xx, or users-mgmt's refusal as the same status and message.
-fn answer(reply: envelope::Reply) -> Result<Value, ApiError> {
-    match reply.status {
-        200..=299 => Ok(reply.body),
-        400..=499 => {
-            let message = reply.body["message"].as_str().unwrap_or("users-mgmt refused the request").to_owned();
-            let status =
-                actix_web::http::StatusCode::from_u16(reply.status).unwrap_or(actix_web::http::StatusCode::BAD_REQUEST);
-            Err(ApiError::new(status, message))
-        }
-        status => {
-            tracing::warn!(status, "users-mgmt answered an error");
-            Err(ApiError::unavailable("users-mgmt is unavailable, try again"))
-        }
+    fn deref(&self) -> &Remote {
+        &self.remote
     }
 }
 

@@ -25,6 +25,7 @@ pub mod otp;
 pub mod password_policy;
 pub mod password_reset;
 pub mod platform_health;
+pub mod qr_session;
 pub mod registration_config;
 pub mod secret_store;
 pub mod session_attributes;
@@ -83,6 +84,7 @@ pub fn table() -> Table {
         .with(platform_health::endpoints())
         .with(templates::endpoints())
         .with(hardware_tokens::endpoints())
+        .with(qr_session::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

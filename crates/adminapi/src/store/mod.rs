@@ -6,13 +6,14 @@
 //! [`crate::domain::secrets::SecretStore`], [`crate::domain::msg_gateway::GatewayStore`],
 //! [`crate::domain::images::ImageStore`], [`crate::domain::consents::ConsentStore`],
 //! [`crate::domain::templates::TemplateStore`], [`crate::domain::module_scripts::ModuleScriptStore`],
-//! [`crate::domain::hardware_tokens::TokenStore`].
+//! [`crate::domain::hardware_tokens::TokenStore`], [`crate::domain::devices::DeviceStore`].
 
 mod audit;
 mod auth_schemes;
 mod authz;
 mod config;
 mod consents;
+mod devices;
 mod hardware_tokens;
 mod images;
 mod licenses;
@@ -31,6 +32,7 @@ pub use auth_schemes::SqlAuthSchemes;
 pub use authz::SqlAuthz;
 pub use config::SqlConfigs;
 pub use consents::SqlConsents;
+pub use devices::SqlDevices;
 pub use hardware_tokens::SqlHardwareTokens;
 pub use images::SqlImages;
 pub use licenses::SqlLicenses;
@@ -45,6 +47,7 @@ use crate::domain::auth_scheme::AuthSchemeStore;
 use crate::domain::authz::AuthzStore;
 use crate::domain::config::ConfigStore;
 use crate::domain::consents::ConsentStore;
+use crate::domain::devices::DeviceStore;
 use crate::domain::hardware_tokens::TokenStore;
 use crate::domain::images::ImageStore;
 use crate::domain::licenses::LicenseStore;
@@ -70,6 +73,7 @@ pub struct Stores {
     pub templates: Arc<dyn TemplateStore>,
     pub module_scripts: Arc<dyn ModuleScriptStore>,
     pub hardware_tokens: Arc<dyn TokenStore>,
+    pub devices: Arc<dyn DeviceStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -95,6 +99,7 @@ impl Stores {
             templates: Arc::new(SqlTemplates::new(db.clone())),
             module_scripts: Arc::new(SqlModuleScripts::new(db.clone())),
             hardware_tokens: Arc::new(SqlHardwareTokens::new(db.clone())),
+            devices: Arc::new(SqlDevices::new(db.clone())),
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct Platform {
     pub stores: Stores,
     /// adminapi's `DATA_DIR` (its SQLite file, when embedded, and its generated keys).
     pub data_dir: String,
+    /// The sessions service, when started ([`sessions_platform`]).
+    pub sessions: Option<String>,
 }
 
 /// adminapi's environment on `storage` (with its INFRA key) and its database, migrated, holding a
@@ -49,14 +51,20 @@ async fn admin_env(
 }
 
 pub async fn platform(storage: Storage, test: &str, instances: usize, extra: &[(&str, &str)]) -> Option<Platform> {
-    platform_with(storage, test, instances, extra, false).await
+    platform_with(storage, test, instances, extra, false, false).await
+}
+
+/// [`platform`] with one adminapi instance and the sessions service beside it (in adminapi's
+/// `SERVICE_DIRECTORY`), for the QR logins.
+pub async fn sessions_platform(storage: Storage, test: &str) -> Option<Platform> {
+    platform_with(storage, test, 1, &[], false, true).await
 }
 
 /// [`platform`] with one adminapi instance that users-mgmt knows (`SERVICE_DIRECTORY`), so that
 /// users-mgmt asks it to verify one-time passcodes (with its INFRA key). adminapi's port is
 /// chosen before users-mgmt starts (a free port, released and taken again by adminapi).
 pub async fn linked_platform(storage: Storage, test: &str) -> Option<Platform> {
-    platform_with(storage, test, 1, &[], true).await
+    platform_with(storage, test, 1, &[], true, false).await
 }
 
 async fn platform_with(
@@ -65,6 +73,7 @@ async fn platform_with(
     instances: usize,
     extra: &[(&str, &str)],
     linked: bool,
+    with_sessions: bool,
 ) -> Option<Platform> {
     let (mut env, stores, t, c) = admin_env(storage, test).await?;
 
@@ -81,7 +90,15 @@ async fn platform_with(
     }
     let users =
         kit::testing::spawn_with_keys(users_mgmt::SERVICE, users_mgmt::build, storage, test, &users_env).await?.url;
-    env.insert("SERVICE_DIRECTORY".into(), json!({"users-mgmt": users}).to_string());
+    let mut services = json!({"users-mgmt": users});
+    let mut sessions = None;
+    if with_sessions {
+        let local = [("LOCAL_COMMUNITIES", communities.as_str())];
+        let url = kit::testing::spawn_with_keys(sessions::SERVICE, sessions::build, storage, test, &local).await?.url;
+        services["sessions"] = json!(url);
+        sessions = Some(url);
+    }
+    env.insert("SERVICE_DIRECTORY".into(), services.to_string());
     for (k, v) in extra {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
@@ -90,7 +107,7 @@ async fn platform_with(
     for _ in 0..instances {
         admin.push(spawn_service(adminapi::SERVICE, &env, adminapi::build).await.url);
     }
-    let p = Platform { admin, users, tenant: t.id, community: c.id, module: String::new(), stores, data_dir };
+    let p = Platform { admin, users, tenant: t.id, community: c.id, module: String::new(), stores, data_dir, sessions };
     let module = p.users_call(Method::PUT, "/module/create", json!({"type": "db", "name": "Users"})).await["_id"]
         .as_str()
         .unwrap()
@@ -137,7 +154,8 @@ impl Platform {
     }
 }
 
-fn caller() -> Client {
+/// A caller with a key of its own (the admin console in a browser).
+pub fn caller() -> Client {
     Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())).unwrap().app_id("admin-console")
 }
 
@@ -150,7 +168,20 @@ pub async fn call(
     authorization: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let reply = send(url, method, path, authorization, body, true).await;
+    let reply = send(&caller(), url, method, path, authorization, body, true).await;
+    (reply.status, reply.body)
+}
+
+/// [`call`] as `client`, whose key stays the same from call to call.
+pub async fn call_as(
+    client: &Client,
+    url: &str,
+    method: Method,
+    path: &str,
+    authorization: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let reply = send(client, url, method, path, authorization, body, true).await;
     (reply.status, reply.body)
 }
 
@@ -163,12 +194,13 @@ pub async fn call_plain(
     authorization: Option<&str>,
     body: &Value,
 ) -> (u16, Value) {
-    let reply = send(url, method, path, authorization, Some(body), false).await;
+    let reply = send(&caller(), url, method, path, authorization, Some(body), false).await;
     assert!(!reply.sealed, "a plain request gets a plain reply: {}", reply.body);
     (reply.status, reply.body)
 }
 
 async fn send(
+    client: &Client,
     url: &str,
     method: Method,
     path: &str,
@@ -176,7 +208,6 @@ async fn send(
     body: Option<&Value>,
     sealed: bool,
 ) -> envelope::Reply {
-    let client = caller();
     let peer = client.peer(url).await.unwrap();
     let mut req = client.http().request(method, format!("{url}{path}"));
     for (name, value) in client.headers(&peer).unwrap().pairs() {

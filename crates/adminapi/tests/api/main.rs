@@ -21,6 +21,7 @@ mod msg_gateway;
 mod otp;
 mod phones;
 mod platform_health;
+mod qr_login;
 mod route_table;
 mod scripts;
 mod secret_store;

@@ -85,18 +85,30 @@ pub(crate) async fn sign_in(
     if let Value::Object(map) = &mut user {
         map.remove("proof_of_authentication_jwt");
     }
-    let (Some(uid_found), Some(name)) = (user["uid"].as_str(), user["username"].as_str()) else {
-        tracing::error!("users-mgmt authenticated a user without uid or username");
-        return Err(ApiError::internal().into());
-    };
-    if uid.is_some_and(|expected| expected != uid_found) {
+    if uid.is_some_and(|expected| user["uid"].as_str() != Some(expected)) {
         tracing::info!("login refused: the username names another user now");
         return Err(refused().into());
     }
-    let role = authz::role_of(&*state.stores.authz, &community.id, uid_found).await?;
+    open_login(state, platform, community, module, user).await
+}
+
+/// Opens a login session for `user` (users-mgmt's record of a user of `module`, who proved who
+/// they are) with the user's role, and answers it with the access token and `roles`.
+pub(crate) async fn open_login(
+    state: &State,
+    platform: &Platform,
+    community: &CommunityRef,
+    module: String,
+    mut user: Value,
+) -> AppResult<SignedIn> {
+    let (Some(uid), Some(name)) = (user["uid"].as_str(), user["username"].as_str()) else {
+        tracing::error!("users-mgmt answered a user without uid or username");
+        return Err(ApiError::internal().into());
+    };
+    let role = authz::role_of(&*state.stores.authz, &community.id, uid).await?;
     let session = LoginSession {
         sid: String::new(),
-        uid: uid_found.to_owned(),
+        uid: uid.to_owned(),
         username: name.to_owned(),
         module_id: module,
         tenant_id: community.tenant_id.clone(),

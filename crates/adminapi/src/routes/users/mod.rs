@@ -3,8 +3,9 @@
 //! license, as the originals do. users-mgmt's refusals keep their status and message; an
 //! unreachable users-mgmt is a 503 and nothing is half-done (each endpoint makes its one change
 //! last). The Users endpoints that need a later subsystem (wallets, documents, phone
-//! verification, alternate MFA, invitations, access codes, devices) answer 501.
+//! verification, alternate MFA, invitations, access codes) answer 501.
 
+mod devices;
 mod find;
 mod locks;
 mod phones;
@@ -35,6 +36,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         profile::endpoints(),
         find::endpoints(),
         phones::endpoints(),
+        devices::endpoints(),
     ]
     .into_iter()
     .flatten()
