@@ -65,6 +65,8 @@ pub struct State {
     /// One-time passcodes (the SDKs' `BIDOTP` and the helpdesk passcodes), in the durable
     /// ephemeral store, MACed under a subkey of the sealer's key.
     pub otps: domain::otp::Otps,
+    /// The users' account OTPs (rolling codes derived under the sealer's key).
+    pub account_otps: domain::account_otp::AccountOtps,
     /// The communities' hardware tokens (HOTP, TOTP), seeds sealed by the sealer.
     pub hardware_tokens: domain::hardware_tokens::HardwareTokens,
     /// The settings of the asset endpoints (images, downloadables, platform health).
@@ -107,6 +109,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let sealer = Arc::new(domain::secrets::Sealer::from_settings(&platform.settings)?);
     let secrets = domain::secrets::Secrets::new(stores.secrets.clone(), sealer.clone());
     let otps = domain::otp::Otps::new(platform.durable.clone(), sealer.clone());
+    let account_otps = domain::account_otp::AccountOtps::new(sealer.clone(), platform.durable.clone());
     let hardware_tokens = domain::hardware_tokens::HardwareTokens::new(stores.hardware_tokens.clone(), sealer.clone());
     let gateways = domain::msg_gateway::Gateways::new(stores.gateways.clone(), sealer.clone());
     let delivery = delivery::Delivery::new()
@@ -142,6 +145,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         gateways,
         messenger,
         otps,
+        account_otps,
         hardware_tokens,
         assets,
         scripts,

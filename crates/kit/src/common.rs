@@ -135,14 +135,25 @@ async fn publickeys(p: web::Data<Platform>) -> HttpResponse {
 
 /// The service directory from configuration.
 ///
-/// No authentication. Service name → base URL.
+/// No authentication. Service name → base URL; `adminconsole`, the helper SDKs' name for
+/// adminapi (`BIDOTP`, `BIDUsers` call `sd.adminconsole`), is added when the directory names
+/// `adminapi` but not `adminconsole`.
 #[utoipa::path(
     get,
     path = "/sd",
     responses((status = 200, description = "The directory", body = std::collections::BTreeMap<String, String>))
 )]
 async fn service_directory(p: web::Data<Platform>) -> HttpResponse {
-    HttpResponse::Ok().json(&p.settings.service_directory)
+    HttpResponse::Ok().json(with_sdk_names(&p.settings.service_directory))
+}
+
+/// The directory with the SDKs' names of its services.
+fn with_sdk_names(directory: &std::collections::BTreeMap<String, String>) -> std::collections::BTreeMap<String, String> {
+    let mut named = directory.clone();
+    if let Some(adminapi) = directory.get("adminapi") {
+        named.entry("adminconsole".to_owned()).or_insert_with(|| adminapi.clone());
+    }
+    named
 }
 
 /// What a client needs to talk to this service: its curve and the `requestid` time window.

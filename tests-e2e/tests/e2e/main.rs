@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin_login;
+mod bidotp;
 mod foundation;
 mod invalidation;
 mod licenses;

@@ -4,6 +4,7 @@
 
 use actix_web::{HttpResponse, web};
 use envelope::{Body, Caller};
+use kit::app::Platform;
 use kit::openapi::{ErrorBody, Sealable};
 use kit::{AppResult, Endpoint, endpoint};
 use serde::{Deserialize, Serialize};
@@ -69,11 +70,15 @@ pub struct CommunityInfo {
     id: String,
     name: String,
     tenantid: String,
+    /// The key the SDKs encrypt their calls to the community with (`BIDOTP`, `BIDUsers`, …):
+    /// adminapi's own public key, which every community of the deployment shares.
+    #[serde(rename = "publicKey")]
+    public_key: String,
 }
 
-impl From<Community> for CommunityInfo {
-    fn from(c: Community) -> Self {
-        Self { id: c.id, name: c.name, tenantid: c.tenant_id }
+impl CommunityInfo {
+    fn new(c: Community, platform: &Platform) -> Self {
+        Self { id: c.id, name: c.name, tenantid: c.tenant_id, public_key: platform.keys.public_base64().to_owned() }
     }
 }
 
@@ -124,6 +129,7 @@ pub struct InfoReply {
 #[tracing::instrument(skip_all)]
 pub async fn auth_info(
     state: web::Data<State>,
+    platform: web::Data<Platform>,
     caller: Caller,
     body: Body<AuthInfoRequest>,
 ) -> AppResult<HttpResponse> {
@@ -135,7 +141,7 @@ pub async fn auth_info(
     let (tenant, community) = find_community(&*state.stores.tenancy, &q).await?;
     let auth_scheme = crate::routes::auth_scheme::public_scheme(&state, &community.id).await?;
     let info = AuthInfo {
-        community: community.into(),
+        community: CommunityInfo::new(community, &platform),
         tenant: tenant.into(),
         auth_scheme,
         settings: Unset::new(),
@@ -158,7 +164,11 @@ pub async fn auth_info(
     )
 )]
 #[tracing::instrument(skip_all)]
-pub async fn info(state: web::Data<State>, body: web::Json<InfoRequest>) -> AppResult<HttpResponse> {
+pub async fn info(
+    state: web::Data<State>,
+    platform: web::Data<Platform>,
+    body: web::Json<InfoRequest>,
+) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     let q = CommunityQuery {
         tenant_id: body.tenant_id,
@@ -167,5 +177,5 @@ pub async fn info(state: web::Data<State>, body: web::Json<InfoRequest>) -> AppR
         community_name: body.community_name,
     };
     let (tenant, community) = find_community(&*state.stores.tenancy, &q).await?;
-    Ok(HttpResponse::Ok().json(InfoReply { tenant: tenant.into(), community: community.into() }))
+    Ok(HttpResponse::Ok().json(InfoReply { tenant: tenant.into(), community: CommunityInfo::new(community, &platform) }))
 }

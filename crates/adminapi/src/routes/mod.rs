@@ -1,6 +1,7 @@
 //! The route table of `adminapi`, one module per catalog group, to read side by side with
 //! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 
+pub mod account_otp;
 pub mod auth_modules;
 pub mod auth_scheme;
 pub mod authenticate;
@@ -85,6 +86,7 @@ pub fn table() -> Table {
         .with(templates::endpoints())
         .with(hardware_tokens::endpoints())
         .with(qr_session::endpoints())
+        .with(account_otp::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

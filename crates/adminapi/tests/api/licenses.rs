@@ -209,6 +209,9 @@ async fn communities_are_found_by_dns_and_name() {
     assert_eq!(r.status().as_u16(), 200);
     let r: Value = r.json().await.unwrap();
     assert_eq!((r["community"]["name"].as_str(), r["tenant"]["tenanttag"].as_str()), (Some("default"), Some("acme")));
+    // The SDKs (BIDOTP, BIDUsers) encrypt their calls for the community's publicKey: adminapi's.
+    let keys: Value = http.get(format!("{}/publickeys", a.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["community"]["publicKey"], keys["publicKey"], "{r}");
     let r = info(json!({"tenantId": tenant.id, "communityId": c.id})).await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let r = info(json!({"communityName": "default"})).await.unwrap();

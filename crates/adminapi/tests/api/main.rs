@@ -1,6 +1,7 @@
 //! `adminapi` integration tests: the real app on a free port, driven over HTTP as a client would.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account_otp;
 mod authz;
 mod captured_logs;
 mod certificates;

@@ -17,7 +17,6 @@ use adminapi::domain::tenancy;
 use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::sync::mpsc;
 
 use crate::login::{Platform, assert_error, bearer, call, call_plain, platform, uid_of};
@@ -213,75 +212,7 @@ async fn an_administrator_manages_the_communitys_message_gateways() {
     assert_eq!(changes.len(), 7, "{changes:?}");
 }
 
-/// What the SMTP server saw of one message.
-#[derive(Debug)]
-pub(crate) struct Mail {
-    pub auth_plain: String,
-    pub mail_from: String,
-    pub rcpt_to: Vec<String>,
-    pub data: String,
-}
-
-/// A minimal SMTP server on loopback (EHLO, AUTH PLAIN, MAIL, RCPT, DATA, QUIT), one message
-/// per connection, each reported on the channel.
-pub(crate) async fn smtp_server() -> (u16, mpsc::UnboundedReceiver<Mail>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut lines = BufReader::new(read).lines();
-                let mut mail = Mail {
-                    auth_plain: String::new(),
-                    mail_from: String::new(),
-                    rcpt_to: Vec::new(),
-                    data: String::new(),
-                };
-                write.write_all(b"220 test.local ESMTP\r\n").await.unwrap();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let upper = line.to_ascii_uppercase();
-                    let reply: &[u8] = if upper.starts_with("EHLO") {
-                        b"250-test.local\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n"
-                    } else if let Some(initial) = line.strip_prefix("AUTH PLAIN ") {
-                        let raw = base64::engine::general_purpose::STANDARD.decode(initial.trim()).unwrap();
-                        mail.auth_plain = String::from_utf8(raw).unwrap();
-                        b"235 2.7.0 Authentication successful\r\n"
-                    } else if upper.starts_with("MAIL FROM:") {
-                        mail.mail_from = line[10..].trim().to_owned();
-                        b"250 OK\r\n"
-                    } else if upper.starts_with("RCPT TO:") {
-                        mail.rcpt_to.push(line[8..].trim().to_owned());
-                        b"250 OK\r\n"
-                    } else if upper == "DATA" {
-                        write.write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n").await.unwrap();
-                        let mut data = Vec::new();
-                        while let Ok(Some(l)) = lines.next_line().await {
-                            if l == "." {
-                                break;
-                            }
-                            data.push(l.strip_prefix('.').map(str::to_owned).unwrap_or(l));
-                        }
-                        mail.data = data.join("\r\n");
-                        b"250 OK queued\r\n"
-                    } else if upper == "QUIT" {
-                        write.write_all(b"221 Bye\r\n").await.unwrap();
-                        break;
-                    } else {
-                        b"250 OK\r\n"
-                    };
-                    write.write_all(reply).await.unwrap();
-                }
-                if !mail.data.is_empty() {
-                    tx.send(mail).unwrap();
-                }
-            });
-        }
-    });
-    (port, rx)
-}
+pub(crate) use kit::testing::smtp::smtp_server;
 
 /// What the HTTP receiver saw of one request: its path, `authorization` header and JSON body.
 pub(crate) type Hit = (String, Option<String>, Value);

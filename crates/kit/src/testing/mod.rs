@@ -6,6 +6,7 @@ use std::time::Duration;
 
 mod common;
 mod route_table;
+pub mod smtp;
 
 pub use common::assert_common_endpoints;
 pub use route_table::{
