@@ -17,6 +17,7 @@ pub mod hardware_tokens;
 pub mod helpdesk;
 pub mod idp_config;
 pub mod images;
+pub mod journeys;
 pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
@@ -83,6 +84,8 @@ pub fn table() -> Table {
         .with(platform_health::endpoints())
         .with(templates::endpoints())
         .with(hardware_tokens::endpoints())
+        .with(journeys::endpoints())
+        .with(journeys::v2_endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

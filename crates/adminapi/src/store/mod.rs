@@ -6,7 +6,7 @@
 //! [`crate::domain::secrets::SecretStore`], [`crate::domain::msg_gateway::GatewayStore`],
 //! [`crate::domain::images::ImageStore`], [`crate::domain::consents::ConsentStore`],
 //! [`crate::domain::templates::TemplateStore`], [`crate::domain::module_scripts::ModuleScriptStore`],
-//! [`crate::domain::hardware_tokens::TokenStore`].
+//! [`crate::domain::hardware_tokens::TokenStore`], [`crate::domain::journeys::JourneyStore`].
 
 mod audit;
 mod auth_schemes;
@@ -15,6 +15,7 @@ mod config;
 mod consents;
 mod hardware_tokens;
 mod images;
+mod journeys;
 mod licenses;
 mod module_scripts;
 mod msg_gateways;
@@ -33,6 +34,7 @@ pub use config::SqlConfigs;
 pub use consents::SqlConsents;
 pub use hardware_tokens::SqlHardwareTokens;
 pub use images::SqlImages;
+pub use journeys::SqlJourneys;
 pub use licenses::SqlLicenses;
 pub use module_scripts::SqlModuleScripts;
 pub use msg_gateways::SqlGateways;
@@ -47,6 +49,7 @@ use crate::domain::config::ConfigStore;
 use crate::domain::consents::ConsentStore;
 use crate::domain::hardware_tokens::TokenStore;
 use crate::domain::images::ImageStore;
+use crate::domain::journeys::JourneyStore;
 use crate::domain::licenses::LicenseStore;
 use crate::domain::module_scripts::ModuleScriptStore;
 use crate::domain::msg_gateway::GatewayStore;
@@ -70,6 +73,7 @@ pub struct Stores {
     pub templates: Arc<dyn TemplateStore>,
     pub module_scripts: Arc<dyn ModuleScriptStore>,
     pub hardware_tokens: Arc<dyn TokenStore>,
+    pub journeys: Arc<dyn JourneyStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -95,6 +99,7 @@ impl Stores {
             templates: Arc::new(SqlTemplates::new(db.clone())),
             module_scripts: Arc::new(SqlModuleScripts::new(db.clone())),
             hardware_tokens: Arc::new(SqlHardwareTokens::new(db.clone())),
+            journeys: Arc::new(SqlJourneys::new(db.clone())),
         }
     }
 }
