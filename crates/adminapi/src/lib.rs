@@ -74,6 +74,12 @@ pub struct State {
     /// Runs administrator-written scripts (`SCRIPT_TIMEOUT_MS`, `SCRIPT_MEMORY_MIB`,
     /// `SCRIPT_CONCURRENCY`).
     pub scripts: domain::scripts::Sandbox,
+    /// The communities' authentication journeys, applied at every login.
+    pub journeys: domain::journeys::Journeys,
+    /// Whether a login's client address is taken from the `Forwarded` / `X-Forwarded-For`
+    /// headers (`TRUST_FORWARDED_HEADERS`: only behind a proxy that overwrites them) rather than
+    /// the connection's peer, for the journeys' `ip` conditions.
+    pub trust_forwarded: bool,
     /// The client of the APIs administrators configure (the password reset's user profile API):
     /// a 10 s timeout, no redirects followed.
     pub outbound: reqwest::Client,
@@ -111,6 +117,8 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let otps = domain::otp::Otps::new(platform.durable.clone(), sealer.clone());
     let account_otps = domain::account_otp::AccountOtps::new(sealer.clone(), platform.durable.clone());
     let hardware_tokens = domain::hardware_tokens::HardwareTokens::new(stores.hardware_tokens.clone(), sealer.clone());
+    let journeys = domain::journeys::Journeys::new(stores.journeys.clone());
+    let trust_forwarded = platform.settings.parse_var("TRUST_FORWARDED_HEADERS", false)?;
     let gateways = domain::msg_gateway::Gateways::new(stores.gateways.clone(), sealer.clone());
     let delivery = delivery::Delivery::new()
         .map_err(|e| StartError::Config(kit::config::ConfigError(format!("cannot build the HTTP client: {e}"))))?;
@@ -149,6 +157,8 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         hardware_tokens,
         assets,
         scripts,
+        journeys,
+        trust_forwarded,
         outbound,
     };
     Application::bind(platform, state, routes::configure)

@@ -17,6 +17,7 @@ pub mod downloadables;
 pub mod guarded_settings;
 pub mod hardware_tokens;
 pub mod images;
+pub mod journeys;
 pub mod licenses;
 pub mod login;
 pub mod login_settings;

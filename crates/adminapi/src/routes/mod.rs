@@ -18,6 +18,7 @@ pub mod hardware_tokens;
 pub mod helpdesk;
 pub mod idp_config;
 pub mod images;
+pub mod journeys;
 pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
@@ -87,6 +88,8 @@ pub fn table() -> Table {
         .with(hardware_tokens::endpoints())
         .with(qr_session::endpoints())
         .with(account_otp::endpoints())
+        .with(journeys::endpoints())
+        .with(journeys::v2_endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

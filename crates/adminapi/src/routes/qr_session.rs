@@ -22,7 +22,7 @@ use crate::State;
 use crate::domain::devices::{self, Device};
 use crate::domain::login::LoginSession;
 use crate::domain::qr_login::{Answer, Pending, Purpose, open_answer};
-use crate::routes::authenticate::open_login;
+use crate::routes::authenticate::{Checked, open_session};
 use crate::users_mgmt::UsersMgmt;
 
 /// The endpoints of the group.
@@ -304,6 +304,10 @@ async fn sign_in_device(
         tracing::info!("QR login refused: the device's username names another user now");
         return Err(ApiError::unauthorized("the device's user may not sign in").into());
     }
-    let signed = open_login(state, platform, community, device.module_id.clone(), user).await?;
+    // A linked device is a login of its own (the wallet's key, and what the app asked of its
+    // holder): the authentication journeys, which govern password logins, do not apply.
+    let checked =
+        Checked { user, module: device.module_id.clone(), uid: device.uid.clone(), username: device.username.clone() };
+    let signed = open_session(state, platform, community, checked).await?;
     Ok(json!({"user": signed.user, "pon_data": device.person_view(), "jwt_token": signed.token}))
 }

@@ -6,7 +6,8 @@
 //! [`crate::domain::secrets::SecretStore`], [`crate::domain::msg_gateway::GatewayStore`],
 //! [`crate::domain::images::ImageStore`], [`crate::domain::consents::ConsentStore`],
 //! [`crate::domain::templates::TemplateStore`], [`crate::domain::module_scripts::ModuleScriptStore`],
-//! [`crate::domain::hardware_tokens::TokenStore`], [`crate::domain::devices::DeviceStore`].
+//! [`crate::domain::hardware_tokens::TokenStore`], [`crate::domain::devices::DeviceStore`],
+//! [`crate::domain::journeys::JourneyStore`].
 
 mod audit;
 mod auth_schemes;
@@ -16,6 +17,7 @@ mod consents;
 mod devices;
 mod hardware_tokens;
 mod images;
+mod journeys;
 mod licenses;
 mod module_scripts;
 mod msg_gateways;
@@ -35,6 +37,7 @@ pub use consents::SqlConsents;
 pub use devices::SqlDevices;
 pub use hardware_tokens::SqlHardwareTokens;
 pub use images::SqlImages;
+pub use journeys::SqlJourneys;
 pub use licenses::SqlLicenses;
 pub use module_scripts::SqlModuleScripts;
 pub use msg_gateways::SqlGateways;
@@ -50,6 +53,7 @@ use crate::domain::consents::ConsentStore;
 use crate::domain::devices::DeviceStore;
 use crate::domain::hardware_tokens::TokenStore;
 use crate::domain::images::ImageStore;
+use crate::domain::journeys::JourneyStore;
 use crate::domain::licenses::LicenseStore;
 use crate::domain::module_scripts::ModuleScriptStore;
 use crate::domain::msg_gateway::GatewayStore;
@@ -74,6 +78,7 @@ pub struct Stores {
     pub module_scripts: Arc<dyn ModuleScriptStore>,
     pub hardware_tokens: Arc<dyn TokenStore>,
     pub devices: Arc<dyn DeviceStore>,
+    pub journeys: Arc<dyn JourneyStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -100,6 +105,7 @@ impl Stores {
             module_scripts: Arc::new(SqlModuleScripts::new(db.clone())),
             hardware_tokens: Arc::new(SqlHardwareTokens::new(db.clone())),
             devices: Arc::new(SqlDevices::new(db.clone())),
+            journeys: Arc::new(SqlJourneys::new(db.clone())),
         }
     }
 }

@@ -13,6 +13,7 @@ mod guarded_settings;
 mod hardware_tokens;
 mod helpers;
 mod images;
+mod journeys;
 mod licenses;
 mod login;
 mod login_journey;

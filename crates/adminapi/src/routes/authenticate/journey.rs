@@ -1,13 +1,16 @@
 //! The login page's one-time-passcode journey (catalog group Authenticate), after
-//! `POST /users/find` gave a `user_token` ([`crate::domain::user_token`]): `PUT /generate/otp`
-//! (and its twin `PUT /authenticate/otp`) issues a passcode ([`crate::domain::otp`]) and sends it
-//! to the user's own email or phone as users-mgmt holds them, on the channels the community's MFA
-//! settings show; `POST /authenticate` signs the user in with it exactly as `POST /verifyuser`
-//! does ([`super::sign_in`]). No license, no login: the caller's signed headers and the token.
-//! The passcode and the token are never answered back, logged or put in an error.
+//! `POST /users/find` gave a `user_token` ([`crate::domain::user_token`]), or after
+//! `POST /verifyuser` checked the password and answered one with `next: "otp"` (a step token):
+//! `PUT /generate/otp` (and its twin `PUT /authenticate/otp`) issues a passcode
+//! ([`crate::domain::otp`]) and sends it to the user's own email or phone as users-mgmt holds
+//! them, on the channels the community's MFA settings show; `POST /authenticate` signs the user
+//! in with it: the second step of a step token ([`super::steps::finish`]), or a passcode login
+//! the community's journeys judge as `POST /verifyuser` does ([`super::steps::log_in`]). No
+//! license, no login: the caller's signed headers and the token. The passcode and the token are
+//! never answered back, logged or put in an error.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use envelope::{ApiError, Body, Caller};
 use kit::app::Platform;
 use kit::directory::{CommunityRef, Named, locate};
@@ -18,12 +21,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use super::sign_in;
+use super::steps::{self, Outcome, RequestFacts};
 use crate::State;
 use crate::domain::login_settings::MfaSettings;
 use crate::domain::msg_gateway::Channel;
 use crate::domain::otp::{self, Kind};
-use crate::domain::user_token::{self, UserRef};
+use crate::domain::user_token::{self, Opened};
 use crate::routes::otp::send_code;
 use crate::users_mgmt::{Factors, UsersMgmt};
 
@@ -32,19 +35,21 @@ pub fn endpoints() -> Vec<Endpoint> {
     vec![endpoint!(generate_user_otp), endpoint!(authenticate_otp), endpoint!(authenticate)]
 }
 
-/// The community a body names (404) and the user its `user_token` names there (401).
+/// The community a body names (404) and the token its `user_token` is there (401): one of
+/// `POST /users/find` or a step token.
 async fn community_and_user(
     state: &State,
     platform: &Platform,
     tenant_id: &str,
     community_id: &str,
     token: &str,
-) -> AppResult<(CommunityRef, UserRef)> {
+) -> AppResult<(CommunityRef, Opened)> {
     let named = Named { community_id, tenant_id: Some(tenant_id), community_name: None };
     let community = locate(&**platform.directory, named).await?;
-    let user = user_token::open(&state.sealer, token, &community.tenant_id, &community.id, envelope::wire::now_epoch())
+    let now = envelope::wire::now_epoch();
+    let opened = user_token::open_any(&state.sealer, token, &community.tenant_id, &community.id, now)
         .map_err(|e| ApiError::unauthorized(e.to_string()))?;
-    Ok((community, user))
+    Ok((community, opened))
 }
 
 /// Body of `PUT /generate/otp` and `PUT /authenticate/otp`.
@@ -104,7 +109,8 @@ async fn issue_and_send(
 ) -> AppResult<HttpResponse> {
     let Body { value: r, encrypted } = body;
     let _ = (&r.jwt_token, &r.isResetPassword, &r.destination);
-    let (community, user) = community_and_user(state, platform, &r.tenantId, &r.communityId, &r.user_token).await?;
+    let (community, opened) = community_and_user(state, platform, &r.tenantId, &r.communityId, &r.user_token).await?;
+    let user = opened.user();
     let channel = match r.deliveryMethod.trim().to_ascii_lowercase().as_str() {
         "email" => Channel::Email,
         "sms" => Channel::Sms,
@@ -227,17 +233,22 @@ impl std::fmt::Debug for AuthenticateRequest {
 /// Authenticate user.
 ///
 /// Signs the user of `user_token` in with `passcode` (from `PUT /generate/otp`, or a helpdesk
-/// passcode; consumed) exactly as `POST /verifyuser` does: the same login session, roles and
-/// access JWT, answered as `user` and `jwt_token`. A wrong, used or expired passcode, a locked or
-/// disabled user: 401; a forged, expired or foreign `user_token`: 401. No license.
+/// passcode; consumed). After `POST /verifyuser` answered `next: "otp"`, its `user_token` (spent
+/// by this call, whatever the outcome) finishes the login. A `user_token` of `POST /users/find`
+/// is a passcode login, judged by the community's authentication journeys as `POST /verifyuser`
+/// judges one: a journey that requires the password first refuses it (401), `deny` is a 403.
+/// Answers the same login session, roles and access JWT as `POST /verifyuser`: `user` and
+/// `jwt_token`. A wrong, used or expired passcode, a locked or disabled user: 401; a forged,
+/// expired, foreign or used `user_token`: 401. No license.
 #[utoipa::path(
     post,
     path = "/authenticate",
     request_body = Sealable<AuthenticateRequest>,
     responses(
         (status = 200, description = "`user` and `jwt_token`, sealed when the request was", body = Sealable<Object>),
-        (status = 400, description = "A bad body, no passcode", body = ErrorBody),
-        (status = 401, description = "Invalid credentials; an invalid or expired user_token", body = ErrorBody),
+        (status = 400, description = "A bad body or facts header, no passcode", body = ErrorBody),
+        (status = 401, description = "Invalid credentials; an invalid, expired or used user_token; the password is required first", body = ErrorBody),
+        (status = 403, description = "Denied by the community's authentication journey", body = ErrorBody),
         (status = 404, description = "No such tenant and community", body = ErrorBody),
         (status = 503, description = "users-mgmt is unavailable", body = ErrorBody),
     )
@@ -245,18 +256,33 @@ impl std::fmt::Debug for AuthenticateRequest {
 #[tracing::instrument(skip_all)]
 pub async fn authenticate(
     caller: Caller,
+    req: HttpRequest,
     body: Body<AuthenticateRequest>,
     state: web::Data<State>,
     platform: web::Data<Platform>,
 ) -> AppResult<HttpResponse> {
     let Body { value: r, encrypted } = body;
     let _ = &r.aliasUsed;
+    let facts = RequestFacts::of(&req, &caller, &state)?;
     let factors = Factors::given(None, Some(&r.passcode));
     if factors.is_empty() {
         return Err(ApiError::bad_request("passcode is required").into());
     }
-    let (community, user) = community_and_user(&state, &platform, &r.tenantId, &r.communityId, &r.user_token).await?;
-    let signed = sign_in(&state, &platform, &community, &user.username, factors, Some(&user.uid)).await?;
+    let (community, opened) = community_and_user(&state, &platform, &r.tenantId, &r.communityId, &r.user_token).await?;
+    let signed = match opened {
+        Opened::Step(step) => steps::finish(&state, &platform, &community, ("user_token", &step), &r.passcode).await?,
+        Opened::Found(user) => {
+            let outcome =
+                steps::log_in(&state, &platform, &facts, &community, &user.username, factors, Some(&user.uid)).await?;
+            match outcome {
+                Outcome::SignedIn(signed) => signed,
+                Outcome::Next { .. } => {
+                    tracing::error!("a passcode login was sent to a second step");
+                    return Err(ApiError::internal().into());
+                }
+            }
+        }
+    };
     let reply = json!({"user": signed.user, "jwt_token": signed.token});
     Ok(caller.reply_like(encrypted, StatusCode::OK, &reply)?)
 }

@@ -5,10 +5,12 @@
 //! its access JWT. A one-time passcode (`otp`) signs in the same way: users-mgmt checks it
 //! through adminapi's `POST /api/r2/otp/verify` ([`crate::domain::otp`]), with its lockout and
 //! its refusal of locked and disabled users. The OTP journey of the login page (`POST /users/find`,
-//! `PUT /generate/otp`, `POST /authenticate`) is in [`journey`].
+//! `PUT /generate/otp`, `POST /authenticate`) is in [`journey`]. Every login goes through the
+//! community's authentication journeys ([`steps`]): one may refuse it, or ask for a one-time
+//! passcode after the password (`next: "otp"` and a `user_token` that `POST /authenticate` takes).
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use envelope::{ApiError, Body, Caller};
 use kit::app::Platform;
 use kit::directory::{CommunityRef, Named, locate};
@@ -26,6 +28,7 @@ use crate::session::{AdminSession, LoggedIn};
 use crate::users_mgmt::Factors;
 
 mod journey;
+pub(crate) mod steps;
 
 /// The endpoints of the group built so far.
 pub fn endpoints() -> Vec<Endpoint> {
@@ -60,18 +63,25 @@ pub(crate) struct SignedIn {
     pub token: String,
 }
 
-/// Signs `username` in to `community` with its `factors` (at least one): users-mgmt checks them
-/// in the community's db module; the login session gets the user's role. With `uid`, the user
-/// must be that one (a username given to another user since). Every refusal of the user is the
-/// same 401.
-pub(crate) async fn sign_in(
+/// A user whose factors users-mgmt accepted: their record (without its proof of
+/// authentication), login module, uid and username.
+pub(crate) struct Checked {
+    pub user: Value,
+    pub module: String,
+    pub uid: String,
+    pub username: String,
+}
+
+/// Checks `username`'s `factors` (at least one) at users-mgmt, in the community's db module. With
+/// `uid`, the user must be that one (a username given to another user since). Every refusal of
+/// the user is the same 401.
+pub(crate) async fn check(
     state: &State,
-    platform: &Platform,
     community: &CommunityRef,
     username: &str,
     factors: Factors<'_>,
     uid: Option<&str>,
-) -> AppResult<SignedIn> {
+) -> AppResult<Checked> {
     let refused = || ApiError::unauthorized("invalid username or credentials");
     let Some(module) = state.users_mgmt.login_module(community).await? else {
         tracing::info!("login refused: the community has no enabled db module");
@@ -85,31 +95,31 @@ pub(crate) async fn sign_in(
     if let Value::Object(map) = &mut user {
         map.remove("proof_of_authentication_jwt");
     }
-    if uid.is_some_and(|expected| user["uid"].as_str() != Some(expected)) {
+    let (Some(uid_found), Some(name)) = (user["uid"].as_str(), user["username"].as_str()) else {
+        tracing::error!("users-mgmt authenticated a user without uid or username");
+        return Err(ApiError::internal().into());
+    };
+    if uid.is_some_and(|expected| expected != uid_found) {
         tracing::info!("login refused: the username names another user now");
         return Err(refused().into());
     }
-    open_login(state, platform, community, module, user).await
+    let (uid, username) = (uid_found.to_owned(), name.to_owned());
+    Ok(Checked { user, module, uid, username })
 }
 
-/// Opens a login session for `user` (users-mgmt's record of a user of `module`, who proved who
-/// they are) with the user's role, and answers it with the access token and `roles`.
-pub(crate) async fn open_login(
+/// Opens a login session for `checked` with the user's role and answers its access token.
+pub(crate) async fn open_session(
     state: &State,
     platform: &Platform,
     community: &CommunityRef,
-    module: String,
-    mut user: Value,
+    checked: Checked,
 ) -> AppResult<SignedIn> {
-    let (Some(uid), Some(name)) = (user["uid"].as_str(), user["username"].as_str()) else {
-        tracing::error!("users-mgmt answered a user without uid or username");
-        return Err(ApiError::internal().into());
-    };
-    let role = authz::role_of(&*state.stores.authz, &community.id, uid).await?;
+    let Checked { mut user, module, uid, username } = checked;
+    let role = authz::role_of(&*state.stores.authz, &community.id, &uid).await?;
     let session = LoginSession {
         sid: String::new(),
-        uid: uid.to_owned(),
-        username: name.to_owned(),
+        uid,
+        username,
         module_id: module,
         tenant_id: community.tenant_id.clone(),
         community_id: community.id.clone(),
@@ -129,18 +139,24 @@ pub(crate) async fn open_login(
 ///
 /// `username` and `password` and / or `otp` (a one-time passcode from `PUT /generate/otp`, or a
 /// helpdesk passcode; single use) of a user of the community's db module, checked by users-mgmt.
-/// Answers the user (with `roles`) and `jwt_token`, the access JWT to send as `authorization`
-/// (`Bearer <jwt>` or bare) to the endpoints that need a login; it names a login session that
-/// `GET /logout` ends. A wrong password or passcode, an unknown, locked or disabled user: the
-/// same 401. No license: the caller's keys only.
+/// Then the community's authentication journey of the login decides (the client's address, the
+/// `facts` header's `deviceId` and `deviceDomain`, the requesting app, the user's username and
+/// groups): with none, or `allow`, the reply is the user (with `roles`) and `jwt_token`, the
+/// access JWT to send as `authorization` (`Bearer <jwt>` or bare), naming a login session that
+/// `GET /logout` ends. `deny`: 403. `mfa_required` after the password alone: the user,
+/// `user_token` (300 s, single use) and `next: "otp"`, no JWT: `PUT /generate/otp` sends a
+/// passcode and `POST /authenticate` with `user_token` and `passcode` finishes; the password and
+/// `otp` together finish at once; `otp` without the password: 401. A wrong password or passcode,
+/// an unknown, locked or disabled user: the same 401. No license: the caller's keys only.
 #[utoipa::path(
     post,
     path = "/verifyuser",
     request_body = Sealable<VerifyUserRequest>,
     responses(
-        (status = 200, description = "`user` and `jwt_token`, sealed when the request was", body = Sealable<Object>),
-        (status = 400, description = "A bad body, no password nor otp", body = ErrorBody),
-        (status = 401, description = "Invalid username or credentials", body = ErrorBody),
+        (status = 200, description = "`user` and `jwt_token`; or `user`, `user_token` and `next`; sealed when the request was", body = Sealable<Object>),
+        (status = 400, description = "A bad body or facts header, no password nor otp", body = ErrorBody),
+        (status = 401, description = "Invalid username or credentials; a passcode without the password the journey requires", body = ErrorBody),
+        (status = 403, description = "Denied by the community's authentication journey", body = ErrorBody),
         (status = 404, description = "No such tenant and community", body = ErrorBody),
         (status = 503, description = "users-mgmt is unavailable", body = ErrorBody),
     )
@@ -148,19 +164,23 @@ pub(crate) async fn open_login(
 #[tracing::instrument(skip_all)]
 pub async fn verify_user(
     caller: Caller,
+    req: HttpRequest,
     body: Body<VerifyUserRequest>,
     state: web::Data<State>,
     platform: web::Data<Platform>,
 ) -> AppResult<HttpResponse> {
     let Body { value: r, encrypted } = body;
+    let facts = steps::RequestFacts::of(&req, &caller, &state)?;
     let named = Named { community_id: &r.community_id, tenant_id: Some(&r.tenant_id), community_name: None };
     let community = locate(&**platform.directory, named).await?;
     let factors = Factors::given(r.password.as_deref(), r.otp.as_deref());
     if factors.is_empty() {
         return Err(ApiError::bad_request("password or otp is required").into());
     }
-    let signed = sign_in(&state, &platform, &community, &r.username, factors, None).await?;
-    let reply = json!({"user": signed.user, "jwt_token": signed.token});
+    let reply = match steps::log_in(&state, &platform, &facts, &community, &r.username, factors, None).await? {
+        steps::Outcome::SignedIn(signed) => json!({"user": signed.user, "jwt_token": signed.token}),
+        steps::Outcome::Next { user, token, .. } => json!({"user": user, "user_token": token, "next": "otp"}),
+    };
     Ok(caller.reply_like(encrypted, StatusCode::OK, &reply)?)
 }
 
