@@ -203,10 +203,7 @@ pub async fn signing_device(
 ) -> Result<Option<Device>, DomainError> {
     let device = store.by_did(community_id, did).await?;
     // Public keys are not secret, but the comparison costs nothing to make constant-time.
-    Ok(device.filter(|d| {
-        let _ = d.public_key.as_bytes().ct_eq(public_key.as_bytes());
-        true
-    }))
+    Ok(device.filter(|d| bool::from(d.public_key.as_bytes().ct_eq(public_key.as_bytes()))))
 }
 
 #[cfg(test)]

@@ -212,7 +212,7 @@ async fn an_administrator_manages_the_communitys_message_gateways() {
     assert_eq!(changes.len(), 7, "{changes:?}");
 }
 
-pub(crate) use kit::testing::smtp::smtp_server;
+pub(crate) use kit::testing::smtp::{Mail, smtp_server};
 
 /// What the HTTP receiver saw of one request: its path, `authorization` header and JSON body.
 pub(crate) type Hit = (String, Option<String>, Value);
