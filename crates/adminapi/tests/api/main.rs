@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod authz;
+mod behavior_auth;
 mod captured_logs;
 mod certificates;
 mod common_endpoints;
@@ -26,4 +27,6 @@ mod scripts;
 mod secret_store;
 mod self_service;
 mod templates;
+#[path = "../../../users-mgmt/tests/api/typists.rs"]
+mod typists;
 mod users;
