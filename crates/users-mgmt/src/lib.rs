@@ -34,6 +34,10 @@ pub struct State {
     pub proof_ttl: std::time::Duration,
     /// Checks one-time passcodes (adminapi's, see [`domain::otp`]).
     pub otp: std::sync::Arc<dyn domain::otp::OtpVerifier>,
+    /// Behavior auth: how many samples an enrollment takes (see [`domain::behavior`]).
+    pub behavior: domain::behavior::Settings,
+    /// Seals and opens the `user_token`s of behavior auth enrollments.
+    pub behavior_tokens: domain::behavior::token::TokenKey,
 }
 
 impl std::fmt::Debug for State {
@@ -44,6 +48,7 @@ impl std::fmt::Debug for State {
             .field("lockout", &self.lockout)
             .field("proof_ttl", &self.proof_ttl)
             .field("otp", &self.otp)
+            .field("behavior", &self.behavior)
             .finish_non_exhaustive()
     }
 }
@@ -62,6 +67,9 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let proof_ttl =
         std::time::Duration::from_secs(platform.settings.parse_var("PROOF_OF_AUTHENTICATION_TTL_SECONDS", 300u64)?);
     let otp = domain::otp::for_service(&platform.settings, &platform.keys)?;
-    let state = State { stores, hasher, lockout, decoy_hash, proof_ttl, otp };
+    let behavior = domain::behavior::Settings::from_settings(&platform.settings)?;
+    let behavior_tokens = domain::behavior::token::TokenKey::new(&platform.keys)
+        .map_err(|e| kit::config::ConfigError(format!("behavior auth: {e}")))?;
+    let state = State { stores, hasher, lockout, decoy_hash, proof_ttl, otp, behavior, behavior_tokens };
     Application::bind(platform, state, routes::configure)
 }

@@ -7,6 +7,7 @@ pub mod auth_scheme;
 pub mod authenticate;
 pub mod authenticate_v2;
 pub mod authz;
+pub mod behavior_auth;
 pub mod branding;
 pub mod caas;
 pub mod certificates;
@@ -65,6 +66,7 @@ pub fn table() -> Table {
         .with(auth_modules::endpoints())
         .with(user_attributes::endpoints())
         .with(user_pin::endpoints())
+        .with(behavior_auth::endpoints())
         .with(user_properties::endpoints())
         .with(password_policy::endpoints())
         .with(auth_scheme::endpoints())

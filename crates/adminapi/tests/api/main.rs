@@ -3,6 +3,7 @@
 
 mod account_otp;
 mod authz;
+mod behavior_auth;
 mod captured_logs;
 mod certificates;
 mod common_endpoints;
@@ -29,4 +30,6 @@ mod scripts;
 mod secret_store;
 mod self_service;
 mod templates;
+#[path = "../../../users-mgmt/tests/api/typists.rs"]
+mod typists;
 mod users;

@@ -1,5 +1,6 @@
-//! Checking a user's factors: password (argon2id), PIN (SHA-512) and one-time passcode (checked
-//! by adminapi beforehand, see [`super::otp`]), with the lockout counted per factor. An unknown user, a wrong factor and a missing one give the same refusal, and an
+//! Checking a user's factors: password (argon2id), PIN (SHA-512), one-time passcode (checked
+//! by adminapi beforehand, see [`super::otp`]) and typing pattern (scored beforehand, see
+//! [`super::behavior`]), with the lockout counted per factor. An unknown user, a wrong factor and a missing one give the same refusal, and an
 //! unknown user costs one argon2 verification too, so neither the reply nor its time tells them
 //! apart; a locked or disabled user is only told so once its factors were right.
 
@@ -17,6 +18,8 @@ pub struct Factors<'a> {
     pub pin: Option<&'a str>,
     /// The verifier's verdict on the one-time passcode given, when one was.
     pub otp: Option<bool>,
+    /// The verdict on the typing pattern given, when one was ([`super::behavior::verdict`]).
+    pub behavior: Option<bool>,
 }
 
 impl std::fmt::Debug for Factors<'_> {
@@ -26,6 +29,7 @@ impl std::fmt::Debug for Factors<'_> {
             .field("password", &self.password.is_some())
             .field("pin", &self.pin.is_some())
             .field("otp", &self.otp.is_some())
+            .field("behavior", &self.behavior.is_some())
             .finish()
     }
 }
@@ -63,7 +67,8 @@ pub struct Checker<'a> {
     pub decoy: &'a str,
 }
 
-/// A user whose factors were checked, and the methods of its proof (`password`, `user_pin`, `otp`).
+/// A user whose factors were checked, and the methods of its proof (`password`, `user_pin`,
+/// `otp`, `behavior_auth`).
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub user: User,
@@ -115,6 +120,14 @@ pub async fn check(
         } else {
             failed = true;
             c.lockout.record_failure(&user.uid, "otp", now).await?;
+        }
+    }
+    if let Some(valid) = factors.behavior {
+        if valid {
+            methods.push(super::behavior::FACTOR);
+        } else {
+            failed = true;
+            c.lockout.record_failure(&user.uid, super::behavior::FACTOR, now).await?;
         }
     }
     if failed || methods.is_empty() {

@@ -16,7 +16,7 @@ use kit::{DomainError, StoreError};
 use serde::{Deserialize, Serialize};
 
 /// The factors counted.
-pub const FACTORS: [&str; 3] = ["password", "user_pin", "otp"];
+pub const FACTORS: [&str; 4] = ["password", "user_pin", "otp", "behavior_auth"];
 
 /// How long an admin lock without expiry lasts (the store wants a time to live).
 const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);

@@ -2,6 +2,7 @@
 
 pub mod attributes;
 pub mod authentication;
+pub mod behavior;
 pub mod lockout;
 pub mod modules;
 pub mod otp;

@@ -203,7 +203,7 @@ pub async fn authenticate_user(
             ApiError::bad_request("scep credentials are not supported yet: they come with directory modules").into()
         );
     }
-    let factors = Factors { password: given(r.password.as_ref()), pin: given(r.pin.as_ref()), otp: None };
+    let factors = Factors { password: given(r.password.as_ref()), pin: given(r.pin.as_ref()), ..Factors::default() };
     let otp = given(r.otp.as_ref());
     if factors.password.is_none() && factors.pin.is_none() && otp.is_none() {
         return Err(ApiError::bad_request("at least one factor is required: password, pin, otp or ktoken").into());
@@ -270,7 +270,7 @@ pub async fn validate_user_password(
     if r.password.is_empty() {
         return Err(ApiError::bad_request("password is required").into());
     }
-    let factors = Factors { password: Some(&r.password), pin: None, otp: None };
+    let factors = Factors { password: Some(&r.password), ..Factors::default() };
     let modules = std::slice::from_ref(&r.auth_module);
     let who = authenticated(&state, &community, modules, &r.username, factors, None).await?;
     let token = proof_for(&platform, &state, &auth.caller, &community, &who, r.referrer_public_key.as_deref())?;

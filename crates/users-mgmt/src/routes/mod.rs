@@ -3,6 +3,7 @@
 
 pub mod auth_module;
 pub mod authenticate;
+pub mod behavior_auth;
 pub mod eam;
 pub mod lockout;
 pub mod passwords;
@@ -34,6 +35,7 @@ pub fn table() -> Table {
         .with(passwords::endpoints())
         .with(user_pin::endpoints())
         .with(lockout::endpoints())
+        .with(behavior_auth::endpoints())
 }
 
 /// Mounts the route table.

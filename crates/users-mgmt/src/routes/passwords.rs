@@ -93,7 +93,7 @@ pub async fn change_user_password(
         return Err(ApiError::bad_request("currentPassword or otp is required").into());
     }
     let Located(community) = community;
-    let factors = Factors { password: current, pin: None, otp: None };
+    let factors = Factors { password: current, ..Factors::default() };
     let modules = std::slice::from_ref(&r.auth_module);
     // The current password when given; the otp only in its stead.
     let otp = if current.is_some() { None } else { otp };

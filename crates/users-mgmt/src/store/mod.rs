@@ -2,9 +2,10 @@
 //! pool (portable SQL for SQLite and PostgreSQL). The traits belong to the domain modules:
 //! [`crate::domain::modules::ModuleStore`], [`crate::domain::users::UserStore`],
 //! [`crate::domain::attributes::AttributeStore`], [`crate::domain::system_users::SystemUserStore`],
-//! [`crate::domain::user_properties::UserPropertiesStore`].
+//! [`crate::domain::user_properties::UserPropertiesStore`], [`crate::domain::behavior::BehaviorStore`].
 
 mod attributes;
+mod behavior;
 mod modules;
 mod pins;
 mod system_users;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use kit::db::Db;
 
 pub use attributes::SqlAttributes;
+pub use behavior::SqlBehavior;
 pub use modules::SqlModules;
 pub use pins::SqlPins;
 pub use system_users::SqlSystemUsers;
@@ -23,6 +25,7 @@ pub use user_properties::SqlUserProperties;
 pub use users::SqlUsers;
 
 use crate::domain::attributes::AttributeStore;
+use crate::domain::behavior::BehaviorStore;
 use crate::domain::modules::ModuleStore;
 use crate::domain::pins::PinStore;
 use crate::domain::system_users::SystemUserStore;
@@ -38,6 +41,7 @@ pub struct Stores {
     pub system_users: Arc<dyn SystemUserStore>,
     pub user_properties: Arc<dyn UserPropertiesStore>,
     pub pins: Arc<dyn PinStore>,
+    pub behavior: Arc<dyn BehaviorStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -56,6 +60,7 @@ impl Stores {
             system_users: Arc::new(SqlSystemUsers::new(db.clone())),
             user_properties: Arc::new(SqlUserProperties::new(db.clone())),
             pins: Arc::new(SqlPins::new(db.clone())),
+            behavior: Arc::new(SqlBehavior::new(db.clone())),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 mod auth_module;
 mod authenticate;
+mod behavior_auth;
+mod captured_logs;
 mod common_endpoints;
 mod helpers;
 mod licenses;
@@ -11,6 +13,7 @@ mod otp;
 mod passwords;
 mod route_table;
 mod system_user;
+mod typists;
 mod user_attribute;
 mod user_pin;
 mod user_properties;

@@ -42,6 +42,11 @@ const DEVIATIONS: &[LevelDeviation] = &[
         "/tenant/{tenantId}/community/{communityId}/user/validate_user_password",
         "the rule says any valid community license key can be used; the catalog names no level",
     ),
+    (
+        "POST",
+        "/tenant/{tenantId}/community/{communityId}/user/behavior_auth/validate",
+        "the rule says any valid community license key can be used; the catalog names no level",
+    ),
 ];
 
 #[test]
