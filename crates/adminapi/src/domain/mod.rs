@@ -1,11 +1,13 @@
 //! The rules of tenancy, licensing, login sessions, roles and community configuration, as plain
 //! functions over plain types and store traits.
 
+pub mod access_codes;
 pub mod audit;
 pub mod auth_scheme;
 pub mod authz;
 pub mod bootstrap;
 pub mod bootstrap_admin;
+pub mod captcha;
 pub mod certificates;
 pub mod community_settings;
 pub mod config;

@@ -6,8 +6,9 @@
 //! [`crate::domain::secrets::SecretStore`], [`crate::domain::msg_gateway::GatewayStore`],
 //! [`crate::domain::images::ImageStore`], [`crate::domain::consents::ConsentStore`],
 //! [`crate::domain::templates::TemplateStore`], [`crate::domain::module_scripts::ModuleScriptStore`],
-//! [`crate::domain::hardware_tokens::TokenStore`].
+//! [`crate::domain::hardware_tokens::TokenStore`], [`crate::domain::access_codes::AccessCodeStore`].
 
+mod access_codes;
 mod audit;
 mod auth_schemes;
 mod authz;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 
 use kit::db::Db;
 
+pub use access_codes::SqlAccessCodes;
 pub use audit::SqlAudit;
 pub use auth_schemes::SqlAuthSchemes;
 pub use authz::SqlAuthz;
@@ -40,6 +42,7 @@ pub use secrets::SqlSecrets;
 pub use templates::SqlTemplates;
 pub use tenancy::SqlTenancy;
 
+use crate::domain::access_codes::AccessCodeStore;
 use crate::domain::audit::AuditLog;
 use crate::domain::auth_scheme::AuthSchemeStore;
 use crate::domain::authz::AuthzStore;
@@ -70,6 +73,7 @@ pub struct Stores {
     pub templates: Arc<dyn TemplateStore>,
     pub module_scripts: Arc<dyn ModuleScriptStore>,
     pub hardware_tokens: Arc<dyn TokenStore>,
+    pub access_codes: Arc<dyn AccessCodeStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -95,6 +99,7 @@ impl Stores {
             templates: Arc::new(SqlTemplates::new(db.clone())),
             module_scripts: Arc::new(SqlModuleScripts::new(db.clone())),
             hardware_tokens: Arc::new(SqlHardwareTokens::new(db.clone())),
+            access_codes: Arc::new(SqlAccessCodes::new(db.clone())),
         }
     }
 }

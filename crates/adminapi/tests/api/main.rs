@@ -12,6 +12,7 @@ mod guarded_settings;
 mod hardware_tokens;
 mod helpers;
 mod images;
+mod invites;
 mod licenses;
 mod login;
 mod login_journey;

@@ -2,10 +2,14 @@
 //! by calling users-mgmt (the system of record) over the signed client with adminapi's own
 //! license, as the originals do. users-mgmt's refusals keep their status and message; an
 //! unreachable users-mgmt is a 503 and nothing is half-done (each endpoint makes its one change
-//! last). The Users endpoints that need a later subsystem (wallets, documents, phone
-//! verification, alternate MFA, invitations, access codes, devices) answer 501.
+//! last). Invitations and access codes live in adminapi ([`crate::domain::access_codes`]). The
+//! Users endpoints that need a later subsystem (wallets, documents, phone verification, alternate
+//! MFA, devices) answer 501.
 
+mod access_codes;
 mod find;
+mod invitations;
+mod invites;
 mod locks;
 mod phones;
 mod profile;
@@ -35,6 +39,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         profile::endpoints(),
         find::endpoints(),
         phones::endpoints(),
+        invites::endpoints(),
+        access_codes::endpoints(),
     ]
     .into_iter()
     .flatten()
