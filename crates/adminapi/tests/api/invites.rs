@@ -17,7 +17,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::login::{Platform, assert_error, bearer, call, call_plain, platform, uid_of};
-use crate::msg_gateway::{edit, email_gateway, smtp_server};
+use crate::msg_gateway::{edit, email_gateway, http_receiver, sms_gateway, smtp_server};
 
 const CAPTCHA_SECRET: &str = "captcha-secret-7f3e91d2c4";
 const HUMAN: &str = "human-token-5b8a0c6e";
@@ -444,4 +444,112 @@ async fn an_expired_code_is_refused_and_without_a_verifier_only_a_license_invite
     assert_eq!(s, 200, "{r}");
     let (s, _) = sdk_redeem(url, "default", r["code"].as_str().unwrap()).await;
     assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn an_invitation_goes_by_sms_with_the_chosen_template_and_an_undelivered_code_is_revoked() {
+    let Some(p) = platform(Storage::Embedded, "invite sms", 1, &[("INVITATION_BASE_URL", BASE)]).await else { return };
+    let url = p.admin[0].as_str();
+    let jane = bearer(&p.token("jane", "Quartz-Meadow-71").await);
+    let (receiver, mut hits) = http_receiver().await;
+    let (s, r) =
+        call(url, Method::POST, "/msg_gateway/create", Some(&jane), Some(&sms_gateway(&p, &format!("{receiver}/sms"))))
+            .await;
+    assert_eq!(s, 200, "{r}");
+    let template = json!({"tenantId": p.tenant, "communityId": p.community, "templateData": {"invite": {"sms": {
+        "short": {"name": "Short", "data": "Hi {{ user.firstname }}: {{ link }}", "isDefault": false}}}}});
+    let (s, r) = call(url, Method::PUT, "/config/template", Some(&jane), Some(&template)).await;
+    assert!(s < 300, "{s} {r}");
+    let bob_uid = uid_of(&p, "bob").await;
+    let sms = |to: &str, key: &str| {
+        invite_body(
+            &p,
+            "bob",
+            &bob_uid,
+            json!({"emailTo": null, "smsTo": to, "templateKeyPath": key, "license": SERVICE_KEY}),
+        )
+    };
+    // A key path naming the other channel leaves SMS on its default; this one picks "short".
+    let (s, r) =
+        call(url, Method::PUT, "/users/invite", Some(&jane), Some(&sms("15550123456", "invite.sms.short"))).await;
+    assert_eq!(s, 200, "{r}");
+    assert!(r.get("emailResult").is_none() && r["smsResult"]["status"] == json!(true), "{r}");
+    let code = r["code"].as_str().unwrap();
+    let (path, _, body) = hits.recv().await.unwrap();
+    assert_eq!((path.as_str(), body["to"].as_str()), ("/sms", Some("+15550123456")));
+    assert_eq!(
+        body["message"].as_str(),
+        Some(format!("Hi Bo: https://invite.example.com/default/accept/{code}").as_str())
+    );
+    let (s, r) =
+        call(url, Method::PUT, "/users/invite", Some(&jane), Some(&sms("15550123456", "invite.email.short"))).await;
+    assert_eq!(s, 200, "{r}");
+    let (_, _, body) = hits.recv().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("you are invited to default"), "{body}");
+
+    // The gateway refuses: 503, and the code is revoked, never left active.
+    let (s, r) = call(url, Method::PUT, "/users/invite", Some(&jane), Some(&sms("+10000000000", "default"))).await;
+    assert_error(s, &r, 503, "the sms gateway did not take the message");
+    hits.recv().await.unwrap();
+    let fetch = json!({"user": {}, "community": {"id": p.community}});
+    let (s, list) = call(url, Method::POST, "/users/accesscodes/fetch", Some(&jane), Some(&fetch)).await;
+    assert_eq!(s, 200, "{list}");
+    let states: Vec<&str> = list["data"].as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(states, ["revoked", "active", "active"], "newest first");
+    assert_eq!(list["data"][0]["accesscodepayload"]["invite_phone"].as_str(), Some("+10000000000"));
+}
+
+#[tokio::test]
+async fn the_access_code_store_behaves_alike_on_every_database() {
+    use adminapi::domain::access_codes::{AccessCodes, Draft, RedeemOutcome, State};
+    use adminapi::domain::secrets::Sealer;
+    for storage in [Storage::Embedded, Storage::Postgres] {
+        let Some(p) = platform(storage, "access code store", 1, &[]).await else { continue };
+        let limits: Arc<dyn kit::ephemeral::Ephemeral> = Arc::new(kit::ephemeral::MemoryStore::new());
+        let codes = AccessCodes::new(p.stores.access_codes.clone(), Arc::new(Sealer::from_key(&[3; 32])), limits, 100);
+        let draft = |uid: &str| Draft {
+            tenant_id: p.tenant.clone(),
+            community_id: p.community.clone(),
+            uid: uid.into(),
+            username: format!("{uid}-name"),
+            module_id: p.module.clone(),
+            email_to: Some("a@example.com".into()),
+            sms_to: None,
+            template_key: "default".into(),
+            created_by: "jane".into(),
+            created_by_uid: "jane-uid".into(),
+        };
+        let a = codes.issue(draft("u1"), 1000).await.unwrap();
+        let b = codes.issue(draft("u2"), 1001).await.unwrap();
+        let found = codes.find(&a.code).await.unwrap().unwrap();
+        assert_eq!(found, a.record, "{storage:?}: read back as written");
+        assert_eq!(codes.find_by_id_or_code(&b.record.id).await.unwrap().unwrap().code_hash, b.record.code_hash);
+        let ids =
+            |list: Vec<adminapi::domain::access_codes::AccessCode>| list.into_iter().map(|c| c.id).collect::<Vec<_>>();
+        assert_eq!(ids(codes.list(&p.community, None).await.unwrap()), [b.record.id.clone(), a.record.id.clone()]);
+        let only = codes.list(&p.community, Some(&["u1".to_owned()])).await.unwrap();
+        assert_eq!(ids(only), vec![a.record.id.clone()]);
+        assert!(codes.list("6a0000000000000000000009", None).await.unwrap().is_empty());
+
+        // Resend: the old code revoked and the new one added, once.
+        let c = codes.reissue(&a.record, "n@example.com".into(), ("jane", "jane-uid"), 1002).await.unwrap();
+        assert!(codes.reissue(&a.record, "n@example.com".into(), ("jane", "jane-uid"), 1003).await.is_err());
+        assert_eq!(codes.find(&a.code).await.unwrap().unwrap().state(1003), State::Revoked);
+        // Redeem: not past the expiry, once.
+        let b_now = codes.find(&b.code).await.unwrap().unwrap();
+        assert!(matches!(codes.redeem(&b_now, "{}", 1101).await, Err(RedeemOutcome::Refused(_))), "expired");
+        let c_now = codes.find(&c.code).await.unwrap().unwrap();
+        let redeemed = codes.redeem(&c_now, r#"{"publicKey":"k"}"#, 1050).await.unwrap();
+        assert_eq!(codes.find(&c.code).await.unwrap().unwrap(), redeemed, "{storage:?}");
+        assert!(matches!(codes.redeem(&c_now, "{}", 1051).await, Err(RedeemOutcome::Refused(_))));
+        // Undeliverable and deleted.
+        codes.undeliverable(&b.record, 1004).await.unwrap();
+        assert_eq!(codes.find(&b.code).await.unwrap().unwrap().state(1004), State::Revoked);
+        codes.delete(&b.record, "jane-uid", 1005).await.unwrap();
+        assert!(codes.find(&b.code).await.unwrap().is_none());
+        assert!(codes.delete(&b.record, "jane-uid", 1006).await.is_err(), "already gone");
+        let audit = p.stores.audit.changes(&p.community, 10).await.unwrap();
+        let actions: Vec<&str> = audit.iter().filter(|c| c.kind == "access_code").map(|c| c.action.as_str()).collect();
+        assert_eq!(actions, ["delete", "resend", "create", "create"], "{storage:?}");
+    }
 }
