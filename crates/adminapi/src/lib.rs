@@ -83,6 +83,12 @@ pub struct State {
     /// The client of the APIs administrators configure (the password reset's user profile API):
     /// a 10 s timeout, no redirects followed.
     pub outbound: reqwest::Client,
+    /// Access codes (invitations), MACed by the sealer, living `INVITATION_TTL_SECONDS`.
+    pub access_codes: domain::access_codes::AccessCodes,
+    /// The links of invitations (`INVITATION_BASE_URL`).
+    pub invitation_links: domain::access_codes::message::Links,
+    /// The CAPTCHA verifier of the invitation endpoints (`CAPTCHA_VERIFY_URL`), over `outbound`.
+    pub captcha: domain::captcha::Verifier,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -139,6 +145,14 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
             ..domain::scripts::Limits::default()
         },
     );
+    let access_codes = domain::access_codes::AccessCodes::new(
+        stores.access_codes.clone(),
+        sealer.clone(),
+        platform.durable.clone(),
+        platform.settings.parse_var("INVITATION_TTL_SECONDS", domain::access_codes::DEFAULT_TTL)?,
+    );
+    let invitation_links = domain::access_codes::message::Links::from_settings(&platform.settings)?;
+    let captcha = domain::captcha::Verifier::new(domain::captcha::url_setting(&platform.settings)?, outbound.clone());
     let state = State {
         stores,
         authority,
@@ -160,6 +174,9 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         journeys,
         trust_forwarded,
         outbound,
+        access_codes,
+        invitation_links,
+        captcha,
     };
     Application::bind(platform, state, routes::configure)
 }

@@ -12,7 +12,8 @@
 //! `TracingLogger::<RequestLog>::new()`): the span carries the usual OpenTelemetry HTTP fields
 //! and continues an incoming `traceparent`, and every value taken from the request (target, host,
 //! client address, user agent) goes through [`bounded`], so it is at most [`MAX_VALUE_BYTES`] and
-//! has no control character: one event is always one line. Handlers use the same helper for the
+//! has no control character: one event is always one line. Path parameters a route marks secret
+//! are recorded as `{name}` ([`crate::routing::secret_paths`]). Handlers use the same helper for the
 //! request values they put in their own spans: `#[tracing::instrument(fields(id = %bounded(&id)))]`.
 //!
 //! actix-http logs each request its parser refuses (answered 400 or 431 before any middleware)
@@ -98,6 +99,9 @@ impl RootSpanBuilder for RequestLog {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .unwrap_or_default();
         let target = request.uri().path_and_query().map_or("", |p| p.as_str());
+        // A one-time code an SDK puts in the path is recorded as `{name}` (routing::secret_paths).
+        let secret = request.app_data::<actix_web::web::Data<crate::routing::secret_paths::SecretPaths>>();
+        let target = secret.map_or(std::borrow::Cow::Borrowed(target), |s| s.redact(target));
         let request_id = request.extensions().get::<RequestId>().map(ToString::to_string).unwrap_or_default();
         let method = method_name(request.method());
         // The route is recorded when the request ends: matching it here would run the router
@@ -111,7 +115,7 @@ impl RootSpanBuilder for RequestLog {
             http.host = %bounded(connection.host()),
             http.client_ip = %bounded(connection.realip_remote_addr().unwrap_or("")),
             http.user_agent = %bounded(&user_agent),
-            http.target = %bounded(target),
+            http.target = %bounded(&target),
             http.status_code = Empty,
             otel.name = Empty,
             otel.kind = "server",

@@ -2,11 +2,13 @@
 //! functions over plain types and store traits.
 
 pub mod account_otp;
+pub mod access_codes;
 pub mod audit;
 pub mod auth_scheme;
 pub mod authz;
 pub mod bootstrap;
 pub mod bootstrap_admin;
+pub mod captcha;
 pub mod certificates;
 pub mod community_settings;
 pub mod config;

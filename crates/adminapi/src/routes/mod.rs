@@ -2,6 +2,7 @@
 //! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 
 pub mod account_otp;
+pub mod access_codes;
 pub mod auth_modules;
 pub mod auth_scheme;
 pub mod authenticate;
@@ -45,7 +46,8 @@ use kit::Table;
 use crate::State;
 
 /// The route table: the shared endpoints, the service keys, Community Auth Info, the license
-/// checks and one-time passcodes of the helper SDKs (outside the catalog), login and login sessions.
+/// checks, one-time passcodes and access codes of the helper SDKs (outside the catalog), login and
+/// login sessions.
 pub fn table() -> Table {
     Table::new(crate::SERVICE, env!("CARGO_PKG_DESCRIPTION"))
         .with(kit::common::endpoints())
@@ -55,6 +57,7 @@ pub fn table() -> Table {
         .with(community_auth_info::endpoints())
         .with(licenses::endpoints())
         .with(otp::endpoints())
+        .with(access_codes::endpoints())
         .with(authenticate::endpoints())
         .with(authenticate_v2::endpoints())
         .with(login_sessions::endpoints())

@@ -7,8 +7,9 @@
 //! [`crate::domain::images::ImageStore`], [`crate::domain::consents::ConsentStore`],
 //! [`crate::domain::templates::TemplateStore`], [`crate::domain::module_scripts::ModuleScriptStore`],
 //! [`crate::domain::hardware_tokens::TokenStore`], [`crate::domain::devices::DeviceStore`],
-//! [`crate::domain::journeys::JourneyStore`].
+//! [`crate::domain::journeys::JourneyStore`], [`crate::domain::access_codes::AccessCodeStore`].
 
+mod access_codes;
 mod audit;
 mod auth_schemes;
 mod authz;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 
 use kit::db::Db;
 
+pub use access_codes::SqlAccessCodes;
 pub use audit::SqlAudit;
 pub use auth_schemes::SqlAuthSchemes;
 pub use authz::SqlAuthz;
@@ -45,6 +47,7 @@ pub use secrets::SqlSecrets;
 pub use templates::SqlTemplates;
 pub use tenancy::SqlTenancy;
 
+use crate::domain::access_codes::AccessCodeStore;
 use crate::domain::audit::AuditLog;
 use crate::domain::auth_scheme::AuthSchemeStore;
 use crate::domain::authz::AuthzStore;
@@ -79,6 +82,7 @@ pub struct Stores {
     pub hardware_tokens: Arc<dyn TokenStore>,
     pub devices: Arc<dyn DeviceStore>,
     pub journeys: Arc<dyn JourneyStore>,
+    pub access_codes: Arc<dyn AccessCodeStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -106,6 +110,7 @@ impl Stores {
             hardware_tokens: Arc::new(SqlHardwareTokens::new(db.clone())),
             devices: Arc::new(SqlDevices::new(db.clone())),
             journeys: Arc::new(SqlJourneys::new(db.clone())),
+            access_codes: Arc::new(SqlAccessCodes::new(db.clone())),
         }
     }
 }

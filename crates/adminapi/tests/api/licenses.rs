@@ -328,6 +328,8 @@ fn routes_outside_the_catalog_are_the_sdk_calls_and_the_document() {
             "GET /community/{communityId}/licensecheck",
             "POST /api/r2/otp/generate",
             "POST /api/r2/otp/verify",
+            "GET /api/r1/acr/community/{communityName}/{code}",
+            "POST /api/r1/acr/community/{communityName}/{code}/redeem",
             "GET /images/{sha256}"
         ]
     );

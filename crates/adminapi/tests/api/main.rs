@@ -15,6 +15,7 @@ mod hardware_tokens;
 mod helpers;
 mod images;
 mod journeys;
+mod invites;
 mod licenses;
 mod login;
 mod login_journey;

@@ -19,6 +19,7 @@
 //! admitted before the handler's extractors read anything.
 
 pub mod dispatch;
+pub mod secret_paths;
 
 use actix_web::dev::{Handler, ServiceRequest};
 use actix_web::http::Method;
@@ -50,6 +51,8 @@ macro_rules! endpoint {
 pub struct Endpoint {
     entry: Entry,
     route: Route,
+    /// Path parameters whose values the request log must not show.
+    secret: &'static [&'static str],
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -89,7 +92,7 @@ impl Endpoint {
             requirement: requirement_of::<Args>(),
             reason: None,
         };
-        Self { entry, route: web::to(handler) }
+        Self { entry, route: web::to(handler), secret: &[] }
     }
 
     /// Marks a route the catalog does not list, with who calls it and why.
@@ -97,6 +100,19 @@ impl Endpoint {
     pub fn outside_catalog(mut self, reason: &'static str) -> Self {
         self.entry.reason = Some(reason);
         self
+    }
+
+    /// Marks path parameters that carry a secret (a one-time code an SDK puts in the path): the
+    /// request log records `{name}` instead of their values ([`secret_paths`]).
+    #[must_use]
+    pub fn secret_path_params(mut self, names: &'static [&'static str]) -> Self {
+        self.secret = names;
+        self
+    }
+
+    /// The path parameters marked secret.
+    pub fn secret_params(&self) -> &'static [&'static str] {
+        self.secret
     }
 
     /// The method names.
@@ -200,6 +216,8 @@ impl Table {
             .collect();
         let document = Document::new(self.service, self.description, self.entries());
         cfg.app_data(web::Data::new(document));
+        let secret = secret_paths::SecretPaths::new(self.endpoints.iter().map(|e| (e.entry.path.as_str(), e.secret)));
+        cfg.app_data(web::Data::new(secret));
         let routes = self
             .endpoints
             .into_iter()

@@ -2,11 +2,15 @@
 //! by calling users-mgmt (the system of record) over the signed client with adminapi's own
 //! license, as the originals do. users-mgmt's refusals keep their status and message; an
 //! unreachable users-mgmt is a 503 and nothing is half-done (each endpoint makes its one change
-//! last). The Users endpoints that need a later subsystem (wallets, documents, phone
-//! verification, alternate MFA, invitations, access codes) answer 501.
+//! last). Invitations and access codes ([`crate::domain::access_codes`]) and linked devices
+//! ([`crate::domain::devices`]) live in adminapi. The Users endpoints that need a later subsystem
+//! (wallets, documents, phone verification, alternate MFA) answer 501.
 
+mod access_codes;
 mod devices;
 mod find;
+mod invitations;
+mod invites;
 mod locks;
 mod phones;
 mod profile;
@@ -37,6 +41,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         find::endpoints(),
         phones::endpoints(),
         devices::endpoints(),
+        invites::endpoints(),
+        access_codes::endpoints(),
     ]
     .into_iter()
     .flatten()
