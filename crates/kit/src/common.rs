@@ -148,7 +148,9 @@ async fn service_directory(p: web::Data<Platform>) -> HttpResponse {
 }
 
 /// The directory with the SDKs' names of its services.
-fn with_sdk_names(directory: &std::collections::BTreeMap<String, String>) -> std::collections::BTreeMap<String, String> {
+fn with_sdk_names(
+    directory: &std::collections::BTreeMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
     let mut named = directory.clone();
     if let Some(adminapi) = directory.get("adminapi") {
         named.entry("adminconsole".to_owned()).or_insert_with(|| adminapi.clone());

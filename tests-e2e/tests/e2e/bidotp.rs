@@ -74,7 +74,8 @@ impl Sdk {
     }
 
     async fn request_otp(&self, user: &str, email_to: &str) -> (u16, Value) {
-        let body = json!({"userId": user, "communityId": self.community_id, "tenantId": self.tenant_id, "emailTo": email_to});
+        let body =
+            json!({"userId": user, "communityId": self.community_id, "tenantId": self.tenant_id, "emailTo": email_to});
         self.post("/api/r2/otp/generate", &body).await
     }
 

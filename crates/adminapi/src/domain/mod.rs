@@ -1,8 +1,8 @@
 //! The rules of tenancy, licensing, login sessions, roles and community configuration, as plain
 //! functions over plain types and store traits.
 
-pub mod account_otp;
 pub mod access_codes;
+pub mod account_otp;
 pub mod audit;
 pub mod auth_scheme;
 pub mod authz;

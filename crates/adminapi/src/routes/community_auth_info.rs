@@ -177,5 +177,6 @@ pub async fn info(
         community_name: body.community_name,
     };
     let (tenant, community) = find_community(&*state.stores.tenancy, &q).await?;
-    Ok(HttpResponse::Ok().json(InfoReply { tenant: tenant.into(), community: CommunityInfo::new(community, &platform) }))
+    Ok(HttpResponse::Ok()
+        .json(InfoReply { tenant: tenant.into(), community: CommunityInfo::new(community, &platform) }))
 }

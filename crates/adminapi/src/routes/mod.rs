@@ -1,8 +1,8 @@
 //! The route table of `adminapi`, one module per catalog group, to read side by side with
 //! `proto-docs/endpoints.md`. Every catalog endpoint not listed answers 501 until it is built.
 
-pub mod account_otp;
 pub mod access_codes;
+pub mod account_otp;
 pub mod auth_modules;
 pub mod auth_scheme;
 pub mod authenticate;

@@ -36,7 +36,7 @@ const MAX_TEXT: usize = 2048;
 /// Body of `PUT /session/new`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct NewSessionRequest {
+pub struct QrSessionRequest {
     tag: String,
     url: String,
     community_name: String,
@@ -70,7 +70,7 @@ fn bounded(field: &str, value: &str, required: bool) -> Result<(), ApiError> {
 #[utoipa::path(
     put,
     path = "/session/new",
-    request_body = Sealable<NewSessionRequest>,
+    request_body = Sealable<QrSessionRequest>,
     responses(
         (status = 200, description = "`sessionId`, `sessionUrl`, `sessionEnv`, sealed when the request was", body = Sealable<Object>),
         (status = 400, description = "A bad body", body = ErrorBody),
@@ -81,7 +81,7 @@ fn bounded(field: &str, value: &str, required: bool) -> Result<(), ApiError> {
 #[tracing::instrument(skip_all)]
 pub async fn new_session(
     caller: Caller,
-    body: Body<NewSessionRequest>,
+    body: Body<QrSessionRequest>,
     state: web::Data<State>,
     platform: web::Data<Platform>,
 ) -> AppResult<HttpResponse> {
@@ -128,7 +128,7 @@ pub async fn new_session(
 /// Body of `POST /session/response/fetch`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct FetchRequest {
+pub struct SessionResponseRequest {
     session_id: String,
     tenant_id: String,
     community_id: String,
@@ -151,7 +151,7 @@ pub struct FetchRequest {
 #[utoipa::path(
     post,
     path = "/session/response/fetch",
-    request_body = Sealable<FetchRequest>,
+    request_body = Sealable<SessionResponseRequest>,
     responses(
         (status = 200, description = "`user`, `pon_data` and `jwt_token` (or `message` for a link), sealed when the request was", body = Sealable<Object>),
         (status = 400, description = "A bad body, or an answer that cannot be opened", body = ErrorBody),
@@ -167,7 +167,7 @@ pub struct FetchRequest {
 pub async fn fetch_response(
     req: HttpRequest,
     caller: Caller,
-    body: Body<FetchRequest>,
+    body: Body<SessionResponseRequest>,
     state: web::Data<State>,
     platform: web::Data<Platform>,
 ) -> AppResult<HttpResponse> {

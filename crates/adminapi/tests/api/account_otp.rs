@@ -10,7 +10,8 @@ use crate::login::{assert_error, bearer, call, platform};
 async fn a_user_gets_their_rolling_code_a_limited_number_of_times() {
     let Some(p) = platform(Storage::Embedded, "account otp", 1, &[]).await else { return };
     let url = p.admin[0].as_str();
-    let (jane, bob) = (bearer(&p.token("jane", "Quartz-Meadow-71").await), bearer(&p.token("bob", "Violet-Harbor-58").await));
+    let (jane, bob) =
+        (bearer(&p.token("jane", "Quartz-Meadow-71").await), bearer(&p.token("bob", "Violet-Harbor-58").await));
     let (s, first) = call(url, Method::PUT, "/generate/account_otp", Some(&jane), None).await;
     assert_eq!(s, 200, "{first}");
     let code = first["code"].as_str().unwrap();

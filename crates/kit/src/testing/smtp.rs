@@ -28,8 +28,12 @@ pub async fn smtp_server() -> (u16, mpsc::UnboundedReceiver<Mail>) {
             tokio::spawn(async move {
                 let (read, mut write) = stream.into_split();
                 let mut lines = BufReader::new(read).lines();
-                let mut mail =
-                    Mail { auth_plain: String::new(), mail_from: String::new(), rcpt_to: Vec::new(), data: String::new() };
+                let mut mail = Mail {
+                    auth_plain: String::new(),
+                    mail_from: String::new(),
+                    rcpt_to: Vec::new(),
+                    data: String::new(),
+                };
                 write.write_all(b"220 test.local ESMTP\r\n").await.unwrap();
                 while let Ok(Some(line)) = lines.next_line().await {
                     let upper = line.to_ascii_uppercase();

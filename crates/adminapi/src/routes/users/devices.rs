@@ -31,7 +31,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 /// The user a request names.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct UserRef {
+pub struct DeviceUserRef {
     uid: String,
     username: String,
     auth_module_id: String,
@@ -40,7 +40,7 @@ pub struct UserRef {
 /// The community a request names (`name` and `publicKey` are not needed: `id` decides).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct CommunityIdRef {
+pub struct DeviceCommunityRef {
     id: String,
     name: Option<String>,
     public_key: Option<String>,
@@ -50,16 +50,16 @@ pub struct CommunityIdRef {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DevicesRequest {
-    user: UserRef,
-    community: CommunityIdRef,
+    user: DeviceUserRef,
+    community: DeviceCommunityRef,
 }
 
 /// Body of `PATCH /users/unlinkuser`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnlinkRequest {
-    user: UserRef,
-    community: CommunityIdRef,
+    user: DeviceUserRef,
+    community: DeviceCommunityRef,
     did: String,
 }
 
@@ -68,8 +68,8 @@ pub struct UnlinkRequest {
 async fn target<P>(
     platform: &Platform,
     admin: &AdminSession<P>,
-    user: &UserRef,
-    community: &CommunityIdRef,
+    user: &DeviceUserRef,
+    community: &DeviceCommunityRef,
     permission: &str,
 ) -> AppResult<CommunityRef> {
     let _ = (&community.name, &community.public_key);
