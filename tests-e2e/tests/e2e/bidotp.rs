@@ -111,7 +111,8 @@ async fn bidotp_request_and_verify_work_unchanged_against_the_stack() {
     assert_eq!(s, 200, "{signed_in}");
     let jwt = signed_in["jwt_token"].as_str().unwrap();
     let gateway = json!({"tenantId": tenant, "communityId": community, "type": "smtp", "channels": ["email"],
-                         "protocol": "smtp-insecure", "auth": "false", "name": "Test SMTP",
+                         "protocol": "smtp-insecure", "auth": "true", "username": "mailer",
+                         "password": "Smtp-Canary-Password-91b7", "name": "Test SMTP",
                          "serviceUrl": "127.0.0.1", "port": smtp_port, "senderEmail": "noreply@example.com"});
     let (s, r) = blockid_call(None, Some(jwt), "POST", &format!("{url}/msg_gateway/create"), Some(&gateway));
     assert_eq!(s, 200, "{r}");
