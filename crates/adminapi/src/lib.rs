@@ -69,6 +69,9 @@ pub struct State {
     pub account_otps: domain::account_otp::AccountOtps,
     /// The communities' hardware tokens (HOTP, TOTP), seeds sealed by the sealer.
     pub hardware_tokens: domain::hardware_tokens::HardwareTokens,
+    /// WebAuthn security keys: their ceremonies (state in the durable ephemeral store for
+    /// `WEBAUTHN_CEREMONY_TTL_SECONDS`), credentials and the vendor metadata.
+    pub webauthn: domain::webauthn::ceremony::SecurityKeys,
     /// The settings of the asset endpoints (images, downloadables, platform health).
     pub assets: assets::Assets,
     /// Runs administrator-written scripts (`SCRIPT_TIMEOUT_MS`, `SCRIPT_MEMORY_MIB`,
@@ -125,6 +128,13 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let hardware_tokens = domain::hardware_tokens::HardwareTokens::new(stores.hardware_tokens.clone(), sealer.clone());
     let journeys = domain::journeys::Journeys::new(stores.journeys.clone());
     let trust_forwarded = platform.settings.parse_var("TRUST_FORWARDED_HEADERS", false)?;
+    let ceremony_ttl = platform.settings.parse_var("WEBAUTHN_CEREMONY_TTL_SECONDS", 120u64)?;
+    let webauthn = domain::webauthn::ceremony::SecurityKeys::new(
+        stores.webauthn_credentials.clone(),
+        domain::webauthn::vendors::Vendors::new(stores.webauthn_vendors.clone()),
+        platform.durable.clone(),
+        std::time::Duration::from_secs(ceremony_ttl.clamp(10, 600)),
+    );
     let gateways = domain::msg_gateway::Gateways::new(stores.gateways.clone(), sealer.clone());
     let delivery = delivery::Delivery::new()
         .map_err(|e| StartError::Config(kit::config::ConfigError(format!("cannot build the HTTP client: {e}"))))?;
@@ -169,6 +179,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         otps,
         account_otps,
         hardware_tokens,
+        webauthn,
         assets,
         scripts,
         journeys,

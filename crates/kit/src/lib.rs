@@ -27,6 +27,7 @@ pub mod openapi;
 pub mod replay;
 pub mod request_log;
 pub mod routing;
+pub mod sealer;
 pub mod service_keys;
 pub mod telemetry;
 

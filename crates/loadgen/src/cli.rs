@@ -50,6 +50,10 @@ pub struct Cli {
     /// `origin.communityName` of the sessions created.
     #[arg(long, env = "LOADGEN_COMMUNITY_NAME", default_value = "default")]
     pub community_name: String,
+    /// The `config` (JSON) of the `ldap` module the directory-login scenario creates (hosts,
+    /// bind, search; see users-mgmt's `module/create`); it signs in as `--username` / `--password`.
+    #[arg(long, env = "LOADGEN_DIRECTORY_CONFIG", hide_env_values = true)]
+    pub directory_config: Option<String>,
     /// The service's curve (`EC_CURVE_NAME`): secp256k1 or prime256v1.
     #[arg(long, env = "LOADGEN_CURVE", default_value = "secp256k1")]
     pub curve: String,
@@ -80,6 +84,9 @@ pub enum ScenarioKind {
     /// users-mgmt `POST …/user/authenticate` with the right password of one user created first
     /// (in a db module created first), signed and sealed: one argon2id verification each.
     UserLogin,
+    /// users-mgmt `POST …/user/authenticate` of `--username` / `--password` in an `ldap` module
+    /// created first from `--directory-config`: a search and a bind in the directory each.
+    DirectoryLogin,
     /// users-mgmt `PUT …/users/create` of one new user (a fresh username each time) with a
     /// password, signed and sealed: one argon2id hash and one insert each.
     UserCreate,

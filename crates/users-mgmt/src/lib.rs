@@ -38,6 +38,18 @@ pub struct State {
     pub behavior: domain::behavior::Settings,
     /// Seals and opens the `user_token`s of behavior auth enrollments.
     pub behavior_tokens: domain::behavior::token::TokenKey,
+    /// Server-held passkeys, their private keys sealed by the service's sealer
+    /// (`SECRET_STORE_KEY`, or a key generated into `DATA_DIR`).
+    pub passkeys: domain::passkeys::Passkeys,
+    /// Seals directory credentials and passkeys at rest (`SECRET_STORE_KEY`, see [`kit::sealer`]).
+    pub sealer: std::sync::Arc<kit::sealer::Sealer>,
+}
+
+impl State {
+    /// The directory operations of the service's stores.
+    pub fn directory(&self) -> domain::directory::Directory<'_> {
+        domain::directory::Directory { modules: &*self.stores.modules, sealer: &self.sealer }
+    }
 }
 
 impl std::fmt::Debug for State {
@@ -70,6 +82,9 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let behavior = domain::behavior::Settings::from_settings(&platform.settings)?;
     let behavior_tokens = domain::behavior::token::TokenKey::new(&platform.keys)
         .map_err(|e| kit::config::ConfigError(format!("behavior auth: {e}")))?;
-    let state = State { stores, hasher, lockout, decoy_hash, proof_ttl, otp, behavior, behavior_tokens };
+    let sealer = std::sync::Arc::new(kit::sealer::Sealer::from_settings(&platform.settings)?);
+    let passkeys = domain::passkeys::Passkeys::new(stores.passkeys.clone(), sealer.clone());
+    let state =
+        State { stores, hasher, lockout, decoy_hash, proof_ttl, otp, behavior, behavior_tokens, passkeys, sealer };
     Application::bind(platform, state, routes::configure)
 }

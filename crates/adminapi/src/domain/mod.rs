@@ -35,6 +35,7 @@ pub mod secrets;
 pub mod templates;
 pub mod tenancy;
 pub mod user_token;
+pub mod webauthn;
 
 pub use kit::DomainError;
 pub use kit::ids;

@@ -34,6 +34,8 @@ pub trait TenancyStore: Send + Sync {
     async fn tenant(&self, id: &str) -> Result<Option<Tenant>, StoreError>;
     /// A tenant by (normalized) dns.
     async fn tenant_by_dns(&self, dns: &str) -> Result<Option<Tenant>, StoreError>;
+    /// The tenants with this tag (tags need not be unique), by id.
+    async fn tenants_by_tag(&self, tag: &str) -> Result<Vec<Tenant>, StoreError>;
     /// Stores a new community; `Conflict` when the tenant already has one of that name.
     async fn insert_community(&self, community: &Community) -> Result<(), StoreError>;
     /// A community by id.
@@ -109,6 +111,38 @@ pub async fn find_community(store: &dyn TenancyStore, q: &CommunityQuery) -> Res
     };
     let community = community.ok_or_else(|| DomainError::NotFound("community not found".into()))?;
     Ok((tenant, community))
+}
+
+/// The community named `community_name` of the tenant tagged `tag` (or whose dns is `tag`), as
+/// the login page names it: 404 when there is none, 400 when tenants sharing the tag both have
+/// one of that name.
+pub async fn find_by_tag(
+    store: &dyn TenancyStore,
+    tag: &str,
+    community_name: &str,
+) -> Result<(Tenant, Community), DomainError> {
+    let (tag, name) = (tag.trim(), community_name.trim());
+    if tag.is_empty() || name.is_empty() {
+        return Err(DomainError::Invalid("tenantTag and communityName are required".into()));
+    }
+    let mut tenants = store.tenants_by_tag(tag).await?;
+    if let Ok(dns) = ids::dns(tag)
+        && let Some(t) = store.tenant_by_dns(&dns).await?
+        && !tenants.contains(&t)
+    {
+        tenants.push(t);
+    }
+    let mut found = Vec::new();
+    for tenant in tenants {
+        if let Some(c) = store.community_by_name(&tenant.id, name).await? {
+            found.push((tenant, c));
+        }
+    }
+    match found.len() {
+        0 => Err(DomainError::NotFound("no community has this communityName in the tenant of tenantTag".into())),
+        1 => Ok(found.remove(0)),
+        _ => Err(DomainError::Invalid("tenantTag names several tenants with this communityName: use the dns".into())),
+    }
 }
 
 fn taken(e: StoreError, message: String) -> DomainError {

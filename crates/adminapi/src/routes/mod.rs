@@ -35,10 +35,12 @@ pub mod secret_store;
 pub mod session_attributes;
 pub mod settings_io;
 pub mod templates;
+pub mod test_connection;
 pub mod user_attributes;
 pub mod user_pin;
 pub mod user_properties;
 pub mod users;
+pub mod webauthn;
 
 use actix_web::web;
 use kit::Table;
@@ -86,6 +88,7 @@ pub fn table() -> Table {
         .with(msg_gateway::endpoints())
         .with(certificates::endpoints())
         .with(images::endpoints())
+        .with(test_connection::endpoints())
         .with(consents::endpoints())
         .with(downloadables::endpoints())
         .with(platform_health::endpoints())
@@ -95,6 +98,7 @@ pub fn table() -> Table {
         .with(account_otp::endpoints())
         .with(journeys::endpoints())
         .with(journeys::v2_endpoints())
+        .with(webauthn::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

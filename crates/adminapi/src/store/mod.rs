@@ -7,7 +7,8 @@
 //! [`crate::domain::images::ImageStore`], [`crate::domain::consents::ConsentStore`],
 //! [`crate::domain::templates::TemplateStore`], [`crate::domain::module_scripts::ModuleScriptStore`],
 //! [`crate::domain::hardware_tokens::TokenStore`], [`crate::domain::devices::DeviceStore`],
-//! [`crate::domain::journeys::JourneyStore`], [`crate::domain::access_codes::AccessCodeStore`].
+//! [`crate::domain::journeys::JourneyStore`], [`crate::domain::access_codes::AccessCodeStore`],
+//! [`crate::domain::webauthn::CredentialStore`] and [`crate::domain::webauthn::vendors::VendorStore`].
 
 mod access_codes;
 mod audit;
@@ -25,6 +26,7 @@ mod msg_gateways;
 mod secrets;
 mod templates;
 mod tenancy;
+mod webauthn;
 
 use std::sync::Arc;
 
@@ -46,6 +48,7 @@ pub use msg_gateways::SqlGateways;
 pub use secrets::SqlSecrets;
 pub use templates::SqlTemplates;
 pub use tenancy::SqlTenancy;
+pub use webauthn::SqlWebauthn;
 
 use crate::domain::access_codes::AccessCodeStore;
 use crate::domain::audit::AuditLog;
@@ -63,6 +66,8 @@ use crate::domain::msg_gateway::GatewayStore;
 use crate::domain::secrets::SecretStore;
 use crate::domain::templates::TemplateStore;
 use crate::domain::tenancy::TenancyStore;
+use crate::domain::webauthn::CredentialStore;
+use crate::domain::webauthn::vendors::VendorStore;
 
 /// Every store of adminapi.
 #[derive(Clone)]
@@ -83,6 +88,8 @@ pub struct Stores {
     pub devices: Arc<dyn DeviceStore>,
     pub journeys: Arc<dyn JourneyStore>,
     pub access_codes: Arc<dyn AccessCodeStore>,
+    pub webauthn_credentials: Arc<dyn CredentialStore>,
+    pub webauthn_vendors: Arc<dyn VendorStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -111,6 +118,8 @@ impl Stores {
             devices: Arc::new(SqlDevices::new(db.clone())),
             journeys: Arc::new(SqlJourneys::new(db.clone())),
             access_codes: Arc::new(SqlAccessCodes::new(db.clone())),
+            webauthn_credentials: Arc::new(SqlWebauthn::new(db.clone())),
+            webauthn_vendors: Arc::new(SqlWebauthn::new(db.clone())),
         }
     }
 }

@@ -77,6 +77,14 @@ impl TenancyStore for SqlTenancy {
         Ok(row.map(Tenant::from))
     }
 
+    async fn tenants_by_tag(&self, tag: &str) -> Result<Vec<Tenant>, StoreError> {
+        let rows: Vec<TenantRow> = sqlx::query_as("SELECT id, dns, tag, name FROM tenants WHERE tag = $1 ORDER BY id")
+            .bind(tag)
+            .fetch_all(self.db.pool())
+            .await?;
+        Ok(rows.into_iter().map(Tenant::from).collect())
+    }
+
     #[tracing::instrument(skip_all)]
     async fn insert_community(&self, c: &Community) -> Result<(), StoreError> {
         sqlx::query("INSERT INTO communities (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)")

@@ -1,65 +1,18 @@
 //! The log of this test binary, captured in memory at TRACE level for the crates that handle
-//! request values (the real kit subscriber stack, text format), for the tests that show a
-//! secret never reaches it. The subscriber is process-global: installed once, by the first test
-//! that asks; every later log line of the binary lands in it.
-
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+//! request values ([`kit::testing::logs`]), for the tests that show a secret never reaches it.
 
 const FILTER: &str = "debug,adminapi=trace,kit=trace,envelope=trace,users_mgmt=trace,sqlx=trace,lettre=trace,\
                       reqwest=trace,actix_web=trace,actix_http=trace,tracing_actix_web=trace,\
                       h2=info,hyper=info,hyper_util=info,rustls=info,tokio_util=info,mio=info";
 
-fn capture() -> &'static Capture {
-    static LOG: OnceLock<Capture> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let capture = Capture::default();
-        let writer = capture.clone();
-        let filter = tracing_subscriber::EnvFilter::new(FILTER);
-        std::mem::forget(kit::telemetry::init_with_writer("adminapi-test", false, filter, move || writer.clone()));
-        capture
-    })
-}
-
 /// Starts capturing (call before starting the services).
 pub fn start() {
-    capture();
+    kit::testing::logs::start(FILTER);
 }
 
 /// Everything logged so far.
 pub fn text() -> String {
-    String::from_utf8_lossy(&capture().0.lock().unwrap()).into_owned()
+    kit::testing::logs::text()
 }
 
-/// Whether `secret` stands in `log`. Each line's leading timestamp is left out, and a secret of
-/// digits only (a passcode, a PIN) counts as a word of its own, bounded by anything but letters
-/// and digits: a random six digits would otherwise match a timestamp's microseconds (about once
-/// in a million lines) or a run inside a longer number or a hex id.
-pub fn holds(log: &str, secret: &str) -> bool {
-    let numeric = secret.bytes().all(|b| b.is_ascii_digit());
-    log.lines()
-        .map(|line| match line.split_once(' ') {
-            Some((stamp, rest)) if stamp.ends_with('Z') && stamp.contains('T') => rest,
-            _ => line,
-        })
-        .any(|line| {
-            if numeric {
-                line.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| word == secret)
-            } else {
-                line.contains(secret)
-            }
-        })
-}
+pub use kit::testing::logs::holds;

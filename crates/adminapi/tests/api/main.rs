@@ -33,4 +33,6 @@ mod self_service;
 mod templates;
 #[path = "../../../users-mgmt/tests/api/typists.rs"]
 mod typists;
+mod test_connection;
 mod users;
+mod webauthn;

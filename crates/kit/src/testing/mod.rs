@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 mod common;
+pub mod logs;
 mod route_table;
 pub mod smtp;
+pub mod slapd;
 
 pub use common::assert_common_endpoints;
 pub use route_table::{

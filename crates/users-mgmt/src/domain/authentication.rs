@@ -1,6 +1,7 @@
-//! Checking a user's factors: password (argon2id), PIN (SHA-512), one-time passcode (checked
-//! by adminapi beforehand, see [`super::otp`]) and typing pattern (scored beforehand, see
-//! [`super::behavior`]), with the lockout counted per factor. An unknown user, a wrong factor and a missing one give the same refusal, and an
+//! Checking a user's factors: password (argon2id here, or the directory's bind for a directory
+//! user, checked beforehand), PIN (SHA-512), one-time passcode (checked by adminapi beforehand,
+//! see [`super::otp`]) and typing pattern (scored beforehand, see [`super::behavior`]), with the
+//! lockout counted per factor. An unknown user, a wrong factor and a missing one give the same refusal, and an
 //! unknown user costs one argon2 verification too, so neither the reply nor its time tells them
 //! apart; a locked or disabled user is only told so once its factors were right.
 
@@ -20,6 +21,9 @@ pub struct Factors<'a> {
     pub otp: Option<bool>,
     /// The verdict on the typing pattern given, when one was ([`super::behavior::verdict`]).
     pub behavior: Option<bool>,
+    /// The directory's verdict on the password of a directory user (then `password` is not
+    /// checked here).
+    pub password_checked: Option<bool>,
 }
 
 impl std::fmt::Debug for Factors<'_> {
@@ -30,6 +34,7 @@ impl std::fmt::Debug for Factors<'_> {
             .field("pin", &self.pin.is_some())
             .field("otp", &self.otp.is_some())
             .field("behavior", &self.behavior.is_some())
+            .field("password_checked", &self.password_checked.is_some())
             .finish()
     }
 }
@@ -83,14 +88,23 @@ pub async fn check(
     now: i64,
 ) -> Result<Result<Authenticated, Refusal>, DomainError> {
     let Some(user) = user else {
-        if let Some(password) = factors.password {
+        if factors.password_checked.is_none()
+            && let Some(password) = factors.password
+        {
             c.hasher.verify(password.to_owned(), c.decoy.to_owned()).await?;
         }
         return Ok(Err(Refusal::BadCredentials));
     };
     let mut methods = Vec::new();
     let mut failed = false;
-    if let Some(password) = factors.password {
+    if let Some(ok) = factors.password_checked {
+        if ok {
+            methods.push("password");
+        } else {
+            failed = true;
+            c.lockout.record_failure(&user.uid, "password", now).await?;
+        }
+    } else if let Some(password) = factors.password {
         let ok = match c.users.password_hash(&user.uid).await? {
             Some(hash) => c.hasher.verify(password.to_owned(), hash).await?,
             None => {

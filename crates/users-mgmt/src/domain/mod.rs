@@ -3,9 +3,12 @@
 pub mod attributes;
 pub mod authentication;
 pub mod behavior;
+pub mod directory;
 pub mod lockout;
+pub mod module_secrets;
 pub mod modules;
 pub mod otp;
+pub mod passkeys;
 pub mod password_policy;
 pub mod passwords;
 pub mod pins;

@@ -1,13 +1,18 @@
 //! Auth modules: where a community's users live (`db`: here; `ldap`, `ad`, `azuread`: a directory),
 //! validated on write, one per type and community, and their store ([`ModuleStore`]).
 //!
-//! Directory credentials (`bindpassword`, `clientSecret`) are kept but never returned: a reply
-//! omits them, and an update that omits them keeps the stored ones.
+//! Directory credentials (`bindpassword`, `clientSecret`) are sealed at rest with the
+//! deployment's key ([`Sealer`], bound to the community, the module and the field) and never
+//! returned: a reply omits them, and an update that omits them keeps the stored ones.
 
 use async_trait::async_trait;
+use kit::sealer::Sealer;
 use kit::{DomainError, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+pub use super::module_secrets::open_secret;
+use super::module_secrets::seal_secrets;
 
 use super::password_policy::PasswordPolicy;
 
@@ -42,13 +47,18 @@ impl ModuleType {
         if self == Self::Db { "datastore" } else { "directory" }
     }
 
-    /// Whether the users of the module are in a directory (not built yet).
+    /// Whether the users of the module are in a directory.
     pub fn is_directory(self) -> bool {
         self != Self::Db
     }
+
+    /// Whether the module's directory is reached over LDAP (`ldap`, `ad`).
+    pub fn is_ldap(self) -> bool {
+        matches!(self, Self::Ldap | Self::Ad)
+    }
 }
 
-/// Config fields that are credentials: stored, never returned.
+/// Config fields that are credentials: stored sealed, never returned.
 pub const SECRET_FIELDS: [&str; 2] = ["bindpassword", "clientSecret"];
 
 /// An auth module as stored.
@@ -191,6 +201,7 @@ pub fn validate_config(t: ModuleType, config: &Map<String, Value>) -> Result<(),
         }
     }
     if matches!(t, ModuleType::Ldap | ModuleType::Ad) {
+        super::directory::config::validate(config).map_err(invalid)?;
         let text = |f: &str| config.get(f).and_then(Value::as_str).unwrap_or_default();
         if !["ldap", "ldaps"].contains(&text("serverprotocol")) {
             return Err(invalid("config.serverprotocol must be ldap or ldaps".into()));
@@ -238,16 +249,25 @@ fn fixed(field: &str, given: Option<&str>, expected: &str) -> Result<(), DomainE
     }
 }
 
-/// A new module from a request, for a community.
-pub fn new_module(tenant_id: &str, community_id: &str, r: ModuleRequest, now: i64) -> Result<Module, DomainError> {
+/// A new module from a request, for a community, its credentials sealed.
+pub fn new_module(
+    sealer: &Sealer,
+    tenant_id: &str,
+    community_id: &str,
+    r: ModuleRequest,
+    now: i64,
+) -> Result<Module, DomainError> {
     let module_type = ModuleType::from_name(&r.module_type)
         .ok_or_else(|| DomainError::Invalid("type must be db, ldap, ad or azuread".into()))?;
     fixed("subtype", r.subtype.as_deref(), module_type.subtype())?;
     fixed("method", r.method.as_deref(), "authn")?;
     validate_config(module_type, &r.config)?;
     let enabled = r.enabled.unwrap_or(true);
+    let id = kit::ids::new_object_id();
+    let mut config = r.config;
+    seal_secrets(sealer, community_id, &id, &mut config)?;
     Ok(Module {
-        id: kit::ids::new_object_id(),
+        id,
         tenant_id: tenant_id.to_owned(),
         community_id: community_id.to_owned(),
         module_type,
@@ -256,12 +276,12 @@ pub fn new_module(tenant_id: &str, community_id: &str, r: ModuleRequest, now: i6
         mode: mode(module_type, r.mode.as_deref())?,
         enhanced_security_on: r.enhanced_security_on.unwrap_or(false),
         last_enabled_at: enabled.then_some(now),
-        config: r.config,
+        config,
     })
 }
 
-/// `module` changed by `patch`.
-pub fn patched(module: &Module, patch: ModulePatch, now: i64) -> Result<Module, DomainError> {
+/// `module` changed by `patch`, new credentials sealed.
+pub fn patched(sealer: &Sealer, module: &Module, patch: ModulePatch, now: i64) -> Result<Module, DomainError> {
     let t = module.module_type;
     if let Some(given) = patch.module_type.as_deref()
         && ModuleType::from_name(given) != Some(t)
@@ -287,6 +307,8 @@ pub fn patched(module: &Module, patch: ModulePatch, now: i64) -> Result<Module, 
         next.enhanced_security_on = on;
     }
     if let Some(mut config) = patch.config {
+        validate_config(t, &with_kept_secrets(module, &config))?;
+        seal_secrets(sealer, &module.community_id, &module.id, &mut config)?;
         for secret in SECRET_FIELDS {
             if !config.contains_key(secret)
                 && let Some(kept) = module.config.get(secret)
@@ -294,10 +316,22 @@ pub fn patched(module: &Module, patch: ModulePatch, now: i64) -> Result<Module, 
                 config.insert(secret.to_owned(), kept.clone());
             }
         }
-        validate_config(t, &config)?;
         next.config = config;
     }
     Ok(next)
+}
+
+/// `config` with the stored credentials it omits (for validation).
+fn with_kept_secrets(module: &Module, config: &Map<String, Value>) -> Map<String, Value> {
+    let mut full = config.clone();
+    for secret in SECRET_FIELDS {
+        if !full.contains_key(secret)
+            && let Some(kept) = module.config.get(secret)
+        {
+            full.insert(secret.to_owned(), kept.clone());
+        }
+    }
+    full
 }
 
 /// The attempts a broker or an app reports for a directory module's hosts.
@@ -356,18 +390,30 @@ pub fn record_host_attempts(module: &Module, hosts: &HostAttempts) -> Result<Mod
             return Err(DomainError::Invalid(format!("hosts.attempts[{i}].host is not a host of the module")));
         };
         host.insert(field.to_owned(), Value::String(at.to_utc().to_rfc3339()));
+        host.insert(
+            "status".to_owned(),
+            Value::String(if field == "lastSuccessAt" { "up" } else { "down" }.to_owned()),
+        );
     }
     Ok(next)
 }
 
 /// The module `id` of a community, enabled, and one whose users live here (a `db` module): 404
-/// when there is none, 400 when it is disabled or a directory (not reachable yet).
+/// when there is none, 400 when it is disabled or a directory (whose users are created and
+/// changed in the directory; an azuread directory is not reached yet).
 pub async fn find_local(store: &dyn ModuleStore, community_id: &str, id: &str) -> Result<Module, DomainError> {
     let module = find_enabled(store, community_id, id).await?;
-    if module.module_type.is_directory() {
+    let t = module.module_type;
+    if t.is_ldap() {
+        return Err(DomainError::Invalid(format!(
+            "the users of a {} module live in its directory: create and change them there",
+            t.name()
+        )));
+    }
+    if t.is_directory() {
         return Err(DomainError::Invalid(format!(
             "the users of a {} module live in its directory, which is not supported yet",
-            module.module_type.name()
+            t.name()
         )));
     }
     Ok(module)
@@ -404,6 +450,18 @@ mod tests {
                "filter": "(uid={0})", "serviceacctreadonly": true})
     }
 
+    fn sealer() -> Sealer {
+        Sealer::from_key(&[3; 32])
+    }
+
+    fn new_module(t: &str, c: &str, r: ModuleRequest, now: i64) -> Result<Module, DomainError> {
+        super::new_module(&sealer(), t, c, r, now)
+    }
+
+    fn patched(m: &Module, p: ModulePatch, now: i64) -> Result<Module, DomainError> {
+        super::patched(&sealer(), m, p, now)
+    }
+
     #[test]
     fn a_db_module_gets_its_defaults() {
         let m = new_module("t", "c", request(json!({"type": "db", "name": "Users"})), 7).unwrap();
@@ -429,6 +487,12 @@ mod tests {
         let reply = m.to_reply();
         assert_eq!(reply["config"]["binddn"], "cn=svc");
         assert!(reply["config"].get("bindpassword").is_none() && !reply.to_string().contains("s3cret"));
+        // Sealed at rest, for this module only.
+        let sealed = m.config["bindpassword"].as_str().unwrap();
+        assert!(!sealed.contains("s3cret"));
+        assert_eq!(open_secret(&sealer(), &m, "bindpassword", sealed).unwrap().as_str(), "s3cret");
+        let other = Module { id: "0123456789abcdef01234567".into(), ..m.clone() };
+        assert!(open_secret(&sealer(), &other, "bindpassword", sealed).is_err());
 
         // An update without the credential keeps it.
         let mut config = ldap_config();
@@ -436,10 +500,8 @@ mod tests {
         config["server"] = json!("dc2.acme");
         let patch: ModulePatch = serde_json::from_value(json!({"config": config})).unwrap();
         let next = patched(&m, patch, 1).unwrap();
-        assert_eq!(
-            (next.config["server"].as_str(), next.config["bindpassword"].as_str()),
-            (Some("dc2.acme"), Some("s3cret"))
-        );
+        assert_eq!(next.config["server"].as_str(), Some("dc2.acme"));
+        assert_eq!(next.config["bindpassword"], m.config["bindpassword"], "kept sealed as it was");
         let patch: ModulePatch = serde_json::from_value(json!({"type": "db"})).unwrap();
         assert!(patched(&m, patch, 1).is_err(), "the type stays");
     }

@@ -155,6 +155,8 @@ pub fn new_system_user(u: &NewSystemUser) -> Result<SystemUser, DomainError> {
         address: u.address.clone(),
         address_verified: u.address_verified,
         idp_id: None,
+        dn: None,
+        member_of: None,
     };
     Ok(SystemUser {
         uid: uuid::Uuid::new_v4().to_string(),

@@ -53,6 +53,12 @@ pub struct Profile {
     pub address_verified: bool,
     #[serde(rename = "idpId", skip_serializing_if = "Option::is_none")]
     pub idp_id: Option<String>,
+    /// A directory user's distinguished name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dn: Option<String>,
+    /// A directory user's groups (`memberOf`), as the directory last showed them.
+    #[serde(default, rename = "memberOf", skip_serializing_if = "Option::is_none")]
+    pub member_of: Option<Vec<String>>,
 }
 
 impl User {
@@ -132,6 +138,30 @@ impl NewUser {
             address: self.address.clone(),
             address_verified: self.address_verified,
             idp_id: self.idp_id.clone(),
+            dn: None,
+            member_of: None,
+        }
+    }
+
+    /// A user with only a username (a directory user's local record).
+    pub fn named(username: &str) -> Self {
+        Self {
+            username: username.to_owned(),
+            password: None,
+            status: None,
+            disabled: None,
+            firstname: None,
+            middlename: None,
+            lastname: None,
+            email1: None,
+            email1_verified: false,
+            email2: None,
+            email2_verified: false,
+            phone1: None,
+            phone1_verified: false,
+            address: None,
+            address_verified: false,
+            idp_id: None,
         }
     }
 }

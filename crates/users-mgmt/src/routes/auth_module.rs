@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::State;
+use crate::domain::directory;
 use crate::domain::modules::{self, ModulePatch, ModuleRequest};
 
 /// The endpoints of the group.
@@ -79,7 +80,8 @@ pub async fn create(
 ) -> AppResult<HttpResponse> {
     let Body { value, encrypted } = body;
     let now = envelope::wire::now_epoch();
-    let module = modules::new_module(&canonical(&path.tenant_id), &canonical(&path.community_id), value, now)?;
+    let module =
+        modules::new_module(&state.sealer, &canonical(&path.tenant_id), &canonical(&path.community_id), value, now)?;
     state.stores.modules.insert(&module).await.map_err(|e| match e {
         kit::StoreError::Conflict(_) => {
             kit::AppError::from(ApiError::conflict("the community already has an auth module of this type"))
@@ -153,7 +155,7 @@ pub async fn update(
     let Body { value, encrypted } = body;
     let store = &*state.stores.modules;
     let module = modules::find(store, &canonical(&path.community_id), &path.module_id).await?;
-    let next = modules::patched(&module, value, envelope::wire::now_epoch())?;
+    let next = modules::patched(&state.sealer, &module, value, envelope::wire::now_epoch())?;
     store.update(&next).await?;
     Ok(auth.caller.reply_like(encrypted, StatusCode::OK, &next.to_reply())?)
 }
@@ -213,15 +215,18 @@ pub async fn password_policy(
 
 /// Test auth module.
 ///
-/// A `db` module is tested against this service's database (`status` true when it answers); a
-/// directory module answers 400 until directories are built, never a made-up success.
+/// A `db` module is tested against this service's database. An `ldap` or `ad` module's hosts
+/// are each reached step by step (DNS, TCP, TLS, bind as the service account): `status` is true
+/// when one host went through every step, `message` names the host and the step that failed,
+/// `hosts` gives each host's result (`step` on a failure), and each host's status is recorded
+/// in the module. An `azuread` module is not tested yet (400), never a made-up success.
 #[utoipa::path(
     get,
     path = "/tenant/{tenantId}/community/{communityId}/module/{moduleId}/test-connection",
     params(("tenantId" = String, Path), ("communityId" = String, Path), ("moduleId" = String, Path)),
     responses(
-        (status = 200, description = "The module with `status` and `message`, sealed", body = SealedBody),
-        (status = 400, description = "A directory module (not supported yet)", body = ErrorBody),
+        (status = 200, description = "The module with `status`, `message` (and `hosts` for a directory), sealed", body = SealedBody),
+        (status = 400, description = "An azuread module (not supported yet), or a credential that does not open", body = ErrorBody),
         (status = 404, description = "No such module in the community", body = ErrorBody),
     )
 )]
@@ -233,9 +238,15 @@ pub async fn test_connection(
     platform: web::Data<Platform>,
 ) -> AppResult<HttpResponse> {
     let module = modules::find(&*state.stores.modules, &canonical(&path.community_id), &path.module_id).await?;
+    if module.module_type.is_ldap() {
+        let (ok, message, hosts) = state.directory().test(&module).await?;
+        tracing::info!(status = ok, "directory connection tested");
+        let reply = directory::test_reply(module.to_reply(), ok, &message, hosts);
+        return Ok(auth.caller.reply(&reply)?);
+    }
     if module.module_type.is_directory() {
         return Err(ApiError::bad_request(format!(
-            "testing the connection of a {} module is not supported yet: directory modules come with directory support",
+            "testing the connection of a {} module is not supported yet",
             module.module_type.name()
         ))
         .into());
@@ -260,7 +271,8 @@ pub struct HostsStatusRequest {
 /// Update the status of a directory module's hosts.
 ///
 /// Each attempt (`host.server`, `host.port`, `status` success or failed, `ts`) sets
-/// `lastSuccessAt` or `lastFailedAt` of that host in `config.hosts`. Any valid license (the
+/// `lastSuccessAt` or `lastFailedAt` of that host in `config.hosts`, and its `status` (up or
+/// down), as users-mgmt does itself for the hosts it reaches. Any valid license (the
 /// reference names none). A `db` module has no hosts (400).
 #[utoipa::path(
     post,

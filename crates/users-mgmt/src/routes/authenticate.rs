@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 
 use crate::State;
 use crate::domain::authentication::{self, Authenticated, Checker, Factors};
+use crate::domain::directory::{Verdict, people};
 use crate::domain::modules::{self, Module};
 use crate::domain::otp::OtpError;
 use crate::domain::proof::{self, Claims};
@@ -33,6 +34,52 @@ pub fn endpoints() -> Vec<Endpoint> {
 /// The module of a request: in the community, enabled, and one whose users live here.
 pub(crate) async fn local_module(state: &State, community_id: &str, module_id: &str) -> Result<Module, DomainError> {
     modules::find_local(&*state.stores.modules, community_id, module_id).await
+}
+
+/// The module of a request that reads users: in the community, enabled, a `db` module or a
+/// directory reached over LDAP (`ldap`, `ad`); an `azuread` module is 400 (not reached yet).
+pub(crate) async fn user_module(state: &State, community_id: &str, module_id: &str) -> Result<Module, DomainError> {
+    let module = modules::find_enabled(&*state.stores.modules, community_id, module_id).await?;
+    if module.module_type.is_directory() && !module.module_type.is_ldap() {
+        return modules::find_local(&*state.stores.modules, community_id, module_id).await;
+    }
+    Ok(module)
+}
+
+/// Where the local record of a directory user of `module` goes.
+pub(crate) fn home<'a>(community: &'a CommunityRef, module: &'a Module) -> users::Home<'a> {
+    users::Home {
+        tenant_id: &community.tenant_id,
+        tenant_dns: &community.tenant_dns,
+        community_id: &community.id,
+        module_id: &module.id,
+    }
+}
+
+/// A directory user of `module` named `name`, with the directory's verdict on `password` when
+/// one is given (a user bind); `None` when the directory does not know the name. The user's
+/// local record is made or brought up to date.
+async fn directory_user(
+    state: &State,
+    community: &CommunityRef,
+    module: &Module,
+    name: &str,
+    password: Option<&str>,
+) -> AppResult<Option<(users::User, Option<bool>)>> {
+    let directory = state.directory();
+    let (person, verdict) = match password {
+        Some(password) => match directory.authenticate(module, name, password).await? {
+            Verdict::Unknown => return Ok(None),
+            Verdict::Known { person, password_ok } => (*person, Some(password_ok)),
+        },
+        None => match directory.find(module, name).await? {
+            None => return Ok(None),
+            Some(person) => (person, None),
+        },
+    };
+    let mut user = people::record(&*state.stores.users, home(community, module), &person).await?;
+    user.disabled |= person.disabled;
+    Ok(Some((user, verdict)))
 }
 
 /// The checker of the service's stores.
@@ -77,12 +124,24 @@ pub(crate) async fn authenticated(
     let community_id = community.id.as_str();
     let name = users::username(username)?;
     let mut user = None;
+    let mut in_directory = false;
     for id in module_ids {
-        let module = local_module(state, community_id, id).await?;
-        if let Some(found) = state.stores.users.by_username(community_id, &module.id, &name).await? {
+        let module = user_module(state, community_id, id).await?;
+        if module.module_type.is_ldap() {
+            in_directory = true;
+            if let Some((found, verdict)) = directory_user(state, community, &module, &name, factors.password).await? {
+                factors.password_checked = verdict;
+                user = Some(found);
+                break;
+            }
+        } else if let Some(found) = state.stores.users.by_username(community_id, &module.id, &name).await? {
             user = Some(found);
             break;
         }
+    }
+    if user.is_none() && in_directory {
+        // Refused without the decoy hash: the directory's search already took its time.
+        factors.password_checked = Some(false);
     }
     if let Some(code) = otp {
         let holder = user.as_ref().map_or(name.as_str(), |u| u.username.as_str());
@@ -163,13 +222,15 @@ fn given(v: Option<&String>) -> Option<&str> {
 
 /// Authenticate a user.
 ///
-/// With at least one factor: `password` (argon2id) and / or `pin` (SHA-512). On success the
+/// With at least one factor: `password` (argon2id; for an `ldap` or `ad` module, a bind as the
+/// user the module's search finds) and / or `pin` (SHA-512). On success the
 /// user and `proof_of_authentication_jwt`, a JWT signed with the service key (ES256K or
 /// ES256) whose `methods` name the factors checked; with `referrerPublicKey`, the JWT is
 /// encrypted for that key. An unknown user and a wrong factor get the same 401; a locked or
 /// disabled user is refused (401) even with the right factors. An `otp` is checked by
 /// adminapi (400 while adminapi does not serve OTPs, 503 when it cannot be reached); `ktoken`
-/// is not verified yet: 400. Any valid key.
+/// is not verified yet: 400. A directory that cannot be reached is a 503 (its hosts marked
+/// down), never a success. Any valid key.
 #[utoipa::path(
     post,
     path = "/tenant/{tenantId}/community/{communityId}/user/authenticate",
@@ -177,8 +238,9 @@ fn given(v: Option<&String>) -> Option<&str> {
     request_body = Sealable<AuthenticateRequest>,
     responses(
         (status = 200, description = "The user with `proof_of_authentication_jwt`, sealed when the request was", body = Sealable<Object>),
-        (status = 400, description = "No factor, an otp or ktoken, a bad body, a module that is missing, disabled or a directory", body = ErrorBody),
+        (status = 400, description = "No factor, an otp or ktoken, a bad body, a module that is missing, disabled or azuread", body = ErrorBody),
         (status = 401, description = "Invalid username or credentials; a locked or disabled user", body = ErrorBody),
+        (status = 503, description = "The module's directory cannot be reached", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(methods = tracing::field::Empty))]
@@ -227,7 +289,7 @@ pub async fn authenticate_user(
 pub struct ValidatePasswordRequest {
     auth_module: String,
     username: String,
-    /// A directory user's DN: directories are not reached yet, so it has no effect.
+    /// A directory user's DN: the user is found by `username`, so it has no effect.
     dn: Option<String>,
     password: String,
     referrer_public_key: Option<String>,
@@ -252,7 +314,8 @@ impl std::fmt::Debug for ValidatePasswordRequest {
     request_body = Sealable<ValidatePasswordRequest>,
     responses(
         (status = 200, description = "`username`, `moduleId`, `proof_of_authentication_jwt`, sealed when the request was", body = Sealable<Object>),
-        (status = 400, description = "A bad body, a module that is missing, disabled or a directory", body = ErrorBody),
+        (status = 400, description = "A bad body, a module that is missing, disabled or azuread", body = ErrorBody),
+        (status = 503, description = "The module's directory cannot be reached", body = ErrorBody),
         (status = 401, description = "Invalid username or credentials; a locked or disabled user", body = ErrorBody),
     )
 )]

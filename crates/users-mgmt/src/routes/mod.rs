@@ -6,12 +6,14 @@ pub mod authenticate;
 pub mod behavior_auth;
 pub mod eam;
 pub mod lockout;
+pub mod passkeys;
 pub mod passwords;
 pub mod system_user;
 pub mod user_attribute;
 pub mod user_pin;
 pub mod user_properties;
 pub mod users;
+pub mod users_directory;
 
 use actix_web::web;
 use kit::Table;
@@ -36,6 +38,7 @@ pub fn table() -> Table {
         .with(user_pin::endpoints())
         .with(lockout::endpoints())
         .with(behavior_auth::endpoints())
+        .with(passkeys::endpoints())
 }
 
 /// Mounts the route table.

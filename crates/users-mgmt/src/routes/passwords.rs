@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use crate::State;
 use crate::domain::authentication::Factors;
 use crate::domain::users::{self, User};
-use crate::routes::authenticate::{authenticated, local_module};
+use crate::routes::authenticate::{authenticated, local_module, user_module};
 use kit::directory::Located;
 
 /// The endpoints of this module.
@@ -56,7 +56,9 @@ impl std::fmt::Debug for ChangePasswordRequest {
 ///
 /// With the user's `currentPassword` or, instead of it, a one-time passcode `otp` (each checked
 /// as `user/authenticate` checks it, lockout included), `newPassword` replaces the password if
-/// the module's policy accepts it; an empty 200. App and app_ext keys
+/// the module's policy accepts it; an empty 200. For an `ldap` or `ad` module the directory
+/// changes it, as the user (the password modify operation; `unicodePwd` for AD), with the
+/// `currentPassword` only; its refusal is a 400. App and app_ext keys
 /// must prove the user's DID and public key against adminapi, which is not reachable yet (400).
 #[utoipa::path(
     post,
@@ -97,7 +99,23 @@ pub async fn change_user_password(
     let modules = std::slice::from_ref(&r.auth_module);
     // The current password when given; the otp only in its stead.
     let otp = if current.is_some() { None } else { otp };
+    let module = user_module(&state, &community.id, &r.auth_module).await?;
+    if module.module_type.is_ldap() && current.is_none() {
+        return Err(ApiError::bad_request("a directory user's password changes with currentPassword").into());
+    }
     let who = authenticated(&state, &community, modules, &r.username, factors, otp).await?;
+    if module.module_type.is_ldap() {
+        let old = current.unwrap_or_default();
+        module
+            .password_policy()?
+            .check(&r.new_password, &who.user.username)
+            .map_err(|b| ApiError::bad_request(b.join("; ")))?;
+        if !state.directory().change_password(&module, &who.user.username, old, &r.new_password).await? {
+            return Err(ApiError::bad_request("the directory refused the new password").into());
+        }
+        tracing::info!("directory password changed by the user");
+        return Ok(HttpResponse::Ok().finish());
+    }
     set_password(&state, &community.id, &who.user, r.new_password).await?;
     tracing::info!("password changed by the user");
     Ok(HttpResponse::Ok().finish())

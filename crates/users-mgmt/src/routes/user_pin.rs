@@ -45,7 +45,12 @@ async fn pin_user(state: &State, community: &CommunityRef, who: &PinUser) -> App
 }
 
 /// Checks that `jwt` is a live proof of authentication of `user` in `community`.
-fn check_jwt(platform: &Platform, community: &CommunityRef, user: &User, jwt: Option<&str>) -> AppResult<()> {
+pub(crate) fn check_jwt(
+    platform: &Platform,
+    community: &CommunityRef,
+    user: &User,
+    jwt: Option<&str>,
+) -> AppResult<()> {
     let jwt = jwt.filter(|j| !j.is_empty()).ok_or_else(|| ApiError::unauthorized("jwt is required for this key"))?;
     let claims = proof::verify(platform.keys.public(), jwt, None, envelope::wire::now_epoch())
         .map_err(|e| ApiError::unauthorized(format!("jwt: {e}")))?;

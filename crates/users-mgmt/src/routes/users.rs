@@ -3,8 +3,9 @@
 //! come in their own modules.
 //!
 //! Every call names an auth module of the community (`authModule`), which must exist and be
-//! enabled; the users of directory modules (ldap, ad, azuread) live in the directory, which is
-//! not reached yet, so those calls answer 400 rather than an empty or made-up answer. Without an
+//! enabled. The users of `ldap` and `ad` modules live in their directory: fetch, count and
+//! fetch one read it ([`super::users_directory`]); create and update are the directory's
+//! business (400), and so is every call for an `azuread` module (not reached yet). Without an
 //! `authModule`, fetches follow the reference: the community's default auth scheme decides, and
 //! no community has one yet, so they find nobody.
 
@@ -19,7 +20,8 @@ use utoipa::ToSchema;
 
 use crate::State;
 use crate::domain::users::{self, NewUser, Query};
-use crate::routes::authenticate::{local_module, otp_verdict};
+use crate::routes::authenticate::{local_module, otp_verdict, user_module};
+use crate::routes::users_directory;
 use kit::directory::Located;
 
 /// The endpoints of the group built so far.
@@ -201,7 +203,9 @@ async fn aliased(state: &State, community_id: &str, module_id: &str, name: &str)
 /// Fetch users.
 ///
 /// A page (`pIndex`, `pSize` ≤ 100) of the module's users matching `query`, by username, with
-/// `page.total`; `attributes` narrows what is returned of each. Any valid key.
+/// `page.total`; `attributes` narrows what is returned of each. For an `ldap` or `ad` module,
+/// the directory's users (a paged search; `dn` and `memberOf` with the mapped profile). Any
+/// valid key.
 #[utoipa::path(
     post,
     path = "/tenant/{tenantId}/community/{communityId}/users/fetch",
@@ -209,7 +213,8 @@ async fn aliased(state: &State, community_id: &str, module_id: &str, name: &str)
     request_body = Sealable<FetchRequest>,
     responses(
         (status = 200, description = "`page` and `data`, sealed when the request was", body = Sealable<Object>),
-        (status = 400, description = "A bad body or query, a module that is missing, disabled or a directory", body = ErrorBody),
+        (status = 400, description = "A bad body or query (a directory searches username, email1, firstname, lastname, phone1), a module that is missing, disabled or azuread", body = ErrorBody),
+        (status = 503, description = "The module's directory cannot be reached", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -234,12 +239,16 @@ pub async fn fetch_users(
         None => (Vec::new(), 0),
         Some(module_id) => {
             let community_id = community.0.id.clone();
-            let module = local_module(&state, &community_id, module_id).await?;
+            let module = user_module(&state, &community_id, module_id).await?;
             let cap = r.maximum_count.unwrap_or(u64::MAX);
             let offset = r.pIndex.saturating_mul(size);
             let limit = size.min(cap.saturating_sub(offset));
-            let mut found = state.stores.users.page(&community_id, &module.id, &query, offset, limit).await?;
-            if found.1 == 0 && r.check_aliases {
+            let mut found = if module.module_type.is_ldap() {
+                users_directory::page(&state, &community.0, &module, &query, offset, limit).await?
+            } else {
+                state.stores.users.page(&community_id, &module.id, &query, offset, limit).await?
+            };
+            if found.1 == 0 && r.check_aliases && !module.module_type.is_ldap() {
                 let named = query.0.iter().position(|(field, _)| *field == "username");
                 if let Some(i) = named
                     && let Some(name) = aliased(&state, &community_id, &module.id, &query.0[i].1).await?
@@ -271,8 +280,8 @@ pub struct CountRequest {
 
 /// Count users.
 ///
-/// How many of the module's users match `query`: `{"id": <module>, "type": <module type>, "count"}`.
-/// Any valid key.
+/// How many of the module's users match `query`: `{"id": <module>, "type": <module type>, "count"}`
+/// (for a directory module, counted with a paged search of the directory). Any valid key.
 #[utoipa::path(
     post,
     path = "/tenant/{tenantId}/community/{communityId}/users/count",
@@ -280,7 +289,8 @@ pub struct CountRequest {
     request_body = Sealable<CountRequest>,
     responses(
         (status = 200, description = "The count, sealed when the request was", body = Sealable<Object>),
-        (status = 400, description = "A bad body or query, a module that is missing, disabled or a directory", body = ErrorBody),
+        (status = 400, description = "A bad body or query (a directory searches username, email1, firstname, lastname, phone1), a module that is missing, disabled or azuread", body = ErrorBody),
+        (status = 503, description = "The module's directory cannot be reached", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -293,8 +303,12 @@ pub async fn count_users(
     let Body { value: r, encrypted } = body;
     let query = Query::parse(r.query.as_ref())?;
     let community_id = community.0.id.clone();
-    let module = local_module(&state, &community_id, &r.auth_module).await?;
-    let count = state.stores.users.count(&community_id, &module.id, &query).await?;
+    let module = user_module(&state, &community_id, &r.auth_module).await?;
+    let count = if module.module_type.is_ldap() {
+        users_directory::count(&state, &module, &query).await?
+    } else {
+        state.stores.users.count(&community_id, &module.id, &query).await?
+    };
     let reply = json!({"id": module.id, "type": module.module_type.name(), "count": count});
     Ok(auth.caller.reply_like(encrypted, StatusCode::OK, &reply)?)
 }
@@ -324,7 +338,8 @@ pub struct SingleRequest {
 ///
 /// The user of the module with that username (any case), as `{"data": user}`; with
 /// `checkAliases`, else the user whose alias it is; 404 when there is none. `includeProperties`
-/// adds the user's `userProperties`. Any valid key.
+/// adds the user's `userProperties`. For an `ldap` or `ad` module, the directory's user (aliases
+/// are not looked up there). Any valid key.
 #[utoipa::path(
     post,
     path = "/tenant/{tenantId}/community/{communityId}/user/fetch_single_user_by_username",
@@ -348,10 +363,15 @@ pub async fn fetch_single_user(
     let not_found = || ApiError::not_found("user not found");
     let Some(module_id) = &r.auth_module else { return Err(not_found().into()) };
     let community_id = community.0.id.clone();
-    let module = local_module(&state, &community_id, module_id).await?;
+    let module = user_module(&state, &community_id, module_id).await?;
     let store = &*state.stores.users;
-    let mut user = store.by_username(&community_id, &module.id, &name).await?;
+    let mut user = if module.module_type.is_ldap() {
+        users_directory::single(&state, &community.0, &module, &name).await?
+    } else {
+        store.by_username(&community_id, &module.id, &name).await?
+    };
     if user.is_none()
+        && !module.module_type.is_ldap()
         && r.check_aliases
         && let Some(owner) = aliased(&state, &community_id, &module.id, &name).await?
     {

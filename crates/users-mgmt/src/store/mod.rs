@@ -2,11 +2,13 @@
 //! pool (portable SQL for SQLite and PostgreSQL). The traits belong to the domain modules:
 //! [`crate::domain::modules::ModuleStore`], [`crate::domain::users::UserStore`],
 //! [`crate::domain::attributes::AttributeStore`], [`crate::domain::system_users::SystemUserStore`],
-//! [`crate::domain::user_properties::UserPropertiesStore`], [`crate::domain::behavior::BehaviorStore`].
+//! [`crate::domain::user_properties::UserPropertiesStore`], [`crate::domain::behavior::BehaviorStore`],
+//! [`crate::domain::passkeys::PasskeyStore`].
 
 mod attributes;
 mod behavior;
 mod modules;
+mod passkeys;
 mod pins;
 mod system_users;
 mod user_properties;
@@ -19,6 +21,7 @@ use kit::db::Db;
 pub use attributes::SqlAttributes;
 pub use behavior::SqlBehavior;
 pub use modules::SqlModules;
+pub use passkeys::SqlPasskeys;
 pub use pins::SqlPins;
 pub use system_users::SqlSystemUsers;
 pub use user_properties::SqlUserProperties;
@@ -27,6 +30,7 @@ pub use users::SqlUsers;
 use crate::domain::attributes::AttributeStore;
 use crate::domain::behavior::BehaviorStore;
 use crate::domain::modules::ModuleStore;
+use crate::domain::passkeys::PasskeyStore;
 use crate::domain::pins::PinStore;
 use crate::domain::system_users::SystemUserStore;
 use crate::domain::user_properties::UserPropertiesStore;
@@ -42,6 +46,7 @@ pub struct Stores {
     pub user_properties: Arc<dyn UserPropertiesStore>,
     pub pins: Arc<dyn PinStore>,
     pub behavior: Arc<dyn BehaviorStore>,
+    pub passkeys: Arc<dyn PasskeyStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -61,6 +66,7 @@ impl Stores {
             user_properties: Arc::new(SqlUserProperties::new(db.clone())),
             pins: Arc::new(SqlPins::new(db.clone())),
             behavior: Arc::new(SqlBehavior::new(db.clone())),
+            passkeys: Arc::new(SqlPasskeys::new(db.clone())),
         }
     }
 }

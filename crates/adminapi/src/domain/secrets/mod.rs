@@ -3,8 +3,6 @@
 //! [`Sealer`] for its community and tag; the endpoints answer metadata only (tag, who, when).
 //! Every create and delete is recorded in the [`audit`](super::audit) log, by field names.
 
-mod sealer;
-
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -12,7 +10,7 @@ use kit::StoreError;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-pub use sealer::{KEY_FILE, KEY_VAR, SealError, Sealer};
+pub use kit::sealer::{KEY_FILE, KEY_VAR, SealError, Sealer};
 
 use super::DomainError;
 use super::audit::Change;

@@ -16,6 +16,7 @@ use kit::app::Platform;
 use kit::directory::{CommunityRef, Named, locate};
 use kit::openapi::{ErrorBody, Sealable};
 use kit::{AppResult, Endpoint, endpoint};
+use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
@@ -25,7 +26,7 @@ use crate::domain::authz;
 use crate::domain::community_settings::SessionEnvironment;
 use crate::domain::login::LoginSession;
 use crate::session::{AdminSession, LoggedIn};
-use crate::users_mgmt::Factors;
+use crate::users_mgmt::{Factors, UsersMgmt};
 
 mod journey;
 pub(crate) mod steps;
@@ -105,6 +106,44 @@ pub(crate) async fn check(
     }
     let (uid, username) = (uid_found.to_owned(), name.to_owned());
     Ok(Checked { user, module, uid, username })
+}
+
+/// The user `uid` of `module`, whose factor adminapi checked itself (a security key): users-mgmt
+/// must still hold that user under `username`, enabled and not locked (else the same 401 as any
+/// refused login).
+pub(crate) async fn check_verified(
+    state: &State,
+    community: &CommunityRef,
+    module: &str,
+    uid: &str,
+    username: &str,
+) -> AppResult<Checked> {
+    let refused = || ApiError::unauthorized("invalid username or credentials");
+    let path = UsersMgmt::community_path(community, "/user/fetch_single_user_by_username");
+    let body = json!({"authModule": module, "username": username});
+    let found = state.users_mgmt.call(Method::POST, &path, &body).await.map_err(|e| {
+        if e.status() == StatusCode::NOT_FOUND || e.status() == StatusCode::BAD_REQUEST { refused() } else { e }
+    })?;
+    let mut user = found["data"].clone();
+    if user["uid"].as_str() != Some(uid) {
+        tracing::info!("login refused: the username names another user now");
+        return Err(refused().into());
+    }
+    if user["disabled"] != Value::Bool(false) {
+        tracing::info!("login refused: the user is disabled");
+        return Err(refused().into());
+    }
+    let status = UsersMgmt::community_path(community, "/user/lock/status");
+    let lock = state.users_mgmt.call(Method::POST, &format!("/v2{status}"), &json!({"userId": uid})).await?;
+    if lock["locked"] != Value::Bool(false) {
+        tracing::info!("login refused: the user is locked");
+        return Err(refused().into());
+    }
+    let name = user["username"].as_str().unwrap_or(username).to_owned();
+    if let Value::Object(map) = &mut user {
+        map.remove("proof_of_authentication_jwt");
+    }
+    Ok(Checked { user, module: module.to_owned(), uid: uid.to_owned(), username: name })
 }
 
 /// Opens a login session for `checked` with the user's role and answers its access token.

@@ -1,5 +1,6 @@
 //! The community's authentication journeys ([`crate::domain::journeys`]) applied to every login
-//! (`POST /verifyuser`, `POST /authenticate`, `POST /v2/request_access`), and the second step of
+//! (`POST /verifyuser`, `POST /authenticate`, `POST /v2/request_access`, a security key's
+//! `POST /webauthn/authenticate_with_security_key`), and the second step of
 //! a login they send to a one-time passcode.
 //!
 //! The factors are checked at users-mgmt first ([`super::check`]); then the journey of the login
@@ -153,6 +154,35 @@ pub(crate) async fn log_in(
                 .into())
             }
         },
+    }
+}
+
+/// Applies the community's journey to a login whose factor adminapi verified itself (a security
+/// key with user verification: something held and something known or been, so a journey's
+/// `mfa_required` is met) for `checked` (see [`super::check_verified`]): `deny` is a 403.
+pub(crate) async fn log_in_verified(
+    state: &State,
+    platform: &Platform,
+    facts: &RequestFacts,
+    community: &CommunityRef,
+    checked: Checked,
+) -> AppResult<SignedIn> {
+    let journeys = state.journeys.list(&community.id).await?;
+    let chosen = evaluate::choose(&journeys, &facts.for_user(&checked));
+    if let Some(j) = chosen {
+        tracing::info!(journey = %j.id, action = j.draft.decision.action.as_str(), "authentication journey applied");
+    }
+    match evaluate::verdict(chosen.map(|j| &j.draft.decision)) {
+        Verdict::Allow | Verdict::SecondFactor { .. } => open_session(state, platform, community, checked).await,
+        Verdict::Deny => Err(ApiError::forbidden("access denied by the community's authentication journey").into()),
+        Verdict::Unavailable(methods) => {
+            let names: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
+            Err(ApiError::forbidden(format!(
+                "the community's authentication journey requires {}, which no login offers yet",
+                names.join(" or ")
+            ))
+            .into())
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! [`Sealer`]: values encrypted at rest with AES-256-GCM under the key-encryption key of the
-//! deployment, each under a fresh random nonce and bound to where it belongs (associated data:
+//! deployment (each service's own: adminapi's secrets, tokens and gateways, users-mgmt's passkeys), each under a fresh random nonce and bound to where it belongs (associated data:
 //! the community, the record, the field), so that a sealed value copied to another row does not
 //! open. The key comes from `SECRET_STORE_KEY` (base64 of 32 bytes) or `SECRET_STORE_KEY_FILE`;
 //! without either, one is generated on first start into `DATA_DIR/secret-store.key` (mode 0600)
@@ -9,13 +9,12 @@
 use std::io::Write as _;
 use std::path::Path;
 
+use crate::config::{ConfigError, Settings};
 use aes_gcm::aead::{Aead as _, Generate as _, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac as _};
-use kit::Settings;
-use kit::config::ConfigError;
 use zeroize::{Zeroize as _, Zeroizing};
 
 /// The environment variable holding the key (or, with `_FILE`, the file that holds it).
@@ -56,7 +55,8 @@ pub struct Sealer {
 
 type HmacSha256 = Hmac<sha2::Sha256>;
 
-/// The label the MAC subkey is derived with.
+/// The label the MAC subkey is derived with (its first user's name, kept: a new label would
+/// change every MAC).
 const MAC_LABEL: &[u8] = b"adminapi sealer mac key v1";
 
 impl std::fmt::Debug for Sealer {

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need that the machine image lacks: OpenLDAP's server and
+# tools (slapd, slapadd, ldapadd, ldapwhoami) for the directory tests of users-mgmt, which start a
+# real slapd per test (kit::testing::slapd). `.ci/run` calls it before `make test`; it fails, so
+# CI fails, when the packages cannot be installed. Nothing is done when they are already there.
+set -euo pipefail
+
+packages=(slapd ldap-utils)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "test dependencies present: ${packages[*]}"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+echo "installing ${missing[*]}…"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# No daemon is started by the package (policy-rc.d, if any, says no; the tests start their own).
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+for tool in /usr/sbin/slapd /usr/sbin/slapadd /usr/bin/ldapadd /usr/bin/ldapwhoami; do
+  [ -x "$tool" ] || { echo "install-test-deps: $tool is missing after the install" >&2; exit 1; }
+done
+echo "installed ${missing[*]}"
