@@ -31,8 +31,8 @@ mod scripts;
 mod secret_store;
 mod self_service;
 mod templates;
+mod test_connection;
 #[path = "../../../users-mgmt/tests/api/typists.rs"]
 mod typists;
-mod test_connection;
 mod users;
 mod webauthn;
