@@ -8,11 +8,12 @@
 //! operation is one round trip to the backend (one SQL statement, one Redis command or script).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::clock::{SystemClock, WallClock, after};
 use crate::error::StoreError;
 
 mod redis_store;
@@ -58,9 +59,16 @@ impl envelope::ReplayGuard for ReplayCache {
 }
 
 /// In-process state. Expired entries are dropped when read and swept as the map grows.
-#[derive(Default)]
 pub struct MemoryStore {
-    map: Mutex<HashMap<String, (String, Instant)>>,
+    /// Each value with its expiry (epoch milliseconds).
+    map: Mutex<HashMap<String, (String, i64)>>,
+    clock: Arc<dyn WallClock>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self { map: Mutex::default(), clock: Arc::new(SystemClock) }
+    }
 }
 
 const SWEEP_EVERY: usize = 4096;
@@ -71,9 +79,16 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, (String, Instant)>, Instant) -> T) -> Result<T, StoreError> {
+    /// The store reckoning expiries by `clock` instead of the system's (tests).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn WallClock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut HashMap<String, (String, i64)>, i64) -> T) -> Result<T, StoreError> {
         let mut map = self.map.lock().map_err(|_| StoreError::Unavailable("memory store poisoned".into()))?;
-        let now = Instant::now();
+        let now = self.clock.epoch_ms();
         if map.len() >= SWEEP_EVERY && map.len().is_power_of_two() {
             map.retain(|_, (_, exp)| *exp > now);
         }
@@ -81,7 +96,7 @@ impl MemoryStore {
     }
 }
 
-fn live(entry: Option<&(String, Instant)>, now: Instant) -> Option<&String> {
+fn live(entry: Option<&(String, i64)>, now: i64) -> Option<&String> {
     entry.filter(|(_, exp)| *exp > now).map(|(v, _)| v)
 }
 
@@ -89,7 +104,7 @@ fn live(entry: Option<&(String, Instant)>, now: Instant) -> Option<&String> {
 impl Ephemeral for MemoryStore {
     async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
         self.with(|m, now| {
-            m.insert(key.to_owned(), (value.to_owned(), now + ttl));
+            m.insert(key.to_owned(), (value.to_owned(), after(now, ttl)));
         })
     }
 
@@ -98,7 +113,7 @@ impl Ephemeral for MemoryStore {
             if live(m.get(key), now).is_some() {
                 return false;
             }
-            m.insert(key.to_owned(), (value.to_owned(), now + ttl));
+            m.insert(key.to_owned(), (value.to_owned(), after(now, ttl)));
             true
         })
     }
@@ -114,7 +129,7 @@ impl Ephemeral for MemoryStore {
     async fn compare_and_swap(&self, key: &str, expected: &str, new: &str, ttl: Duration) -> Result<bool, StoreError> {
         self.with(|m, now| match m.get_mut(key) {
             Some(entry) if entry.1 > now && entry.0 == expected => {
-                *entry = (new.to_owned(), now + ttl);
+                *entry = (new.to_owned(), after(now, ttl));
                 true
             }
             _ => false,
@@ -130,7 +145,7 @@ impl Ephemeral for MemoryStore {
             let current = live(m.get(key), now).and_then(|v| v.parse::<i64>().ok());
             let (next, exp) = match (current, m.get(key)) {
                 (Some(n), Some((_, exp))) => (n.saturating_add(1), *exp),
-                _ => (1, now + ttl),
+                _ => (1, after(now, ttl)),
             };
             m.insert(key.to_owned(), (next.to_string(), exp));
             next

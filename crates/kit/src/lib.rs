@@ -9,6 +9,7 @@
 pub mod access;
 pub mod app;
 pub mod catalog;
+pub mod clock;
 pub mod common;
 pub mod config;
 pub mod db;

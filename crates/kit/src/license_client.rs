@@ -61,23 +61,7 @@ pub fn remote_authority_url(settings: &Settings) -> Option<&str> {
     (settings.service != AUTHORITY_SERVICE).then(|| settings.service_url("licenses")).flatten()
 }
 
-/// The time the client goes by: epoch milliseconds. Injectable, so that tests drive the cache's
-/// time to live and a key's expiry without waiting.
-pub trait WallClock: Send + Sync {
-    /// Milliseconds since the Unix epoch.
-    fn epoch_ms(&self) -> i64;
-}
-
-/// The system's clock.
-#[derive(Debug, Default)]
-pub struct SystemClock;
-
-impl WallClock for SystemClock {
-    fn epoch_ms(&self) -> i64 {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
-    }
-}
+pub use crate::clock::{SystemClock, WallClock};
 
 #[derive(Clone)]
 struct Positive {

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use kit::Settings;
 use kit::app::{Application, Platform, StartError};
+use kit::clock::{SystemClock, WallClock};
 use kit::license::LicenseAuthority;
 
 use crate::config::SessionSettings;
@@ -31,34 +32,47 @@ pub const SERVICE: &str = "sessions";
 pub const DEFAULT_PORT: u16 = 8083;
 
 /// What the handlers of `sessions` share beyond the platform.
-#[derive(Debug)]
 pub struct State {
     /// The sessions and their store.
     pub sessions: Sessions,
     /// Session and nonce lifetimes.
     pub settings: SessionSettings,
+    /// The time sessions and nonces live by (the system's; a hand-driven one in tests).
+    pub clock: Arc<dyn WallClock>,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("sessions", &self.sessions)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
 pub async fn build(settings: Settings) -> Result<Application, StartError> {
-    build_with(settings, None).await
+    build_with(settings, None, Arc::new(SystemClock)).await
 }
 
-/// [`build`] with another license authority than the platform's (tests, embedding).
+/// [`build`] with another license authority than the platform's, or another clock (tests,
+/// embedding).
 pub async fn build_with(
     settings: Settings,
     licenses: Option<Arc<dyn LicenseAuthority>>,
+    clock: Arc<dyn WallClock>,
 ) -> Result<Application, StartError> {
     let config = SessionSettings::from_settings(&settings)?;
     let mut platform = Platform::start(settings, &[]).await?;
     if let Some(authority) = licenses {
         platform = platform.with_licenses(authority);
     }
-    bind(platform, config)
+    bind(platform, config, clock)
 }
 
 /// Binds the HTTP server over a started platform: its durable store keeps the sessions.
-pub fn bind(platform: Platform, config: SessionSettings) -> Result<Application, StartError> {
-    let state = State { sessions: Sessions::new(platform.durable.clone(), config.session_ttl), settings: config };
+pub fn bind(platform: Platform, config: SessionSettings, clock: Arc<dyn WallClock>) -> Result<Application, StartError> {
+    let state =
+        State { sessions: Sessions::new(platform.durable.clone(), config.session_ttl), settings: config, clock };
     Application::bind(platform, state, routes::configure)
 }

@@ -20,17 +20,9 @@ use sqlx::pool::PoolConnection;
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use super::Ephemeral;
+use crate::clock::{SystemClock, WallClock, after};
 use crate::db::{Backend, Db};
 use crate::error::StoreError;
-
-fn epoch_ms() -> i64 {
-    i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis())
-        .unwrap_or(i64::MAX)
-}
-
-fn expiry(ttl: Duration) -> i64 {
-    epoch_ms().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
-}
 
 /// State in the `ephemeral` table of the service database (SQLite or PostgreSQL).
 #[derive(Clone)]
@@ -38,6 +30,8 @@ pub struct SqlStore {
     db: Db,
     /// SQLite: the store's own connection, shared by its clones.
     own: Option<Arc<Own>>,
+    /// The time expiries are reckoned by.
+    clock: Arc<dyn WallClock>,
 }
 
 /// The store's own connection, taken from the pool when first needed.
@@ -98,7 +92,14 @@ impl SqlStore {
     /// A store over a migrated database.
     pub fn new(db: Db) -> Self {
         let own = (db.backend() == Backend::Sqlite).then(Arc::default);
-        Self { db, own }
+        Self { db, own, clock: Arc::new(SystemClock) }
+    }
+
+    /// The store reckoning expiries by `clock` instead of the system's (tests).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn WallClock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// The connection for the next statement.
@@ -119,7 +120,7 @@ impl SqlStore {
     /// Deletes expired rows; correctness never depends on it, it only bounds the table.
     pub async fn sweep(&self) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM ephemeral WHERE expires_at <= $1")
-            .bind(epoch_ms())
+            .bind(self.clock.epoch_ms())
             .execute(self.db.pool())
             .await?;
         Ok(done.rows_affected())
@@ -150,7 +151,7 @@ impl Ephemeral for SqlStore {
         )
         .bind(key)
         .bind(value)
-        .bind(expiry(ttl))
+        .bind(after(self.clock.epoch_ms(), ttl))
         .execute(&mut *c)
         .await;
         c.checked(done)?;
@@ -167,8 +168,8 @@ impl Ephemeral for SqlStore {
         )
         .bind(key)
         .bind(value)
-        .bind(expiry(ttl))
-        .bind(epoch_ms())
+        .bind(after(self.clock.epoch_ms(), ttl))
+        .bind(self.clock.epoch_ms())
         .execute(&mut *c)
         .await;
         Ok(c.checked(done)?.rows_affected() == 1)
@@ -179,7 +180,7 @@ impl Ephemeral for SqlStore {
         let row: Result<Option<(String,)>, _> =
             sqlx::query_as("SELECT v FROM ephemeral WHERE k = $1 AND expires_at > $2")
                 .bind(key)
-                .bind(epoch_ms())
+                .bind(self.clock.epoch_ms())
                 .fetch_optional(&mut *c)
                 .await;
         Ok(c.checked(row)?.map(|(v,)| v))
@@ -192,7 +193,7 @@ impl Ephemeral for SqlStore {
                 .bind(key)
                 .fetch_optional(&mut *c)
                 .await;
-        Ok(c.checked(row)?.filter(|(_, exp)| *exp > epoch_ms()).map(|(v, _)| v))
+        Ok(c.checked(row)?.filter(|(_, exp)| *exp > self.clock.epoch_ms()).map(|(v, _)| v))
     }
 
     async fn compare_and_swap(&self, key: &str, expected: &str, new: &str, ttl: Duration) -> Result<bool, StoreError> {
@@ -203,10 +204,10 @@ impl Ephemeral for SqlStore {
         let done =
             sqlx::query("UPDATE ephemeral SET v = $1, expires_at = $2 WHERE k = $3 AND v = $4 AND expires_at > $5")
                 .bind(new)
-                .bind(expiry(ttl))
+                .bind(after(self.clock.epoch_ms(), ttl))
                 .bind(key)
                 .bind(expected)
-                .bind(epoch_ms())
+                .bind(self.clock.epoch_ms())
                 .execute(&mut *c)
                 .await;
         Ok(c.checked(done)?.rows_affected() == 1)
@@ -228,8 +229,8 @@ impl Ephemeral for SqlStore {
              RETURNING v",
         )
         .bind(key)
-        .bind(expiry(ttl))
-        .bind(epoch_ms())
+        .bind(after(self.clock.epoch_ms(), ttl))
+        .bind(self.clock.epoch_ms())
         .fetch_one(&mut *c)
         .await;
         let (v,) = c.checked(row)?;

@@ -4,32 +4,76 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use kit::clock::ManualClock;
 use kit::db::{Db, KIT_MIGRATIONS};
 use kit::ephemeral::{Ephemeral, MemoryStore, RedisStore, SqlStore};
 use kit::testing::{fresh_postgres, reachable_redis};
 
-async fn sql(url: &str) -> Arc<dyn Ephemeral> {
+async fn sql(url: &str, clock: &Arc<ManualClock>) -> Arc<dyn Ephemeral> {
     let db = Db::connect(url).await.unwrap();
     db.migrate(&[&KIT_MIGRATIONS]).await.unwrap();
-    Arc::new(SqlStore::new(db))
+    Arc::new(SqlStore::new(db).with_clock(clock.clone()))
 }
 
-async fn stores() -> Vec<Arc<dyn Ephemeral>> {
+/// A store under test and how time passes for it: memory, SQLite and PostgreSQL reckon expiry by
+/// a hand-driven clock (the test moves it, so a loaded machine cannot make it fail); Redis
+/// expires keys by its own clock, so its test waits, with a margin.
+#[derive(Clone)]
+struct Store {
+    store: Arc<dyn Ephemeral>,
+    clock: Option<Arc<ManualClock>>,
+}
+
+impl std::ops::Deref for Store {
+    type Target = dyn Ephemeral;
+    fn deref(&self) -> &Self::Target {
+        &*self.store
+    }
+}
+
+impl Store {
+    /// A short time to live.
+    fn short(&self) -> Duration {
+        if self.clock.is_some() { Duration::from_secs(10) } else { Duration::from_secs(1) }
+    }
+
+    /// Lets `by` pass.
+    async fn pass(&self, by: Duration) {
+        match &self.clock {
+            Some(clock) => clock.advance(by),
+            None => tokio::time::sleep(by + Duration::from_millis(500)).await,
+        }
+    }
+
+    /// Lets [`Self::short`] pass but one millisecond, on a hand-driven clock (`false` on Redis).
+    fn almost_short(&self) -> bool {
+        let Some(clock) = &self.clock else { return false };
+        clock.advance(self.short() - Duration::from_millis(1));
+        true
+    }
+}
+
+async fn stores() -> Vec<Store> {
+    let clock = || Arc::new(ManualClock::now());
+    let manual = |store: Arc<dyn Ephemeral>, clock: Arc<ManualClock>| Store { store, clock: Some(clock) };
     let dir = std::env::temp_dir().join(format!("kit-eph-{}", uuid::Uuid::new_v4().simple()));
-    let mut out: Vec<Arc<dyn Ephemeral>> =
-        vec![Arc::new(MemoryStore::new()), sql(&format!("sqlite://{}/e.db", dir.display())).await];
+    let (c1, c2) = (clock(), clock());
+    let mut out = vec![
+        manual(Arc::new(MemoryStore::new().with_clock(c1.clone())), c1),
+        manual(sql(&format!("sqlite://{}/e.db", dir.display()), &c2).await, c2),
+    ];
     if let Some(url) = fresh_postgres("ephemeral contract").await {
-        out.push(sql(&url).await);
+        let c = clock();
+        out.push(manual(sql(&url, &c).await, c));
     }
     if let Some(url) = reachable_redis("ephemeral contract").await {
         let prefix = format!("test:{}:", uuid::Uuid::new_v4().simple());
-        out.push(Arc::new(RedisStore::connect(&url, &prefix).await.unwrap()));
+        out.push(Store { store: Arc::new(RedisStore::connect(&url, &prefix).await.unwrap()), clock: None });
     }
     out
 }
 
 const LONG: Duration = Duration::from_secs(60);
-const SHORT: Duration = Duration::from_millis(300);
 
 #[tokio::test]
 async fn put_get_take_delete() {
@@ -52,12 +96,21 @@ async fn put_get_take_delete() {
 async fn entries_expire_without_a_sweeper() {
     for s in stores().await {
         let b = s.backend();
-        s.put("t", "v", SHORT).await.unwrap();
-        assert!(s.put_if_absent("n", "v", SHORT).await.unwrap(), "{b}");
-        assert!(!s.put_if_absent("n", "w", SHORT).await.unwrap(), "{b}: live key kept");
-        assert_eq!(s.incr("c", SHORT).await.unwrap(), 1, "{b}");
-        assert_eq!(s.incr("c", SHORT).await.unwrap(), 2, "{b}");
-        tokio::time::sleep(SHORT + Duration::from_millis(200)).await;
+        let short = s.short();
+        s.put("t", "v", short).await.unwrap();
+        assert!(s.put_if_absent("n", "v", short).await.unwrap(), "{b}");
+        assert!(!s.put_if_absent("n", "w", short).await.unwrap(), "{b}: live key kept");
+        assert_eq!(s.incr("c", short).await.unwrap(), 1, "{b}");
+        assert_eq!(s.incr("c", short).await.unwrap(), 2, "{b}");
+        if s.almost_short() {
+            // A millisecond before the end everything is still there.
+            assert_eq!(s.get("t").await.unwrap().as_deref(), Some("v"), "{b}: live until the end");
+            assert!(!s.put_if_absent("n", "w", LONG).await.unwrap(), "{b}: live until the end");
+            assert_eq!(s.incr("c", short).await.unwrap(), 3, "{b}: live until the end");
+            s.pass(Duration::from_millis(1)).await;
+        } else {
+            s.pass(short).await;
+        }
         assert_eq!(s.get("t").await.unwrap(), None, "{b}");
         assert_eq!(s.take("t").await.unwrap(), None, "{b}");
         assert!(s.put_if_absent("n", "w", LONG).await.unwrap(), "{b}: expired key replaced");
@@ -111,9 +164,9 @@ async fn compare_and_swap_replaces_only_the_expected_live_value() {
         assert!(!s.compare_and_swap("cas", "v1", "v3", LONG).await.unwrap(), "{b}: the old value is gone");
 
         // The swap sets the new ttl; an expired value is never swapped (nor revived).
-        assert!(s.compare_and_swap("cas", "v2", "short", SHORT).await.unwrap(), "{b}");
-        s.put("gone", "old", SHORT).await.unwrap();
-        tokio::time::sleep(SHORT + Duration::from_millis(200)).await;
+        assert!(s.compare_and_swap("cas", "v2", "short", s.short()).await.unwrap(), "{b}");
+        s.put("gone", "old", s.short()).await.unwrap();
+        s.pass(s.short()).await;
         assert_eq!(s.get("cas").await.unwrap(), None, "{b}: the swapped value took the new ttl");
         assert!(!s.compare_and_swap("gone", "old", "new", LONG).await.unwrap(), "{b}: expired");
         assert_eq!(s.get("gone").await.unwrap(), None, "{b}");

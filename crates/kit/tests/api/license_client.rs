@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use actix_web::{HttpResponse, web};
 use envelope::{ApiError, Caller, Client, Curve, KeyPair};
 use kit::app::{Application, Platform};
+use kit::clock::ManualClock;
 use kit::license::{KeyType, Level, LicenseRecord, secret_hash};
 use kit::testing::{Storage, test_env};
 use kit::{AnyLevel, AppResult, Licensed, ServiceLevels, SystemOnly, SystemOrService, Table, endpoint};
@@ -347,22 +348,9 @@ async fn an_answer_fetched_while_its_key_is_invalidated_is_not_kept() {
     assert_eq!(status(&probe, "/probe/service", "raced").await, 401, "but it was not cached");
 }
 
-/// A clock the test moves by hand (epoch milliseconds).
-struct ManualClock(std::sync::atomic::AtomicI64);
-
-impl ManualClock {
-    fn at_now() -> Arc<Self> {
-        Arc::new(Self(std::sync::atomic::AtomicI64::new(envelope::wire::now_epoch() * 1000)))
-    }
-    fn advance(&self, seconds: i64) {
-        self.0.fetch_add(seconds * 1000, Ordering::SeqCst);
-    }
-}
-
-impl kit::license_client::WallClock for ManualClock {
-    fn epoch_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
+/// Moves `clock` forward by whole seconds.
+fn advance(clock: &ManualClock, seconds: u64) {
+    clock.advance(std::time::Duration::from_secs(seconds));
 }
 
 /// The remote client of `url` with the default times to live (300 s accepted, 10 s refused),
@@ -380,7 +368,7 @@ fn client_of(url: &str, clock: Arc<ManualClock>) -> kit::license_client::RemoteL
 async fn cached_answers_live_their_own_time_to_live_and_never_past_the_keys_expiry() {
     use kit::license::LicenseAuthority as _;
     let (authority, a_url) = start_authority(Storage::Embedded).await.unwrap();
-    let clock = ManualClock::at_now();
+    let clock = Arc::new(ManualClock::at(envelope::wire::now_epoch() * 1000));
     let licenses = client_of(&a_url, clock.clone());
     let calls = || authority.calls.load(Ordering::SeqCst);
     let key = |k: &str| envelope::LicenseKey::new(k);
@@ -388,29 +376,29 @@ async fn cached_answers_live_their_own_time_to_live_and_never_past_the_keys_expi
     // A refusal is remembered 10 s, then asked again: it was a new key all along.
     assert!(licenses.check(&key("late-key")).await.is_err());
     authority.add("late-key", Level::App, None, far(), false);
-    clock.advance(9);
+    advance(&clock, 9);
     assert!(licenses.check(&key("late-key")).await.is_err(), "still the cached refusal");
     assert_eq!(calls(), 1);
-    clock.advance(2);
+    advance(&clock, 2);
     assert!(licenses.check(&key("late-key")).await.is_ok(), "the refusal's 10 s are over");
     assert_eq!(calls(), 2);
 
     // An acceptance is remembered 300 s (not 10): a key disabled meanwhile stays accepted until then.
     authority.add("late-key", Level::App, None, far(), true);
-    clock.advance(290);
+    advance(&clock, 290);
     assert!(licenses.check(&key("late-key")).await.is_ok(), "the cached acceptance");
     assert_eq!(calls(), 2);
-    clock.advance(20);
+    advance(&clock, 20);
     assert!(licenses.check(&key("late-key")).await.is_err(), "asked again after 300 s: disabled");
     assert_eq!(calls(), 3);
 
     // A cached acceptance never outlives the key's own expiry.
-    let expiry = kit::license_client::WallClock::epoch_ms(&*clock) / 1000 + 60;
+    let expiry = kit::clock::WallClock::epoch_ms(&*clock) / 1000 + 60;
     authority.add("short-key", Level::App, None, expiry, false);
     assert!(licenses.check(&key("short-key")).await.is_ok());
-    clock.advance(59);
+    advance(&clock, 59);
     assert!(licenses.check(&key("short-key")).await.is_ok());
-    clock.advance(2);
+    advance(&clock, 2);
     let refused = licenses.check(&key("short-key")).await;
     assert!(matches!(refused, Err(kit::license::LicenseError::Expired)), "{refused:?}");
     assert_eq!(calls(), 4, "the expiry was read from the cache, not asked again");

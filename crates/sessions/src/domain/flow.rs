@@ -18,11 +18,6 @@ use super::{AuthResponse, AuthenticateRequest, NewSessionRequest, PollReply, Ses
 /// The longest session id looked up.
 const MAX_ID: usize = 128;
 
-/// Milliseconds since the Unix epoch.
-pub fn epoch_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
 fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -15,7 +15,7 @@ use actix_web::http::StatusCode;
 use envelope::ApiError;
 use kit::{AppError, StoreError};
 
-pub use flow::{Poller, Sessions, epoch_ms};
+pub use flow::{Poller, Sessions};
 pub use model::{AuthResponse, AuthenticateRequest, NewSessionRequest, Origin, PollReply, Session};
 
 /// Why a session operation was refused. Every variant but `Store` and `Corrupt` is the caller's doing.

@@ -47,7 +47,10 @@ impl LicenseAuthority for TwoKeys {
 async fn a_community_license_only_reaches_its_communities() {
     for storage in [Storage::Embedded, Storage::Redis] {
         let Some(env) = test_env(storage, "communities").await else { continue };
-        let app = spawn_service(sessions::SERVICE, &env, |s| sessions::build_with(s, Some(Arc::new(TwoKeys)))).await;
+        let app = spawn_service(sessions::SERVICE, &env, |s| {
+            sessions::build_with(s, Some(Arc::new(TwoKeys)), Arc::new(kit::clock::SystemClock))
+        })
+        .await;
         let url = app.url.as_str();
         let narrow = browser(NARROW_KEY);
         let reply = plain(&narrow, url, Method::PUT, "/session/new", Some(&new_session_body())).await;

@@ -20,6 +20,17 @@ pub async fn spawn(storage: Storage, test: &str, extra: &[(&str, &str)]) -> Opti
     kit::testing::spawn_with_keys(sessions::SERVICE, sessions::build, storage, test, extra).await
 }
 
+/// [`spawn`] with sessions and nonces living by `clock` (moved by hand in the test).
+pub async fn spawn_with_clock(
+    storage: Storage,
+    test: &str,
+    extra: &[(&str, &str)],
+    clock: Arc<kit::clock::ManualClock>,
+) -> Option<TestService> {
+    let build = move |settings| sessions::build_with(settings, None, clock);
+    kit::testing::spawn_with_keys(sessions::SERVICE, build, storage, test, extra).await
+}
+
 /// A fresh secp256k1 key pair.
 pub fn keys() -> Arc<KeyPair> {
     Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())

@@ -9,14 +9,24 @@ use crate::helpers::*;
 #[tokio::test]
 async fn expired_sessions_are_refused_and_forgotten() {
     for storage in STORAGES {
-        let Some(app) = spawn(storage, "expiry", &[("SESSION_TTL_SECONDS", "1")]).await else { continue };
+        // The service's clock is moved by hand: no sleep, and a slow machine cannot expire a
+        // session before the test means it to.
+        let clock = std::sync::Arc::new(kit::clock::ManualClock::now());
+        let ttl = [("SESSION_TTL_SECONDS", "60")];
+        let Some(app) = spawn_with_clock(storage, "expiry", &ttl, clock.clone()).await else { continue };
         let url = app.url.as_str();
         let browser = browser(APP_KEY);
         let phone = phone();
         let answered = create_session(url, &browser).await;
         assert_eq!(phone_answers(url, &phone, &answered, &json!({"did": "d"})).await.status, 200);
         let unanswered = create_session(url, &browser).await;
-        tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+        // A millisecond before the end both are alive; at the end both have expired.
+        clock.advance(std::time::Duration::from_millis(59_999));
+        for id in [&answered, &unanswered] {
+            let status = reqwest::get(format!("{url}/session/{id}")).await.unwrap().status().as_u16();
+            assert_eq!(status, 200, "alive until the end");
+        }
+        clock.advance(std::time::Duration::from_millis(1));
 
         let (status, body) = poll(url, &browser, &answered, false).await;
         assert_error(status, &body, 410, "expired");

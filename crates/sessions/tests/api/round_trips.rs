@@ -77,7 +77,7 @@ async fn spawn_counted(storage: kit::testing::Storage) -> Option<(String, Arc<Co
     let mut platform = Platform::start(settings, &[]).await.unwrap();
     let counted = Arc::new(Counting { inner: platform.durable.clone(), calls: AtomicUsize::new(0) });
     platform.durable = counted.clone();
-    let app = sessions::bind(platform, config).unwrap();
+    let app = sessions::bind(platform, config, Arc::new(kit::clock::SystemClock)).unwrap();
     let url = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     Some((url, counted))

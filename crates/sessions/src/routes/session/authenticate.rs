@@ -15,7 +15,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::State;
-use crate::domain::{AuthenticateRequest, epoch_ms};
+use crate::domain::AuthenticateRequest;
 use envelope::OptionalCaller;
 
 /// Reply of the authenticate endpoints.
@@ -60,6 +60,6 @@ pub(crate) async fn answer(
     state: &State,
     platform: &Platform,
 ) -> AppResult<HttpResponse> {
-    let answer_id = state.sessions.authenticate(id, request, platform.settings.curve, epoch_ms()).await?;
+    let answer_id = state.sessions.authenticate(id, request, platform.settings.curve, state.clock.epoch_ms()).await?;
     Ok(HttpResponse::Ok().json(Answered { id: answer_id }))
 }

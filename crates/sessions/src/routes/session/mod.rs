@@ -17,7 +17,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::State;
-use crate::domain::{NewSessionRequest, PollReply, Poller, Session, epoch_ms};
+use crate::domain::{NewSessionRequest, PollReply, Poller, Session};
 
 /// The endpoints of the group.
 pub fn endpoints() -> Vec<Endpoint> {
@@ -80,7 +80,7 @@ pub async fn create(
     }
     // The session keeps the community's canonical id, which license checks compare with.
     request.origin.community_id = community;
-    let session = state.sessions.create(request, auth.caller.public_key(), epoch_ms()).await?;
+    let session = state.sessions.create(request, auth.caller.public_key(), state.clock.epoch_ms()).await?;
     tracing::Span::current().record("session_id", session.session_id.as_str());
     Ok(auth.caller.reply_like(encrypted, StatusCode::CREATED, &Created { session_id: session.session_id })?)
 }
@@ -101,7 +101,7 @@ pub async fn create(
 )]
 #[tracing::instrument(skip_all, fields(session_id = %bounded(&id)))]
 pub async fn info(id: web::Path<String>, state: web::Data<State>) -> AppResult<HttpResponse> {
-    let session = state.sessions.info(&id, epoch_ms()).await?;
+    let session = state.sessions.info(&id, state.clock.epoch_ms()).await?;
     Ok(HttpResponse::Ok().json(session))
 }
 
@@ -141,6 +141,6 @@ pub async fn poll(
         public_key: auth.caller.public_key(),
         community_allowed: &|community: &str| license.allows_community(community),
     };
-    let reply = state.sessions.poll(&id, &poller, with_session, epoch_ms()).await?;
+    let reply = state.sessions.poll(&id, &poller, with_session, state.clock.epoch_ms()).await?;
     Ok(HttpResponse::Ok().json(reply))
 }

@@ -46,7 +46,7 @@ pub async fn sign(
     state: web::Data<State>,
 ) -> AppResult<HttpResponse> {
     let ttl = i64::try_from(state.settings.nonce_ttl.as_secs()).unwrap_or(i64::MAX);
-    let token = nonce::sign(&platform.keys, &body.value, auth.caller.public_key(), envelope::wire::now_epoch(), ttl)?;
+    let token = nonce::sign(&platform.keys, &body.value, auth.caller.public_key(), state.clock.epoch_secs(), ttl)?;
     Ok(auth.caller.reply_like(body.encrypted, StatusCode::OK, &Signed { signed_nonce: token })?)
 }
 
@@ -72,7 +72,11 @@ pub struct ValidateQuery {
     )
 )]
 #[tracing::instrument(skip_all)]
-pub async fn validate(query: web::Query<ValidateQuery>, platform: web::Data<Platform>) -> AppResult<HttpResponse> {
-    let payload = nonce::validate(platform.keys.public(), &query.nonce, envelope::wire::now_epoch())?;
+pub async fn validate(
+    query: web::Query<ValidateQuery>,
+    platform: web::Data<Platform>,
+    state: web::Data<State>,
+) -> AppResult<HttpResponse> {
+    let payload = nonce::validate(platform.keys.public(), &query.nonce, state.clock.epoch_secs())?;
     Ok(HttpResponse::Ok().json(payload))
 }
