@@ -55,6 +55,22 @@ impl Drop for Proc {
 #[derive(Debug)]
 pub struct StartFailure(pub String);
 
+/// A source file `binary` was built from that changed after it was built, if any: a test would
+/// run old code. The files are those of cargo's dep-info file beside the binary (`<name>.d`),
+/// inside the workspace and outside `.git` (a commit alone changes only the version string).
+pub fn newer_source(binary: &std::path::Path) -> Option<PathBuf> {
+    let built = std::fs::metadata(binary).and_then(|m| m.modified()).ok()?;
+    let dep_info = std::fs::read_to_string(binary.with_extension("d")).ok()?;
+    let root = std::fs::canonicalize(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).ok()?;
+    let (_, sources) = dep_info.lines().next()?.split_once(": ")?;
+    sources
+        .replace("\\ ", "\u{0}")
+        .split(' ')
+        .map(|p| PathBuf::from(p.replace('\u{0}', " ")))
+        .filter(|p| p.starts_with(&root) && !p.starts_with(root.join(".git")))
+        .find(|p| std::fs::metadata(p).and_then(|m| m.modified()).is_ok_and(|changed| changed > built))
+}
+
 /// Starts `name` on `port` with `env` and waits (at most 30 s) until `/healthz` answers 200.
 pub async fn start(name: &'static str, port: u16, env: &[(String, String)]) -> Result<Proc, StartFailure> {
     start_logging(name, port, env, None).await
@@ -72,6 +88,15 @@ pub async fn start_logging(
         return Err(StartFailure(format!(
             "{} is not built: run `cargo build --workspace --bins` (make test does)",
             path.display()
+        )));
+    }
+    if std::env::var_os("BLOCKID_BIN_DIR").is_none()
+        && let Some(newer) = newer_source(&path)
+    {
+        return Err(StartFailure(format!(
+            "{} is older than {}: run `cargo build --workspace --bins` (make test does) so the test runs the code you have",
+            path.display(),
+            newer.display()
         )));
     }
     let log = std::env::var_os("TEST_LOG").is_some();
@@ -184,4 +209,30 @@ pub fn blockid_call(
         .split_once('\n')
         .unwrap_or_else(|| panic!("blockid-call printed {text:?}; {}", String::from_utf8_lossy(&out.stderr)));
     (status.trim().parse().expect("a status line"), serde_json::from_str(json).expect("a JSON reply"))
+}
+
+#[cfg(test)]
+mod stale_binaries {
+    use super::*;
+
+    #[test]
+    fn a_binary_older_than_a_source_is_found_stale() {
+        let dir = std::env::temp_dir().join(format!("e2e-stale-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let binary = dir.join("service");
+        let root = std::fs::canonicalize(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).unwrap();
+        let source = root.join("tests-e2e/src/lib.rs");
+        let dep_info = format!(
+            "{}: {} {} /usr/include/stdio.h\n",
+            binary.display(),
+            root.join(".git/HEAD").display(),
+            source.display()
+        );
+        std::fs::write(binary.with_extension("d"), dep_info).unwrap();
+        let file = std::fs::File::create(&binary).unwrap();
+        assert_eq!(newer_source(&binary), None, "built just now: nothing is newer");
+        file.set_modified(std::time::UNIX_EPOCH + Duration::from_secs(1_000_000_000)).unwrap();
+        assert_eq!(newer_source(&binary), Some(source), "the workspace's source, not .git nor a system file");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
