@@ -159,8 +159,8 @@ true
 {{- define "blockid.validate" -}}
 {{- $svc := index .root.Values .key -}}
 {{- $scaled := or (gt (int $svc.replicas) 1) $svc.autoscaling.enabled -}}
-{{- if and $scaled (eq .key "adminapi") (not $svc.secretStoreKey.existingSecret) -}}
-{{- fail "adminapi: more than one replica (replicas > 1 or autoscaling) needs one secret store key for all: set adminapi.secretStoreKey.existingSecret (a Secret holding base64 of 32 random bytes)" -}}
+{{- if and $scaled (has .key (list "adminapi" "usersMgmt")) (not $svc.secretStoreKey.existingSecret) -}}
+{{- fail (printf "%s: more than one replica (replicas > 1 or autoscaling) needs one secret store key for all: set %s.secretStoreKey.existingSecret (a Secret holding base64 of 32 random bytes)" .key .key) -}}
 {{- end -}}
 {{- if and $scaled (include "blockid.usesSqlite" .) -}}
 {{- fail (printf "%s: more than one replica (replicas > 1 or autoscaling) needs PostgreSQL: set global.database.url or global.database.existingSecret (SQLite serves a single replica only)" .key) -}}
