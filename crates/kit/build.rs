@@ -10,6 +10,8 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
+    // `sqlx::migrate!` embeds migrations/ at compile time: a new file there must rebuild the crate.
+    println!("cargo:rerun-if-changed=migrations");
     for var in ["GIT_TAG", "GIT_COMMIT", "BUILD_EPOCH"] {
         println!("cargo:rerun-if-env-changed={var}");
     }

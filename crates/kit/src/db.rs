@@ -90,7 +90,8 @@ impl Db {
     }
 
     /// Runs the migrations of each component in order. Components number their migrations in
-    /// separate ranges, so one database can hold them all.
+    /// separate ranges (kit 1000–1999, adminapi 2000–2999 and 4000–4999, users-mgmt 3000–3999),
+    /// so one database can hold them all; `migration_ranges` below checks it.
     pub async fn migrate(&self, sets: &[&Migrations]) -> Result<(), StoreError> {
         for set in sets {
             let migrator = match self.backend {
@@ -143,4 +144,60 @@ fn sqlite_url(url: &str) -> Result<String, StoreError> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+#[cfg(test)]
+mod migration_ranges {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// Each component's range(s) of migration versions.
+    const RANGES: &[(&str, &[(i64, i64)])] =
+        &[("kit", &[(1000, 1999)]), ("adminapi", &[(2000, 2999), (4000, 4999)]), ("users-mgmt", &[(3000, 3999)])];
+
+    fn versions(dir: &Path) -> Vec<(i64, String)> {
+        let mut out: Vec<(i64, String)> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|e| {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        let version = name.split('_').next()?.parse().ok()?;
+                        Some((version, name))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+
+    /// Services may share one database (the chart's `global.database`), where a version two
+    /// components both use fails the second to migrate ("previously applied but modified").
+    #[test]
+    fn every_component_numbers_its_migrations_in_its_own_range_on_both_backends() {
+        let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut owner: BTreeMap<i64, String> = BTreeMap::new();
+        for entry in std::fs::read_dir(&crates).unwrap().flatten() {
+            let component = entry.file_name().to_string_lossy().into_owned();
+            let sqlite = versions(&entry.path().join("migrations/sqlite"));
+            let postgres = versions(&entry.path().join("migrations/postgres"));
+            assert_eq!(sqlite, postgres, "{component}: the same migrations for SQLite and PostgreSQL");
+            if sqlite.is_empty() {
+                continue;
+            }
+            let ranges = RANGES.iter().find(|(c, _)| *c == component).map(|(_, r)| *r);
+            let ranges = ranges.unwrap_or_else(|| panic!("{component} has migrations but no range here"));
+            for (version, name) in sqlite {
+                assert!(
+                    ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&version)),
+                    "{component}/{name}: outside {ranges:?}"
+                );
+                if let Some(other) = owner.insert(version, format!("{component}/{name}")) {
+                    panic!("version {version} is used twice: {other} and {component}/{name}");
+                }
+            }
+        }
+        assert!(owner.len() > 20, "the migrations were found");
+    }
 }
