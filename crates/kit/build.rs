@@ -15,10 +15,13 @@ fn main() {
     for var in ["GIT_TAG", "GIT_COMMIT", "BUILD_EPOCH"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
-    if let Some(dir) = git(&["rev-parse", "--git-dir"]) {
-        println!("cargo:rerun-if-changed={dir}/HEAD");
-        println!("cargo:rerun-if-changed={dir}/refs/tags");
-        println!("cargo:rerun-if-changed={dir}/refs/heads");
+    // --git-path, not --git-dir: in a worktree the refs live in the common directory, and a path
+    // that does not exist makes cargo rerun this script (and rebuild kit and its dependents) on
+    // every build.
+    for path in ["HEAD", "refs/tags", "refs/heads"] {
+        if let Some(file) = git(&["rev-parse", "--git-path", path]) {
+            println!("cargo:rerun-if-changed={file}");
+        }
     }
     let commit = std::env::var("GIT_COMMIT")
         .ok()
