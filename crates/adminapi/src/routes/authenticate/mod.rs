@@ -29,12 +29,14 @@ use crate::session::{AdminSession, LoggedIn};
 use crate::users_mgmt::{Factors, UsersMgmt};
 
 mod journey;
+mod oidc_sso;
 pub(crate) mod steps;
 
 /// The endpoints of the group built so far.
 pub fn endpoints() -> Vec<Endpoint> {
     let mut all = vec![endpoint!(verify_user), endpoint!(logout)];
     all.extend(journey::endpoints());
+    all.extend(oidc_sso::endpoints());
     all
 }
 
