@@ -221,18 +221,31 @@ fn oidc_provider(
     stores: &Stores,
     sealer: &Arc<domain::secrets::Sealer>,
 ) -> Result<domain::oidc::Provider, StartError> {
-    let s = &platform.settings;
+    let ttls = oidc_ttls(&platform.settings)?;
+    let keys = oidc_keys(&platform.settings, stores, sealer)?;
+    Ok(domain::oidc::Provider::new(platform.durable.clone(), sealer.clone(), keys, ttls))
+}
+
+/// The OIDC lifetimes (`OIDC_*_TTL_SECONDS`), bounded.
+fn oidc_ttls(s: &Settings) -> Result<domain::oidc::Ttls, kit::config::ConfigError> {
     let d = domain::oidc::Ttls::default();
-    let ttls = domain::oidc::Ttls {
+    Ok(domain::oidc::Ttls {
         request: s.parse_var("OIDC_REQUEST_TTL_SECONDS", d.request)?.clamp(60, 3600),
         code: s.parse_var("OIDC_CODE_TTL_SECONDS", d.code)?.clamp(10, 600),
         access_token: s.parse_var("OIDC_ACCESS_TOKEN_TTL_SECONDS", d.access_token)?.clamp(60, 86_400),
         id_token: s.parse_var("OIDC_ID_TOKEN_TTL_SECONDS", d.id_token)?.clamp(60, 86_400),
         refresh_token: s.parse_var("OIDC_REFRESH_TOKEN_TTL_SECONDS", d.refresh_token)?.clamp(300, 365 * 86_400),
-    };
+    })
+}
+
+/// The communities' signing keys (`OIDC_KEY_ROTATION_DAYS`; a retired key published for the ID
+/// token lifetime and a minute), for the service and the `oidc rotate-key` command.
+pub fn oidc_keys(
+    s: &Settings,
+    stores: &Stores,
+    sealer: &Arc<domain::secrets::Sealer>,
+) -> Result<domain::oidc::keys::KeySet, kit::config::ConfigError> {
     let rotation_days: i64 = s.parse_var("OIDC_KEY_ROTATION_DAYS", 90i64)?.clamp(1, 3650);
-    let publish_for = i64::try_from(ttls.id_token).unwrap_or(86_400).saturating_add(60);
-    let keys =
-        domain::oidc::keys::KeySet::new(stores.oidc_keys.clone(), sealer.clone(), rotation_days * 86_400, publish_for);
-    Ok(domain::oidc::Provider::new(platform.durable.clone(), sealer.clone(), keys, ttls))
+    let publish_for = i64::try_from(oidc_ttls(s)?.id_token).unwrap_or(86_400).saturating_add(60);
+    Ok(domain::oidc::keys::KeySet::new(stores.oidc_keys.clone(), sealer.clone(), rotation_days * 86_400, publish_for))
 }

@@ -120,7 +120,8 @@ impl SigningKeyStore for SqlOidcKeys {
     async fn published(&self, community_id: &str, now: i64) -> Result<Vec<KeyRecord>, StoreError> {
         let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM oidc_signing_keys WHERE community_id = $1 \
-             AND (retired_at IS NULL OR publish_until > $2) ORDER BY created_at DESC, kid"
+             AND (retired_at IS NULL OR publish_until > $2) \
+             ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, created_at DESC, kid"
         )))
         .bind(community_id)
         .bind(now)

@@ -329,6 +329,41 @@ async fn the_provider_refuses_what_rfc_6749_and_7636_refuse() {
     assert_eq!(claims.subject().as_str(), uid_of(&p, "bob").await);
     assert!(claims.email().is_none() && claims.preferred_username().is_none(), "only the openid scope was asked");
 
+    // Deleting the client ends what it was given.
+    let userinfo = || async {
+        let resp = raw
+            .get(format!("{}/userinfo", issuer(&p)))
+            .bearer_auth(tokens.access_token().secret())
+            .send()
+            .await
+            .unwrap();
+        let challenge = resp.headers().get("www-authenticate").map(|h| h.to_str().unwrap().to_owned());
+        (resp.status().as_u16(), challenge, resp.json::<Value>().await.unwrap())
+    };
+    let (s, _, info) = userinfo().await;
+    assert_eq!((s, info["sub"].as_str()), (200, Some(claims.subject().as_str())));
+    let (s, listed) =
+        call(&p.admin[0], Method::POST, "/serviceprovider/fetch", Some(&jane), Some(&json!({"type": "oidc"}))).await;
+    assert_eq!(s, 200);
+    let sp_id = listed.as_array().unwrap().iter().find(|x| x["oidc_config"]["client_id"] == json!(public_id)).unwrap()
+        ["_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = call(&p.admin[0], Method::DELETE, &format!("/serviceprovider/{sp_id}"), Some(&jane), None).await;
+    assert_eq!(s, 204);
+    let (s, challenge, _) = userinfo().await;
+    assert_eq!(s, 401);
+    assert!(challenge.unwrap().starts_with("Bearer error=\"invalid_token\""));
+    let refresh = tokens.refresh_token().unwrap().secret().clone();
+    let (s, r) = token_call(
+        &p,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh), ("client_id", &public_id)],
+        None,
+    )
+    .await;
+    assert_eq!((s, r["error"].as_str()), (401, Some("invalid_client")), "{r}");
+
     // A pending request completes once, for a user of its community only; no login, no SSO.
     let (url, _, _) =
         rp.authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random).url();

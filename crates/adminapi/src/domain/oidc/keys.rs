@@ -50,8 +50,8 @@ pub trait SigningKeyStore: Send + Sync {
         publish_until: i64,
         new: &KeyRecord,
     ) -> Result<bool, StoreError>;
-    /// The community's keys to publish at `now`: the signing keys and the retired ones still
-    /// within `publish_until`, newest first.
+    /// The community's keys to publish at `now`: the signing keys (newest first), then the
+    /// retired ones still within `publish_until` (newest first).
     async fn published(&self, community_id: &str, now: i64) -> Result<Vec<KeyRecord>, StoreError>;
 }
 
