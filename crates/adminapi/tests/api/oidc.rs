@@ -377,6 +377,50 @@ async fn the_provider_refuses_what_rfc_6749_and_7636_refuse() {
     let (s, r) = call(&p.admin[0], Method::POST, "/oidc/sso", Some(&bob), Some(&json!({"OIDCRequest": 7}))).await;
     assert_eq!(s, 400, "{r}");
 
+    // A service provider that forces re-authentication (and prompt=login, and max_age) wants a
+    // login newer than the request: an older one gets 420 and the request waits.
+    let forced = json!({"name": "Forced", "type": "oidc", "forceReauthentication": true, "oidc_config": {
+        "grant_types": ["authorization_code"], "redirect_uris": [CALLBACK], "scope": ["openid"],
+        "id_token_signed_response_alg": "ES256"}});
+    let (s, r) = call(&p.admin[0], Method::PUT, "/serviceprovider", Some(&jane), Some(&forced)).await;
+    assert_eq!(s, 200, "{r}");
+    let forced_client = client(
+        metadata.clone(),
+        r["oidc_config"]["client_id"].as_str().unwrap(),
+        r["oidc_config"]["client_secret"].as_str(),
+    );
+    let older = bearer(&p.token("bob", "Violet-Harbor-58").await);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (url, _, _) = forced_client
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .url();
+    let waiting = to_login_page(url.as_str()).await;
+    let (s, r) =
+        call(&p.admin[0], Method::POST, "/oidc/sso", Some(&older), Some(&json!({"OIDCRequest": waiting}))).await;
+    assert_eq!((s, r["statusCode"].as_u64()), (420, Some(420)), "{r}");
+    sign_in(&p, "bob", "Violet-Harbor-58", &waiting).await;
+    let (url, _, _) = rp
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_extra_param("prompt", "login")
+        .url();
+    let waiting = to_login_page(url.as_str()).await;
+    let (s, _) =
+        call(&p.admin[0], Method::POST, "/oidc/sso", Some(&older), Some(&json!({"OIDCRequest": waiting}))).await;
+    assert_eq!(s, 420, "prompt=login");
+    let (url, _, _) = rp
+        .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
+        .add_extra_param("max_age", "3600")
+        .url();
+    let (s, r) = call(
+        &p.admin[0],
+        Method::POST,
+        "/oidc/sso",
+        Some(&older),
+        Some(&json!({"OIDCRequest": to_login_page(url.as_str()).await})),
+    )
+    .await;
+    assert_eq!(s, 200, "a login within max_age: {r}");
+
     // Another community's path does not know the client.
     let other = tenancy_community(&p).await;
     let url = format!(

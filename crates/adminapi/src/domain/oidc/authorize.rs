@@ -25,8 +25,25 @@ pub struct AuthorizationRequest {
     pub code_challenge: Option<String>,
     #[serde(default)]
     pub acr_values: Option<String>,
+    /// The client asked for a login made for this request (`prompt=login`), or the service
+    /// provider always does (`forceReauthentication`).
+    #[serde(default)]
+    pub fresh_login: bool,
+    /// The oldest login the client accepts, in seconds (`max_age`).
+    #[serde(default)]
+    pub max_age: Option<i64>,
     /// Epoch seconds.
     pub created_at: i64,
+}
+
+impl AuthorizationRequest {
+    /// Whether a login made at `auth_time` may complete the request at `now`: after the request
+    /// when a fresh login is asked for, within `max_age` when one is given.
+    pub fn accepts_login(&self, auth_time: i64, now: i64) -> bool {
+        let fresh = !self.fresh_login || auth_time >= self.created_at;
+        let recent = self.max_age.is_none_or(|max| now.saturating_sub(auth_time) <= max);
+        fresh && recent
+    }
 }
 
 /// A refusal before the redirect URI is trusted: shown to the user agent (400).
@@ -181,9 +198,16 @@ pub fn check(params: &[(String, String)], sp: &ServiceProvider, now: i64) -> Res
     if nonce.is_some_and(|n| n.len() > MAX_PARAM) || acr_values.is_some_and(|a| a.len() > MAX_PARAM) {
         return Err(refuse("invalid_request", "nonce and acr_values must be at most 512 characters"));
     }
-    if get("prompt").is_some_and(|p| p.split(' ').any(|v| v == "none")) {
+    let prompt: Vec<&str> = get("prompt").unwrap_or_default().split(' ').filter(|p| !p.is_empty()).collect();
+    if prompt.contains(&"none") {
         return Err(refuse("login_required", "the user must sign in on the login page"));
     }
+    let max_age = match get("max_age") {
+        None => None,
+        Some(m) => {
+            Some(m.parse::<u32>().map_err(|_| refuse("invalid_request", "max_age must be a number of seconds"))?)
+        }
+    };
     Ok(AuthorizationRequest {
         tenant_id: sp.tenant_id.clone(),
         community_id: sp.community_id.clone(),
@@ -195,6 +219,8 @@ pub fn check(params: &[(String, String)], sp: &ServiceProvider, now: i64) -> Res
         nonce: nonce.map(str::to_owned),
         code_challenge: challenge.map(str::to_owned),
         acr_values: acr_values.map(str::to_owned),
+        fresh_login: sp.document.force_reauthentication || prompt.contains(&"login"),
+        max_age: max_age.map(i64::from),
         created_at: now,
     })
 }

@@ -166,6 +166,7 @@ pub(crate) async fn open_session(
         community_id: community.id.clone(),
         role,
         expires_at: 0,
+        issued_at: 0,
     };
     let now = envelope::wire::now_epoch();
     let age = state.configs.get::<SessionEnvironment>(&community.id).await?.sessionMaxAgeMinute;

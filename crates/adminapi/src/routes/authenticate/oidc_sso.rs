@@ -17,6 +17,12 @@ use crate::domain::oidc::GrantedUser;
 use crate::session::{AdminSession, LoggedIn};
 use crate::users_mgmt::UsersMgmt;
 
+/// The reference's status for a login too old for the request (`forceReauthentication`,
+/// `prompt=login`, `max_age`): the pending request stays, for a fresh login to complete.
+fn reauthenticate() -> StatusCode {
+    StatusCode::from_u16(420).unwrap_or(StatusCode::UNAUTHORIZED)
+}
+
 /// The endpoint.
 pub fn endpoints() -> Vec<Endpoint> {
     vec![endpoint!(oidc_sso)]
@@ -51,7 +57,9 @@ pub struct OidcSsoResponse {
 /// the client, its redirect URI and PKCE challenge, valid `OIDC_CODE_TTL_SECONDS`. The reply
 /// (sealed like the request) is the redirect URI with `code` and `state` to send the user agent
 /// to. The user must belong to the request's community (403 otherwise); an unknown, expired or
-/// completed request: 404. Any logged-in user.
+/// completed request: 404. When the service provider has `forceReauthentication`, or the client
+/// sent `prompt=login`, the login must be newer than the request, and within `max_age` when the
+/// client sent one: else 420, and the request waits for a fresh login. Any logged-in user.
 #[utoipa::path(
     post,
     path = "/oidc/sso",
@@ -61,6 +69,7 @@ pub struct OidcSsoResponse {
         (status = 400, description = "A field missing or invalid", body = ErrorBody),
         (status = 403, description = "The request is of another community", body = ErrorBody),
         (status = 404, description = "No such pending request", body = ErrorBody),
+        (status = 420, description = "The login is older than the request allows: sign in again", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -98,7 +107,18 @@ pub async fn oidc_sso(
         given_name: text("firstname"),
         family_name: text("lastname"),
     };
-    let auth_time = s.expires_at.saturating_sub(i64::try_from(state.sessions.ttl.as_secs()).unwrap_or(0));
+    let auth_time = if s.issued_at > 0 {
+        s.issued_at
+    } else {
+        s.expires_at.saturating_sub(i64::try_from(state.sessions.ttl.as_secs()).unwrap_or(0))
+    };
+    if !request.accepts_login(auth_time, envelope::wire::now_epoch()) {
+        return Err(ApiError::new(
+            reauthenticate(),
+            "the application asks for a fresh login: sign in again, then complete the OIDCRequest",
+        )
+        .into());
+    }
     let (redirect_uri, code) = state.oidc.complete(&value.oidc_request, granted, auth_time, acr).await?;
     tracing::info!(client_id = %request.client_id, "OIDC authorization completed");
     let reply = OidcSsoResponse { redirect_uri, code: code.to_string(), state: request.state };
