@@ -48,6 +48,9 @@ pub enum Command {
     /// Roles of users (tenant_admin, community_admin, helpdesk, user).
     #[command(subcommand)]
     Role(RoleCommand),
+    /// The communities' OpenID Connect providers.
+    #[command(subcommand)]
+    Oidc(OidcCommand),
     /// Creates, on the first run only, a default tenant, community and system license, writes
     /// them to the bootstrap file and prints them. Later runs find and print the same ones.
     Bootstrap {
@@ -142,6 +145,20 @@ pub enum RoleCommand {
     },
 }
 
+/// `adminapi oidc …`.
+#[derive(Debug, Subcommand)]
+pub enum OidcCommand {
+    /// Replaces a community's ID token signing key now (say, after a suspected leak); the old
+    /// key stays in the JWKS until the tokens it signed have expired. Prints the new key id.
+    RotateKey {
+        #[arg(long)]
+        community: String,
+        /// ES256 or RS256.
+        #[arg(long, default_value = "ES256")]
+        alg: String,
+    },
+}
+
 /// Runs a management command with the settings of the environment.
 pub async fn execute(settings: &Settings, command: Command) -> Result<(), String> {
     let db = Db::connect(&settings.database_url.0).await.map_err(|e| e.to_string())?;
@@ -190,6 +207,18 @@ pub async fn execute(settings: &Settings, command: Command) -> Result<(), String
             print(
                 &serde_json::json!({"tenantId": a.tenant_id, "communityId": a.community_id, "uid": a.uid, "role": a.role}),
             )
+        }
+        Command::Oidc(OidcCommand::RotateKey { community, alg }) => {
+            let id = crate::domain::ids::object_id("--community", &community).map_err(err)?;
+            let found =
+                store.community(&id).await.map_err(|e| e.to_string())?.ok_or("--community: no such community")?;
+            let sealer = std::sync::Arc::new(
+                crate::domain::secrets::Sealer::from_settings(settings).map_err(|e| e.to_string())?,
+            );
+            let keys = crate::oidc_keys(settings, &stores, &sealer).map_err(|e| e.to_string())?;
+            let alg = alg.trim().to_ascii_uppercase();
+            let kid = keys.rotate(&found.tenant_id, &found.id, &alg, envelope::wire::now_epoch()).await.map_err(err)?;
+            print(&serde_json::json!({"communityId": found.id, "alg": alg, "kid": kid}))
         }
         Command::Bootstrap { out, dns, community, tenant_name, tenant_tag, days } => {
             let urls: BTreeMap<String, String> = ["users-mgmt", "adminapi", "sessions"]

@@ -92,6 +92,15 @@ pub struct State {
     pub invitation_links: domain::access_codes::message::Links,
     /// The CAPTCHA verifier of the invitation endpoints (`CAPTCHA_VERIFY_URL`), over `outbound`.
     pub captcha: domain::captcha::Verifier,
+    /// The communities' OpenID Connect providers: pending requests, codes and tokens in the
+    /// durable ephemeral store, signing keys sealed (`OIDC_*` settings).
+    pub oidc: domain::oidc::Provider,
+    /// Where the authorization endpoint sends the user agent to sign in (`OIDC_LOGIN_URL`), with
+    /// `OIDCRequest` added to its query.
+    pub oidc_login_url: Option<String>,
+    /// adminapi's public base URL, from which issuers are made (`OIDC_ISSUER_BASE_URL`, else
+    /// adminapi's URL in `SERVICE_DIRECTORY`, else the request's `Host`).
+    pub oidc_issuer_base: Option<String>,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -163,6 +172,17 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     );
     let invitation_links = domain::access_codes::message::Links::from_settings(&platform.settings)?;
     let captcha = domain::captcha::Verifier::new(domain::captcha::url_setting(&platform.settings)?, outbound.clone());
+    let oidc = oidc_provider(&platform, &stores, &sealer)?;
+    let oidc_login_url = platform.settings.var("OIDC_LOGIN_URL")?;
+    if let Some(url) = &oidc_login_url {
+        domain::service_providers::saml::http_url("OIDC_LOGIN_URL", url)
+            .map_err(|e| StartError::Config(kit::config::ConfigError(e.to_string())))?;
+    }
+    let oidc_issuer_base = platform
+        .settings
+        .var("OIDC_ISSUER_BASE_URL")?
+        .or_else(|| platform.settings.service_url(SERVICE).map(str::to_owned))
+        .map(|u| u.trim_end_matches('/').to_owned());
     let state = State {
         stores,
         authority,
@@ -188,6 +208,44 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         access_codes,
         invitation_links,
         captcha,
+        oidc,
+        oidc_login_url,
+        oidc_issuer_base,
     };
     Application::bind(platform, state, routes::configure)
+}
+
+/// The OpenID Connect provider from the `OIDC_*` settings.
+fn oidc_provider(
+    platform: &Platform,
+    stores: &Stores,
+    sealer: &Arc<domain::secrets::Sealer>,
+) -> Result<domain::oidc::Provider, StartError> {
+    let ttls = oidc_ttls(&platform.settings)?;
+    let keys = oidc_keys(&platform.settings, stores, sealer)?;
+    Ok(domain::oidc::Provider::new(platform.durable.clone(), sealer.clone(), keys, ttls))
+}
+
+/// The OIDC lifetimes (`OIDC_*_TTL_SECONDS`), bounded.
+fn oidc_ttls(s: &Settings) -> Result<domain::oidc::Ttls, kit::config::ConfigError> {
+    let d = domain::oidc::Ttls::default();
+    Ok(domain::oidc::Ttls {
+        request: s.parse_var("OIDC_REQUEST_TTL_SECONDS", d.request)?.clamp(60, 3600),
+        code: s.parse_var("OIDC_CODE_TTL_SECONDS", d.code)?.clamp(10, 600),
+        access_token: s.parse_var("OIDC_ACCESS_TOKEN_TTL_SECONDS", d.access_token)?.clamp(60, 86_400),
+        id_token: s.parse_var("OIDC_ID_TOKEN_TTL_SECONDS", d.id_token)?.clamp(60, 86_400),
+        refresh_token: s.parse_var("OIDC_REFRESH_TOKEN_TTL_SECONDS", d.refresh_token)?.clamp(300, 365 * 86_400),
+    })
+}
+
+/// The communities' signing keys (`OIDC_KEY_ROTATION_DAYS`; a retired key published for the ID
+/// token lifetime and a minute), for the service and the `oidc rotate-key` command.
+pub fn oidc_keys(
+    s: &Settings,
+    stores: &Stores,
+    sealer: &Arc<domain::secrets::Sealer>,
+) -> Result<domain::oidc::keys::KeySet, kit::config::ConfigError> {
+    let rotation_days: i64 = s.parse_var("OIDC_KEY_ROTATION_DAYS", 90i64)?.clamp(1, 3650);
+    let publish_for = i64::try_from(oidc_ttls(s)?.id_token).unwrap_or(86_400).saturating_add(60);
+    Ok(domain::oidc::keys::KeySet::new(stores.oidc_keys.clone(), sealer.clone(), rotation_days * 86_400, publish_for))
 }

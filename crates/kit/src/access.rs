@@ -133,6 +133,12 @@ impl<T> Describe for web::Json<T> {
     }
 }
 
+impl<T> Describe for web::Form<T> {
+    fn describe(r: &mut Requirement) {
+        r.body = true;
+    }
+}
+
 impl<T> Describe for web::Path<T> {
     fn describe(r: &mut Requirement) {
         r.path = true;

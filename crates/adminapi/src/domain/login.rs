@@ -27,6 +27,9 @@ pub struct LoginSession {
     pub role: String,
     /// Epoch seconds.
     pub expires_at: i64,
+    /// When the user signed in (epoch seconds; 0 in a session recorded before this field).
+    #[serde(default)]
+    pub issued_at: i64,
 }
 
 /// The claims of an access token.
@@ -120,6 +123,7 @@ impl LoginSessions {
         ttl: Duration,
     ) -> Result<(LoginSession, String), DomainError> {
         session.sid = uuid::Uuid::new_v4().simple().to_string();
+        session.issued_at = now;
         session.expires_at = now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
         let record = serde_json::to_string(&session).map_err(|_| corrupt("encoding"))?;
         // The index first: a session is never live without being in it (so it can be ended).
@@ -256,6 +260,7 @@ mod tests {
             community_id: "c".into(),
             role: "user".into(),
             expires_at: 0,
+            issued_at: 0,
         }
     }
 

@@ -25,6 +25,7 @@ pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
 pub mod msg_gateway;
+pub mod oidc;
 pub mod otp;
 pub mod password_policy;
 pub mod password_reset;
@@ -32,8 +33,10 @@ pub mod platform_health;
 pub mod qr_session;
 pub mod registration_config;
 pub mod secret_store;
+pub mod service_providers;
 pub mod session_attributes;
 pub mod settings_io;
+pub mod sp_catalog;
 pub mod templates;
 pub mod test_connection;
 pub mod user_attributes;
@@ -99,6 +102,9 @@ pub fn table() -> Table {
         .with(journeys::endpoints())
         .with(journeys::v2_endpoints())
         .with(webauthn::endpoints())
+        .with(service_providers::endpoints())
+        .with(sp_catalog::endpoints())
+        .with(oidc::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

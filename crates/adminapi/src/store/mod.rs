@@ -8,7 +8,9 @@
 //! [`crate::domain::templates::TemplateStore`], [`crate::domain::module_scripts::ModuleScriptStore`],
 //! [`crate::domain::hardware_tokens::TokenStore`], [`crate::domain::devices::DeviceStore`],
 //! [`crate::domain::journeys::JourneyStore`], [`crate::domain::access_codes::AccessCodeStore`],
-//! [`crate::domain::webauthn::CredentialStore`] and [`crate::domain::webauthn::vendors::VendorStore`].
+//! [`crate::domain::webauthn::CredentialStore`], [`crate::domain::webauthn::vendors::VendorStore`],
+//! [`crate::domain::service_providers::ServiceProviderStore`] and
+//! [`crate::domain::oidc::keys::SigningKeyStore`].
 
 mod access_codes;
 mod audit;
@@ -23,7 +25,9 @@ mod journeys;
 mod licenses;
 mod module_scripts;
 mod msg_gateways;
+mod oidc_keys;
 mod secrets;
+mod service_providers;
 mod templates;
 mod tenancy;
 mod webauthn;
@@ -45,7 +49,9 @@ pub use journeys::SqlJourneys;
 pub use licenses::SqlLicenses;
 pub use module_scripts::SqlModuleScripts;
 pub use msg_gateways::SqlGateways;
+pub use oidc_keys::SqlOidcKeys;
 pub use secrets::SqlSecrets;
+pub use service_providers::SqlServiceProviders;
 pub use templates::SqlTemplates;
 pub use tenancy::SqlTenancy;
 pub use webauthn::SqlWebauthn;
@@ -63,7 +69,9 @@ use crate::domain::journeys::JourneyStore;
 use crate::domain::licenses::LicenseStore;
 use crate::domain::module_scripts::ModuleScriptStore;
 use crate::domain::msg_gateway::GatewayStore;
+use crate::domain::oidc::keys::SigningKeyStore;
 use crate::domain::secrets::SecretStore;
+use crate::domain::service_providers::ServiceProviderStore;
 use crate::domain::templates::TemplateStore;
 use crate::domain::tenancy::TenancyStore;
 use crate::domain::webauthn::CredentialStore;
@@ -90,6 +98,8 @@ pub struct Stores {
     pub access_codes: Arc<dyn AccessCodeStore>,
     pub webauthn_credentials: Arc<dyn CredentialStore>,
     pub webauthn_vendors: Arc<dyn VendorStore>,
+    pub service_providers: Arc<dyn ServiceProviderStore>,
+    pub oidc_keys: Arc<dyn SigningKeyStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -120,6 +130,8 @@ impl Stores {
             access_codes: Arc::new(SqlAccessCodes::new(db.clone())),
             webauthn_credentials: Arc::new(SqlWebauthn::new(db.clone())),
             webauthn_vendors: Arc::new(SqlWebauthn::new(db.clone())),
+            service_providers: Arc::new(SqlServiceProviders::new(db.clone())),
+            oidc_keys: Arc::new(SqlOidcKeys::new(db.clone())),
         }
     }
 }

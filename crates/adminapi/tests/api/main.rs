@@ -22,6 +22,7 @@ mod login_journey;
 mod login_settings;
 mod modules;
 mod msg_gateway;
+mod oidc;
 mod otp;
 mod phones;
 mod platform_health;
@@ -30,6 +31,7 @@ mod route_table;
 mod scripts;
 mod secret_store;
 mod self_service;
+mod service_providers;
 mod templates;
 mod test_connection;
 #[path = "../../../users-mgmt/tests/api/typists.rs"]

@@ -29,12 +29,14 @@ use crate::session::{AdminSession, LoggedIn};
 use crate::users_mgmt::{Factors, UsersMgmt};
 
 mod journey;
+mod oidc_sso;
 pub(crate) mod steps;
 
 /// The endpoints of the group built so far.
 pub fn endpoints() -> Vec<Endpoint> {
     let mut all = vec![endpoint!(verify_user), endpoint!(logout)];
     all.extend(journey::endpoints());
+    all.extend(oidc_sso::endpoints());
     all
 }
 
@@ -164,6 +166,7 @@ pub(crate) async fn open_session(
         community_id: community.id.clone(),
         role,
         expires_at: 0,
+        issued_at: 0,
     };
     let now = envelope::wire::now_epoch();
     let age = state.configs.get::<SessionEnvironment>(&community.id).await?.sessionMaxAgeMinute;
