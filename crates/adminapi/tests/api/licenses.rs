@@ -330,7 +330,12 @@ fn routes_outside_the_catalog_are_the_sdk_calls_and_the_document() {
             "POST /api/r2/otp/verify",
             "GET /api/r1/acr/community/{communityName}/{code}",
             "POST /api/r1/acr/community/{communityName}/{code}/redeem",
-            "GET /images/{sha256}"
+            "GET /images/{sha256}",
+            "GET /tenant/{tenantId}/community/{communityId}/oidc/.well-known/openid-configuration",
+            "GET /tenant/{tenantId}/community/{communityId}/oidc/jwks",
+            "GET /tenant/{tenantId}/community/{communityId}/oidc/authorize",
+            "POST /tenant/{tenantId}/community/{communityId}/oidc/token",
+            "GET /tenant/{tenantId}/community/{communityId}/oidc/userinfo",
         ]
     );
     assert!(table.catalog_mismatches().is_empty());

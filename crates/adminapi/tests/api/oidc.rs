@@ -124,7 +124,8 @@ async fn token_call(p: &Platform, form: &[(&str, &str)], basic: Option<(&str, &s
 
 #[tokio::test]
 async fn a_relying_party_signs_a_user_in_with_code_and_pkce() {
-    for storage in [Storage::Embedded, Storage::Postgres] {
+    // Redis: the pending requests, codes and tokens live there when the deployment has it.
+    for storage in [Storage::Embedded, Storage::Postgres, Storage::Redis] {
         let Some(p) = platform(storage, "oidc login", 1, &[("OIDC_LOGIN_URL", LOGIN_PAGE)]).await else { continue };
         let jane = bearer(&p.token("jane", "Quartz-Meadow-71").await);
         let people = json!({"authModule": p.module, "users": [{"username": "carol", "password": "Amber-Canyon-93",
