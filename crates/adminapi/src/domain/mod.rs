@@ -29,6 +29,7 @@ pub mod msg_gateway;
 pub mod otp;
 pub mod platform_health;
 pub mod qr_login;
+pub mod radius;
 pub mod roles;
 pub mod scripts;
 pub mod secrets;

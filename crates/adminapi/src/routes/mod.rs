@@ -4,6 +4,7 @@
 pub mod access_codes;
 pub mod account_otp;
 pub mod auth_modules;
+pub mod auth_proxy;
 pub mod auth_scheme;
 pub mod authenticate;
 pub mod authenticate_v2;
@@ -30,6 +31,7 @@ pub mod password_policy;
 pub mod password_reset;
 pub mod platform_health;
 pub mod qr_session;
+pub mod radius;
 pub mod registration_config;
 pub mod secret_store;
 pub mod session_attributes;
@@ -99,6 +101,8 @@ pub fn table() -> Table {
         .with(journeys::endpoints())
         .with(journeys::v2_endpoints())
         .with(webauthn::endpoints())
+        .with(radius::endpoints())
+        .with(auth_proxy::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

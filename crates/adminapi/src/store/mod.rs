@@ -8,7 +8,8 @@
 //! [`crate::domain::templates::TemplateStore`], [`crate::domain::module_scripts::ModuleScriptStore`],
 //! [`crate::domain::hardware_tokens::TokenStore`], [`crate::domain::devices::DeviceStore`],
 //! [`crate::domain::journeys::JourneyStore`], [`crate::domain::access_codes::AccessCodeStore`],
-//! [`crate::domain::webauthn::CredentialStore`] and [`crate::domain::webauthn::vendors::VendorStore`].
+//! [`crate::domain::webauthn::CredentialStore`], [`crate::domain::webauthn::vendors::VendorStore`] and
+//! [`crate::domain::radius::ProxyConfigStore`] (RADIUS and Auth Proxy, a table each).
 
 mod access_codes;
 mod audit;
@@ -23,6 +24,7 @@ mod journeys;
 mod licenses;
 mod module_scripts;
 mod msg_gateways;
+mod radius;
 mod secrets;
 mod templates;
 mod tenancy;
@@ -45,6 +47,7 @@ pub use journeys::SqlJourneys;
 pub use licenses::SqlLicenses;
 pub use module_scripts::SqlModuleScripts;
 pub use msg_gateways::SqlGateways;
+pub use radius::SqlProxyConfigs;
 pub use secrets::SqlSecrets;
 pub use templates::SqlTemplates;
 pub use tenancy::SqlTenancy;
@@ -63,6 +66,7 @@ use crate::domain::journeys::JourneyStore;
 use crate::domain::licenses::LicenseStore;
 use crate::domain::module_scripts::ModuleScriptStore;
 use crate::domain::msg_gateway::GatewayStore;
+use crate::domain::radius::{Kind, ProxyConfigStore};
 use crate::domain::secrets::SecretStore;
 use crate::domain::templates::TemplateStore;
 use crate::domain::tenancy::TenancyStore;
@@ -90,6 +94,8 @@ pub struct Stores {
     pub access_codes: Arc<dyn AccessCodeStore>,
     pub webauthn_credentials: Arc<dyn CredentialStore>,
     pub webauthn_vendors: Arc<dyn VendorStore>,
+    pub radius_configs: Arc<dyn ProxyConfigStore>,
+    pub authproxy_configs: Arc<dyn ProxyConfigStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -120,6 +126,8 @@ impl Stores {
             access_codes: Arc::new(SqlAccessCodes::new(db.clone())),
             webauthn_credentials: Arc::new(SqlWebauthn::new(db.clone())),
             webauthn_vendors: Arc::new(SqlWebauthn::new(db.clone())),
+            radius_configs: Arc::new(SqlProxyConfigs::new(db.clone(), Kind::Radius)),
+            authproxy_configs: Arc::new(SqlProxyConfigs::new(db.clone(), Kind::AuthProxy)),
         }
     }
 }

@@ -26,13 +26,14 @@ mod otp;
 mod phones;
 mod platform_health;
 mod qr_login;
+mod radius;
 mod route_table;
 mod scripts;
 mod secret_store;
 mod self_service;
 mod templates;
+mod test_connection;
 #[path = "../../../users-mgmt/tests/api/typists.rs"]
 mod typists;
-mod test_connection;
 mod users;
 mod webauthn;

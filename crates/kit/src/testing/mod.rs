@@ -7,8 +7,8 @@ use std::time::Duration;
 mod common;
 pub mod logs;
 mod route_table;
-pub mod smtp;
 pub mod slapd;
+pub mod smtp;
 
 pub use common::assert_common_endpoints;
 pub use route_table::{
