@@ -43,12 +43,17 @@ pub struct State {
     pub passkeys: domain::passkeys::Passkeys,
     /// Seals directory credentials and passkeys at rest (`SECRET_STORE_KEY`, see [`kit::sealer`]).
     pub sealer: std::sync::Arc<kit::sealer::Sealer>,
+    /// The brokers of directory modules in `mode: broker` and the requests relayed to them
+    /// (`BROKER_POLL_SECONDS`, `BROKER_HEARTBEAT_SECONDS`).
+    pub relay: domain::brokers::Relay,
+    /// Tells a community that a broker went silent (through adminapi).
+    pub notifier: domain::brokers::notify::Notifier,
 }
 
 impl State {
     /// The directory operations of the service's stores.
     pub fn directory(&self) -> domain::directory::Directory<'_> {
-        domain::directory::Directory { modules: &*self.stores.modules, sealer: &self.sealer }
+        domain::directory::Directory { modules: &*self.stores.modules, sealer: &self.sealer, relay: &self.relay }
     }
 }
 
@@ -84,7 +89,30 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         .map_err(|e| kit::config::ConfigError(format!("behavior auth: {e}")))?;
     let sealer = std::sync::Arc::new(kit::sealer::Sealer::from_settings(&platform.settings)?);
     let passkeys = domain::passkeys::Passkeys::new(stores.passkeys.clone(), sealer.clone());
-    let state =
-        State { stores, hasher, lockout, decoy_hash, proof_ttl, otp, behavior, behavior_tokens, passkeys, sealer };
+    let poll_wait = platform.settings.parse_var("BROKER_POLL_SECONDS", 25u64)?.clamp(1, 300);
+    let heartbeat = platform.settings.parse_var("BROKER_HEARTBEAT_SECONDS", 60u64)?.max(poll_wait + 1);
+    let relay = domain::brokers::Relay {
+        hub: domain::brokers::hub::Hub::new(
+            std::time::Duration::from_secs(poll_wait),
+            std::time::Duration::from_secs(heartbeat),
+        ),
+        #[allow(clippy::cast_possible_wrap)]
+        brokers: domain::brokers::Brokers::new(stores.brokers.clone(), heartbeat as i64),
+    };
+    let notifier = domain::brokers::notify::Notifier::from_settings(&platform.settings, &platform.keys)?;
+    let state = State {
+        stores,
+        hasher,
+        lockout,
+        decoy_hash,
+        proof_ttl,
+        otp,
+        behavior,
+        behavior_tokens,
+        passkeys,
+        sealer,
+        relay,
+        notifier,
+    };
     Application::bind(platform, state, routes::configure)
 }
