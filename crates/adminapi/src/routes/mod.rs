@@ -11,6 +11,7 @@ pub mod authenticate_v2;
 pub mod authz;
 pub mod behavior_auth;
 pub mod branding;
+pub mod broker;
 pub mod caas;
 pub mod certificates;
 pub mod community_auth_info;
@@ -26,6 +27,7 @@ pub mod licenses;
 pub mod login_sessions;
 pub mod login_settings;
 pub mod msg_gateway;
+pub mod notices;
 pub mod otp;
 pub mod password_policy;
 pub mod password_reset;
@@ -103,6 +105,8 @@ pub fn table() -> Table {
         .with(webauthn::endpoints())
         .with(radius::endpoints())
         .with(auth_proxy::endpoints())
+        .with(broker::endpoints())
+        .with(notices::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

@@ -4,6 +4,7 @@
 mod account_otp;
 mod authz;
 mod behavior_auth;
+mod broker;
 mod captured_logs;
 mod certificates;
 mod common_endpoints;
