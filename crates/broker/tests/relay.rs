@@ -78,6 +78,15 @@ async fn setup(dir: &Slapd, test: &str) -> (kit::testing::TestService, String) {
     let app = kit::testing::spawn_with_keys(users_mgmt::SERVICE, users_mgmt::build, Storage::Embedded, test, &env)
         .await
         .unwrap();
+    let module = broker_module_body(dir);
+    let (s, m) = call(&app.url, Method::PUT, "/module/create", Some(&module)).await;
+    assert_eq!(s, 200, "{m}");
+    let id = m["_id"].as_str().unwrap().to_owned();
+    (app, id)
+}
+
+/// A module in mode broker on `dir`, notices on at once.
+fn broker_module_body(dir: &Slapd) -> Value {
     let config = json!({
         "serverprotocol": "ldap", "server": "127.0.0.1", "serverport": dir.port.to_string(), "hosts": [],
         "binddn": slapd::SERVICE_DN, "bindpassword": slapd::SERVICE_PASSWORD, "basedn": slapd::BASE_DN,
@@ -85,11 +94,7 @@ async fn setup(dir: &Slapd, test: &str) -> (kit::testing::TestService, String) {
         "brokerNotificationsEnabled": true, "notificationAfterNoOfMinsDisconnect": 0,
         "brokerDisconnectNotificationTo": ["it-ops@example.test"],
     });
-    let module = json!({"type": "ldap", "subtype": "directory", "method": "authn", "name": "Branch LDAP", "mode": "broker", "config": config});
-    let (s, m) = call(&app.url, Method::PUT, "/module/create", Some(&module)).await;
-    assert_eq!(s, 200, "{m}");
-    let id = m["_id"].as_str().unwrap().to_owned();
-    (app, id)
+    json!({"type": "ldap", "subtype": "directory", "method": "authn", "name": "Branch LDAP", "mode": "broker", "config": config})
 }
 
 async fn login(url: &str, module: &str, username: &str, password: &str) -> (u16, Value) {
@@ -254,4 +259,59 @@ async fn a_silent_broker_is_marked_down_by_the_infra_sweep() {
     assert_eq!(sweep().await, 204);
     let b = &brokers(url, &module).await[0];
     assert_eq!((b["connected"].as_bool(), b["lastDisconnectedAt"].is_string()), (Some(false), true), "{b}");
+}
+
+#[tokio::test]
+async fn another_instance_relays_through_the_one_its_broker_polls() {
+    let Some(dir) = Slapd::start("broker peers") else { return };
+    // Two instances over one database: the broker polls A; B knows A as its peer.
+    let Some(mut env) = kit::testing::test_env(Storage::Embedded, "broker peers").await else { return };
+    env.insert("LICENSE_KEYS".into(), format!("service:{SERVICE_KEY},app:{}", kit::testing::APP_KEY));
+    env.insert("INFRA_LICENSE_KEY".into(), INFRA_KEY.into());
+    env.insert("LOCAL_COMMUNITIES".into(), kit::testing::local_communities());
+    for (k, v) in FAST.iter().chain(&[("BROKER_POLL_SECONDS", "1"), ("BROKER_HEARTBEAT_SECONDS", "2")]) {
+        env.insert((*k).into(), (*v).into());
+    }
+    let a = kit::testing::spawn_service(users_mgmt::SERVICE, &env, users_mgmt::build).await;
+    env.insert("BROKER_PEERS".into(), format!("http://127.0.0.1:1, {}", a.url));
+    let b = kit::testing::spawn_service(users_mgmt::SERVICE, &env, users_mgmt::build).await;
+    let (s, m) = call(&a.url, Method::PUT, "/module/create", Some(&broker_module_body(&dir))).await;
+    assert_eq!(s, 200, "{m}");
+    let module = m["_id"].as_str().unwrap().to_owned();
+    let _broker = BrokerProcess::start(&a.url, &module, SERVICE_KEY);
+    wait_for_broker(&a.url, &module).await;
+
+    // B has no broker of its own: it asks A.
+    let (s, r) = login(&b.url, &module, "alice", "Alice-Pw-1").await;
+    assert_eq!((s, r["username"].as_str()), (200, Some("alice")), "{r}");
+    let (s, r) = login(&b.url, &module, "alice", "Wrong-Pw-1").await;
+    assert_error(s, &r, 401, "invalid username or credentials");
+
+    // The internal call itself: the infra key only; a peer's call is not sent around again.
+    let payload = |op: &str| {
+        json!({"communityId": COMMUNITY_ID, "authModule": {"_id": module},
+            "dataPayload": {"op": op, "username": "alice", "moduleType": "ldap", "config": broker_module_body(&dir)["config"]}})
+    };
+    let as_key = |key: &str| Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())).unwrap().license(key);
+    let reply = as_key(INFRA_KEY)
+        .call(Method::POST, &a.url, "/internal_call/broker_request", Some(&payload("find")))
+        .await
+        .unwrap();
+    assert_eq!((reply.status, reply.body["status"].as_str()), (200, Some("ok")), "{}", reply.body);
+    assert_eq!(reply.body["entry"]["dn"], format!("uid=alice,{}", slapd::PEOPLE_DN));
+    let reply = as_key(SERVICE_KEY)
+        .call(Method::POST, &a.url, "/internal_call/broker_request", Some(&payload("find")))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    let reply = as_key(INFRA_KEY)
+        .call(Method::POST, &b.url, "/internal_call/broker_request", Some(&payload("find")))
+        .await
+        .unwrap();
+    assert_error(reply.status, &reply.body, 503, "no broker");
+    let reply = as_key(INFRA_KEY)
+        .call(Method::POST, &a.url, "/internal_call/broker_request", Some(&payload("delete")))
+        .await
+        .unwrap();
+    assert_error(reply.status, &reply.body, 400, "dataPayload.op must be authenticate or find");
 }

@@ -70,6 +70,26 @@ impl std::fmt::Debug for State {
     }
 }
 
+/// The other instances a broker request may be relayed to (`BROKER_PEERS`, comma-separated
+/// URLs), asked with `INFRA_LICENSE_KEY`.
+fn broker_peers(
+    settings: &Settings,
+    keys: &std::sync::Arc<envelope::KeyPair>,
+) -> Result<domain::brokers::Peers, kit::config::ConfigError> {
+    let urls: Vec<String> = settings.var("BROKER_PEERS")?.unwrap_or_default().split(',').map(str::to_owned).collect();
+    let Some(license) = settings.infra_license_key.as_ref() else { return Ok(domain::brokers::Peers::default()) };
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .map_err(|e| kit::config::ConfigError(format!("broker peers client: {e}")))?;
+    let client = envelope::Client::with_http(http, keys.clone())
+        .license(&license.0)
+        .app_id(settings.service)
+        .with_headers_from(std::sync::Arc::new(kit::telemetry::inject_trace_context));
+    Ok(domain::brokers::Peers::new(client, urls))
+}
+
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
 pub async fn build(settings: Settings) -> Result<Application, StartError> {
     let platform = Platform::start(settings, &[&USERS_MGMT_MIGRATIONS]).await?;
@@ -98,6 +118,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         ),
         #[allow(clippy::cast_possible_wrap)]
         brokers: domain::brokers::Brokers::new(stores.brokers.clone(), heartbeat as i64),
+        peers: broker_peers(&platform.settings, &platform.keys)?,
     };
     let notifier = domain::brokers::notify::Notifier::from_settings(&platform.settings, &platform.keys)?;
     let state = State {

@@ -1,8 +1,9 @@
 //! The catalog group Broker Connection (a directory module's brokers, fetched, enabled or
 //! disabled, renamed and deleted with a system or service key authorized for the community),
 //! the broker's own side outside the catalog (`broker/connect`, `broker/{uid}/poll`: it
-//! registers with its broker key and long-polls for the module's directory requests), and
-//! `POST /infra/checkBrokerStatusAndSendNotifications`.
+//! registers with its broker key and long-polls for the module's directory requests),
+//! `POST /infra/checkBrokerStatusAndSendNotifications` and `POST /internal_call/broker_request`
+//! (another instance's request for a broker polling this one).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -31,6 +32,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(connect_broker).outside_catalog(CONNECT),
         endpoint!(poll_broker).outside_catalog(POLL),
         endpoint!(check_broker_status),
+        endpoint!(broker_request),
     ]
 }
 
@@ -325,4 +327,53 @@ pub async fn check_broker_status(_auth: PlainLicensed<InfraOnly>, state: web::Da
         }
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Body of `POST /internal_call/broker_request`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BrokerRequestBody {
+    community_id: String,
+    /// The module: `{"_id": …}` (the rest of the object is not used).
+    #[schema(value_type = Object)]
+    auth_module: Value,
+    /// The request for the broker: `op` (`authenticate`, `find`) and its fields.
+    #[schema(value_type = Object)]
+    data_payload: Value,
+}
+
+/// Make a broker request via socket.
+///
+/// Runs `dataPayload` on a broker of module `authModule._id` that polls this instance and
+/// answers the broker's reply (`status`, `entry`, `passwordOk`); 503 when none polls here or none
+/// answers in time. For the deployment's own instances: the infra key, sealed.
+#[utoipa::path(
+    post,
+    path = "/internal_call/broker_request",
+    request_body = Sealable<BrokerRequestBody>,
+    responses(
+        (status = 200, description = "The broker's answer, sealed when the request was", body = Sealable<Object>),
+        (status = 400, description = "A missing field, an unknown operation", body = ErrorBody),
+        (status = 404, description = "No such module in the community", body = ErrorBody),
+        (status = 503, description = "No broker of the module polls this instance, or none answered", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn broker_request(
+    auth: Licensed<InfraOnly>,
+    body: Body<BrokerRequestBody>,
+    state: web::Data<State>,
+) -> AppResult<HttpResponse> {
+    let Body { value: r, encrypted } = body;
+    let c = community(&r.community_id);
+    let module_id = r.auth_module.get("_id").and_then(Value::as_str).unwrap_or_default();
+    let module = broker_module(&state, &c, module_id).await?;
+    let op = r.data_payload.get("op").and_then(Value::as_str).unwrap_or_default();
+    if op != "authenticate" && op != "find" {
+        return Err(ApiError::bad_request("dataPayload.op must be authenticate or find").into());
+    }
+    let timeout = std::time::Duration::from_secs(30);
+    // Only this instance's brokers: a peer asking must not be sent around again.
+    let answer = state.relay.call_local(&c, &module.id, r.data_payload, timeout).await?;
+    Ok(auth.caller.reply_like(encrypted, StatusCode::OK, &answer)?)
 }

@@ -267,16 +267,49 @@ impl Brokers {
     }
 }
 
-/// The brokers and the hub together: what a directory operation in `mode: broker` goes through.
+/// The other users-mgmt instances of the deployment (`BROKER_PEERS`), asked through their
+/// `internal_call/broker_request` (with the infra key) when no broker of a module polls this one.
+#[derive(Debug, Default)]
+pub struct Peers {
+    target: Option<(envelope::Client, Vec<String>)>,
+}
+
+impl Peers {
+    /// Peers at `urls`, called with `client` (which carries the infra key).
+    pub fn new(client: envelope::Client, urls: Vec<String>) -> Self {
+        let urls: Vec<String> =
+            urls.into_iter().map(|u| u.trim().trim_end_matches('/').to_owned()).filter(|u| !u.is_empty()).collect();
+        Self { target: (!urls.is_empty()).then_some((client, urls)) }
+    }
+
+    /// The first peer's answer to `request` for the module, if one has a broker that answers.
+    async fn call(&self, community_id: &str, module_id: &str, request: &Value) -> Option<Value> {
+        let (client, urls) = self.target.as_ref()?;
+        let body = json!({"communityId": community_id, "authModule": {"_id": module_id}, "dataPayload": request});
+        for url in urls {
+            match client.call(reqwest::Method::POST, url, "/internal_call/broker_request", Some(&body)).await {
+                Ok(reply) if reply.status == 200 => return Some(reply.body),
+                Ok(reply) => tracing::debug!(status = reply.status, "a peer has no broker for the module"),
+                Err(e) => tracing::warn!(reason = %e, "a peer did not answer"),
+            }
+        }
+        None
+    }
+}
+
+/// The brokers, the hub and the peers together: what a directory operation in `mode: broker`
+/// goes through.
 #[derive(Debug)]
 pub struct Relay {
     pub hub: hub::Hub,
     pub brokers: Brokers,
+    pub peers: Peers,
 }
 
 impl Relay {
-    /// Sends `request` to a live, enabled broker of `module_id` and waits up to `timeout` for
-    /// the answer: 503 when no broker is there or none answers.
+    /// Sends `request` to a live, enabled broker of `module_id` polling this instance (else
+    /// through a peer instance) and waits up to `timeout` for the answer: 503 when no broker is
+    /// there or none answers.
     pub async fn call(
         &self,
         community_id: &str,
@@ -292,9 +325,40 @@ impl Relay {
             .filter(|b| b.enabled && b.authorized)
             .map(|b| b.uid)
             .collect();
-        self.hub.call(community_id, module_id, &allowed, request, timeout).await.map_err(|e| {
-            tracing::warn!(module = %module_id, reason = %e, "broker relay failed");
-            DomainError::Busy(format!("{e}, try again"))
-        })
+        let local = self.hub.call(community_id, module_id, &allowed, request.clone(), timeout).await;
+        let e = match local {
+            Ok(answer) => return Ok(answer),
+            Err(e) => e,
+        };
+        if e == hub::RelayError::NoBroker
+            && !allowed.is_empty()
+            && let Some(answer) = self.peers.call(community_id, module_id, &request).await
+        {
+            return Ok(answer);
+        }
+        tracing::warn!(module = %module_id, reason = %e, "broker relay failed");
+        Err(DomainError::Busy(format!("{e}, try again")))
+    }
+
+    /// Sends `request` to a broker polling this instance only (the peers' own relay).
+    pub async fn call_local(
+        &self,
+        community_id: &str,
+        module_id: &str,
+        request: Value,
+        timeout: std::time::Duration,
+    ) -> Result<Value, DomainError> {
+        let allowed: Vec<String> = self
+            .brokers
+            .list(community_id, module_id)
+            .await?
+            .into_iter()
+            .filter(|b| b.enabled && b.authorized)
+            .map(|b| b.uid)
+            .collect();
+        self.hub
+            .call(community_id, module_id, &allowed, request, timeout)
+            .await
+            .map_err(|e| DomainError::Busy(format!("{e}, try again")))
     }
 }
