@@ -59,6 +59,10 @@ pub struct State {
     pub secrets: domain::secrets::Secrets,
     /// The communities' message gateways.
     pub gateways: domain::msg_gateway::Gateways,
+    /// The communities' RADIUS configurations (shared secrets sealed).
+    pub radius: domain::radius::ProxyConfigs,
+    /// The communities' Auth Proxy configurations (shared secrets sealed).
+    pub auth_proxies: domain::radius::ProxyConfigs,
     /// Sends email, SMS and voice messages through the communities' gateways (for the OTP and
     /// invitation flows).
     pub messenger: domain::messaging::Messenger,
@@ -145,6 +149,13 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         std::time::Duration::from_secs(ceremony_ttl.clamp(10, 600)),
     );
     let gateways = domain::msg_gateway::Gateways::new(stores.gateways.clone(), sealer.clone());
+    let radius =
+        domain::radius::ProxyConfigs::new(domain::radius::Kind::Radius, stores.radius_configs.clone(), sealer.clone());
+    let auth_proxies = domain::radius::ProxyConfigs::new(
+        domain::radius::Kind::AuthProxy,
+        stores.authproxy_configs.clone(),
+        sealer.clone(),
+    );
     let delivery = delivery::Delivery::new()
         .map_err(|e| StartError::Config(kit::config::ConfigError(format!("cannot build the HTTP client: {e}"))))?;
     let messenger = domain::messaging::Messenger::new(gateways.clone(), Arc::new(delivery));
@@ -195,6 +206,8 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         sealer,
         secrets,
         gateways,
+        radius,
+        auth_proxies,
         messenger,
         otps,
         account_otps,

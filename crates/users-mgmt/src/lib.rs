@@ -43,12 +43,17 @@ pub struct State {
     pub passkeys: domain::passkeys::Passkeys,
     /// Seals directory credentials and passkeys at rest (`SECRET_STORE_KEY`, see [`kit::sealer`]).
     pub sealer: std::sync::Arc<kit::sealer::Sealer>,
+    /// The brokers of directory modules in `mode: broker` and the requests relayed to them
+    /// (`BROKER_POLL_SECONDS`, `BROKER_HEARTBEAT_SECONDS`).
+    pub relay: domain::brokers::Relay,
+    /// Tells a community that a broker went silent (through adminapi).
+    pub notifier: domain::brokers::notify::Notifier,
 }
 
 impl State {
     /// The directory operations of the service's stores.
     pub fn directory(&self) -> domain::directory::Directory<'_> {
-        domain::directory::Directory { modules: &*self.stores.modules, sealer: &self.sealer }
+        domain::directory::Directory { modules: &*self.stores.modules, sealer: &self.sealer, relay: &self.relay }
     }
 }
 
@@ -63,6 +68,26 @@ impl std::fmt::Debug for State {
             .field("behavior", &self.behavior)
             .finish_non_exhaustive()
     }
+}
+
+/// The other instances a broker request may be relayed to (`BROKER_PEERS`, comma-separated
+/// URLs), asked with `INFRA_LICENSE_KEY`.
+fn broker_peers(
+    settings: &Settings,
+    keys: &std::sync::Arc<envelope::KeyPair>,
+) -> Result<domain::brokers::Peers, kit::config::ConfigError> {
+    let urls: Vec<String> = settings.var("BROKER_PEERS")?.unwrap_or_default().split(',').map(str::to_owned).collect();
+    let Some(license) = settings.infra_license_key.as_ref() else { return Ok(domain::brokers::Peers::default()) };
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .map_err(|e| kit::config::ConfigError(format!("broker peers client: {e}")))?;
+    let client = envelope::Client::with_http(http, keys.clone())
+        .license(&license.0)
+        .app_id(settings.service)
+        .with_headers_from(std::sync::Arc::new(kit::telemetry::inject_trace_context));
+    Ok(domain::brokers::Peers::new(client, urls))
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -84,7 +109,31 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         .map_err(|e| kit::config::ConfigError(format!("behavior auth: {e}")))?;
     let sealer = std::sync::Arc::new(kit::sealer::Sealer::from_settings(&platform.settings)?);
     let passkeys = domain::passkeys::Passkeys::new(stores.passkeys.clone(), sealer.clone());
-    let state =
-        State { stores, hasher, lockout, decoy_hash, proof_ttl, otp, behavior, behavior_tokens, passkeys, sealer };
+    let poll_wait = platform.settings.parse_var("BROKER_POLL_SECONDS", 25u64)?.clamp(1, 300);
+    let heartbeat = platform.settings.parse_var("BROKER_HEARTBEAT_SECONDS", 60u64)?.max(poll_wait + 1);
+    let relay = domain::brokers::Relay {
+        hub: domain::brokers::hub::Hub::new(
+            std::time::Duration::from_secs(poll_wait),
+            std::time::Duration::from_secs(heartbeat),
+        ),
+        #[allow(clippy::cast_possible_wrap)]
+        brokers: domain::brokers::Brokers::new(stores.brokers.clone(), heartbeat as i64),
+        peers: broker_peers(&platform.settings, &platform.keys)?,
+    };
+    let notifier = domain::brokers::notify::Notifier::from_settings(&platform.settings, &platform.keys)?;
+    let state = State {
+        stores,
+        hasher,
+        lockout,
+        decoy_hash,
+        proof_ttl,
+        otp,
+        behavior,
+        behavior_tokens,
+        passkeys,
+        sealer,
+        relay,
+        notifier,
+    };
     Application::bind(platform, state, routes::configure)
 }

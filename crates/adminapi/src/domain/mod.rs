@@ -30,6 +30,7 @@ pub mod oidc;
 pub mod otp;
 pub mod platform_health;
 pub mod qr_login;
+pub mod radius;
 pub mod roles;
 pub mod scripts;
 pub mod secrets;

@@ -4,12 +4,14 @@
 pub mod access_codes;
 pub mod account_otp;
 pub mod auth_modules;
+pub mod auth_proxy;
 pub mod auth_scheme;
 pub mod authenticate;
 pub mod authenticate_v2;
 pub mod authz;
 pub mod behavior_auth;
 pub mod branding;
+pub mod broker;
 pub mod caas;
 pub mod certificates;
 pub mod community_auth_info;
@@ -26,11 +28,13 @@ pub mod login_sessions;
 pub mod login_settings;
 pub mod msg_gateway;
 pub mod oidc;
+pub mod notices;
 pub mod otp;
 pub mod password_policy;
 pub mod password_reset;
 pub mod platform_health;
 pub mod qr_session;
+pub mod radius;
 pub mod registration_config;
 pub mod secret_store;
 pub mod service_providers;
@@ -105,6 +109,10 @@ pub fn table() -> Table {
         .with(service_providers::endpoints())
         .with(sp_catalog::endpoints())
         .with(oidc::endpoints())
+        .with(radius::endpoints())
+        .with(auth_proxy::endpoints())
+        .with(broker::endpoints())
+        .with(notices::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

@@ -9,8 +9,9 @@
 //! [`crate::domain::hardware_tokens::TokenStore`], [`crate::domain::devices::DeviceStore`],
 //! [`crate::domain::journeys::JourneyStore`], [`crate::domain::access_codes::AccessCodeStore`],
 //! [`crate::domain::webauthn::CredentialStore`], [`crate::domain::webauthn::vendors::VendorStore`],
-//! [`crate::domain::service_providers::ServiceProviderStore`] and
-//! [`crate::domain::oidc::keys::SigningKeyStore`].
+//! [`crate::domain::service_providers::ServiceProviderStore`],
+//! [`crate::domain::oidc::keys::SigningKeyStore`] and
+//! [`crate::domain::radius::ProxyConfigStore`] (RADIUS and Auth Proxy, a table each).
 
 mod access_codes;
 mod audit;
@@ -26,6 +27,7 @@ mod licenses;
 mod module_scripts;
 mod msg_gateways;
 mod oidc_keys;
+mod radius;
 mod secrets;
 mod service_providers;
 mod templates;
@@ -50,6 +52,7 @@ pub use licenses::SqlLicenses;
 pub use module_scripts::SqlModuleScripts;
 pub use msg_gateways::SqlGateways;
 pub use oidc_keys::SqlOidcKeys;
+pub use radius::SqlProxyConfigs;
 pub use secrets::SqlSecrets;
 pub use service_providers::SqlServiceProviders;
 pub use templates::SqlTemplates;
@@ -70,6 +73,7 @@ use crate::domain::licenses::LicenseStore;
 use crate::domain::module_scripts::ModuleScriptStore;
 use crate::domain::msg_gateway::GatewayStore;
 use crate::domain::oidc::keys::SigningKeyStore;
+use crate::domain::radius::{Kind, ProxyConfigStore};
 use crate::domain::secrets::SecretStore;
 use crate::domain::service_providers::ServiceProviderStore;
 use crate::domain::templates::TemplateStore;
@@ -100,6 +104,8 @@ pub struct Stores {
     pub webauthn_vendors: Arc<dyn VendorStore>,
     pub service_providers: Arc<dyn ServiceProviderStore>,
     pub oidc_keys: Arc<dyn SigningKeyStore>,
+    pub radius_configs: Arc<dyn ProxyConfigStore>,
+    pub authproxy_configs: Arc<dyn ProxyConfigStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -132,6 +138,8 @@ impl Stores {
             webauthn_vendors: Arc::new(SqlWebauthn::new(db.clone())),
             service_providers: Arc::new(SqlServiceProviders::new(db.clone())),
             oidc_keys: Arc::new(SqlOidcKeys::new(db.clone())),
+            radius_configs: Arc::new(SqlProxyConfigs::new(db.clone(), Kind::Radius)),
+            authproxy_configs: Arc::new(SqlProxyConfigs::new(db.clone(), Kind::AuthProxy)),
         }
     }
 }

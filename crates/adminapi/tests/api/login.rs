@@ -67,6 +67,11 @@ pub async fn linked_platform(storage: Storage, test: &str) -> Option<Platform> {
     platform_with(storage, test, 1, &[], true, false).await
 }
 
+/// [`linked_platform`] with `extra` settings for both services.
+pub async fn linked_platform_with(storage: Storage, test: &str, extra: &[(&str, &str)]) -> Option<Platform> {
+    platform_with(storage, test, 1, extra, true, false).await
+}
+
 async fn platform_with(
     storage: Storage,
     test: &str,

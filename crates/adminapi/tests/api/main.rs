@@ -4,6 +4,7 @@
 mod account_otp;
 mod authz;
 mod behavior_auth;
+mod broker;
 mod captured_logs;
 mod certificates;
 mod common_endpoints;
@@ -27,6 +28,7 @@ mod otp;
 mod phones;
 mod platform_health;
 mod qr_login;
+mod radius;
 mod route_table;
 mod scripts;
 mod secret_store;

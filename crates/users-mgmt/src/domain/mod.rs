@@ -3,6 +3,7 @@
 pub mod attributes;
 pub mod authentication;
 pub mod behavior;
+pub mod brokers;
 pub mod directory;
 pub mod lockout;
 pub mod module_secrets;

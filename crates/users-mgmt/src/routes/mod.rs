@@ -4,6 +4,7 @@
 pub mod auth_module;
 pub mod authenticate;
 pub mod behavior_auth;
+pub mod brokers;
 pub mod eam;
 pub mod lockout;
 pub mod passkeys;
@@ -39,6 +40,7 @@ pub fn table() -> Table {
         .with(lockout::endpoints())
         .with(behavior_auth::endpoints())
         .with(passkeys::endpoints())
+        .with(brokers::endpoints())
 }
 
 /// Mounts the route table.

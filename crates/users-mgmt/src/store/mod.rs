@@ -3,10 +3,11 @@
 //! [`crate::domain::modules::ModuleStore`], [`crate::domain::users::UserStore`],
 //! [`crate::domain::attributes::AttributeStore`], [`crate::domain::system_users::SystemUserStore`],
 //! [`crate::domain::user_properties::UserPropertiesStore`], [`crate::domain::behavior::BehaviorStore`],
-//! [`crate::domain::passkeys::PasskeyStore`].
+//! [`crate::domain::passkeys::PasskeyStore`], [`crate::domain::brokers::BrokerStore`].
 
 mod attributes;
 mod behavior;
+mod brokers;
 mod modules;
 mod passkeys;
 mod pins;
@@ -20,6 +21,7 @@ use kit::db::Db;
 
 pub use attributes::SqlAttributes;
 pub use behavior::SqlBehavior;
+pub use brokers::SqlBrokers;
 pub use modules::SqlModules;
 pub use passkeys::SqlPasskeys;
 pub use pins::SqlPins;
@@ -29,6 +31,7 @@ pub use users::SqlUsers;
 
 use crate::domain::attributes::AttributeStore;
 use crate::domain::behavior::BehaviorStore;
+use crate::domain::brokers::BrokerStore;
 use crate::domain::modules::ModuleStore;
 use crate::domain::passkeys::PasskeyStore;
 use crate::domain::pins::PinStore;
@@ -47,6 +50,7 @@ pub struct Stores {
     pub pins: Arc<dyn PinStore>,
     pub behavior: Arc<dyn BehaviorStore>,
     pub passkeys: Arc<dyn PasskeyStore>,
+    pub brokers: Arc<dyn BrokerStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -67,6 +71,7 @@ impl Stores {
             pins: Arc::new(SqlPins::new(db.clone())),
             behavior: Arc::new(SqlBehavior::new(db.clone())),
             passkeys: Arc::new(SqlPasskeys::new(db.clone())),
+            brokers: Arc::new(SqlBrokers::new(db.clone())),
         }
     }
 }

@@ -4,6 +4,7 @@
 mod auth_module;
 mod authenticate;
 mod behavior_auth;
+mod brokers;
 mod captured_logs;
 mod common_endpoints;
 mod helpers;

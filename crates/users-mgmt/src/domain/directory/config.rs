@@ -180,21 +180,32 @@ pub fn hosts(config: &Map<String, Value>) -> Vec<Host> {
 
 /// The settings of a directory module, its bind password opened with `sealer`.
 pub fn settings(module: &Module, sealer: &Sealer) -> Result<DirectorySettings, DomainError> {
-    let c = &module.config;
+    let sealed = text(&module.config, "bindpassword");
+    let bind_password = crate::domain::module_secrets::open_secret(sealer, module, "bindpassword", sealed)?;
+    let hosts = super::hosts::ordered(module, envelope::wire::now_epoch());
+    settings_from(module.module_type, &module.config, bind_password, hosts)
+}
+
+/// The settings of a directory configuration `c` of `kind` with its bind password in the clear,
+/// tried on `hosts` in order (what a broker builds from a relayed request).
+pub fn settings_from(
+    kind: ModuleType,
+    c: &Map<String, Value>,
+    bind_password: Zeroizing<String>,
+    hosts: Vec<Host>,
+) -> Result<DirectorySettings, DomainError> {
     let invalid = |m: String| DomainError::Invalid(m);
     let transport = match (text(c, "serverprotocol"), c.get("starttls").and_then(Value::as_bool).unwrap_or(false)) {
         ("ldaps", _) => Transport::Ldaps,
         (_, true) => Transport::StartTls,
         _ => Transport::Plain,
     };
-    let sealed = text(c, "bindpassword");
-    let bind_password = crate::domain::module_secrets::open_secret(sealer, module, "bindpassword", sealed)?;
     let seconds =
         |field: &str, default: u64| c.get(field).and_then(Value::as_u64).filter(|s| *s > 0).unwrap_or(default);
     let extra = text(c, "ldapqueryfilter");
     Ok(DirectorySettings {
-        kind: module.module_type,
-        hosts: super::hosts::ordered(module, envelope::wire::now_epoch()),
+        kind,
+        hosts,
         transport,
         ca_pem: c.get("caCertificate").and_then(Value::as_str).map(str::to_owned).filter(|p| !p.trim().is_empty()),
         bind_dn: text(c, "binddn").to_owned(),

@@ -11,6 +11,7 @@ pub mod client;
 pub mod config;
 pub mod hosts;
 pub mod people;
+pub mod relayed;
 
 use kit::DomainError;
 use kit::sealer::Sealer;
@@ -19,6 +20,7 @@ use serde_json::{Value, json};
 use self::client::{Connection, Failure};
 use self::config::{DirectorySettings, UserFilter};
 use self::people::Person;
+use crate::domain::brokers::Relay;
 use crate::domain::modules::{Module, ModuleStore};
 use crate::domain::users::Query;
 
@@ -27,6 +29,18 @@ use crate::domain::users::Query;
 pub struct Directory<'a> {
     pub modules: &'a dyn ModuleStore,
     pub sealer: &'a Sealer,
+    /// The brokers of the modules in `mode: broker`.
+    pub relay: &'a Relay,
+}
+
+/// The 409 of an operation brokers do not relay yet.
+fn not_through_broker(what: &str) -> DomainError {
+    DomainError::Conflict(format!("{what} is not relayed through a broker yet: the module is in mode broker"))
+}
+
+/// Whether a module reaches its directory through a broker.
+fn brokered(module: &Module) -> bool {
+    module.mode == "broker"
 }
 
 /// What the directory says of a login.
@@ -78,6 +92,15 @@ impl Directory<'_> {
     /// Looks `name` up and checks `password` by binding as the user.
     pub async fn authenticate(&self, module: &Module, name: &str, password: &str) -> Result<Verdict, DomainError> {
         let s = self.settings(module)?;
+        if brokered(module) {
+            let a = relayed::run(self.relay, module, &s, "authenticate", name, Some(password)).await?;
+            return Ok(match a.entry {
+                None => Verdict::Unknown,
+                Some(e) => {
+                    Verdict::Known { person: Box::new(people::person(&s, &e, name)), password_ok: a.password_ok }
+                }
+            });
+        }
         let mut c = self.open(module, &s).await?;
         let result: Result<Verdict, Failure> = async {
             let Some(entry) = c.find(&s, &config::filter_for(&s, name)).await? else { return Ok(Verdict::Unknown) };
@@ -96,6 +119,10 @@ impl Directory<'_> {
     /// The person `name` is, if the directory knows them.
     pub async fn find(&self, module: &Module, name: &str) -> Result<Option<Person>, DomainError> {
         let s = self.settings(module)?;
+        if brokered(module) {
+            let a = relayed::run(self.relay, module, &s, "find", name, None).await?;
+            return Ok(a.entry.map(|e| people::person(&s, &e, name)));
+        }
         let mut c = self.open(module, &s).await?;
         let found = c.find(&s, &config::filter_for(&s, name)).await;
         c.close().await;
@@ -113,6 +140,9 @@ impl Directory<'_> {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<Person>, u64), DomainError> {
+        if brokered(module) {
+            return Err(not_through_broker("fetching and counting users"));
+        }
         let s = self.settings(module)?;
         let filter = query_filter(&s, query)?;
         let mut c = self.open(module, &s).await?;
@@ -133,6 +163,9 @@ impl Directory<'_> {
         old: &str,
         new: &str,
     ) -> Result<bool, DomainError> {
+        if brokered(module) {
+            return Err(not_through_broker("changing a password"));
+        }
         let s = self.settings(module)?;
         let mut c = self.open(module, &s).await?;
         let result: Result<bool, Failure> = async {
@@ -150,6 +183,9 @@ impl Directory<'_> {
     /// Connects to each host and binds as the service account: `(status, message, hosts)`, the
     /// step that failed on each host that did. Every host's status is recorded.
     pub async fn test(&self, module: &Module) -> Result<(bool, String, Vec<Value>), DomainError> {
+        if brokered(module) {
+            return Err(not_through_broker("the connection test"));
+        }
         let s = self.settings(module)?;
         let now = envelope::wire::now_epoch();
         let mut report = Vec::new();
