@@ -170,12 +170,26 @@ async fn run_request(request: &Value) -> Value {
     };
     let bind_password =
         Zeroizing::new(settings.get("bindpassword").and_then(Value::as_str).unwrap_or_default().to_owned());
-    let s = match config::settings_from(kind, settings, bind_password, config::hosts(settings)) {
+    // The order users-mgmt gives (hosts marked down last), else the configuration's.
+    let given: Vec<config::Host> = request
+        .get("hosts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|h| {
+            let port = u16::try_from(h.get("port")?.as_u64()?).ok()?;
+            Some(config::Host { server: h.get("server")?.as_str()?.to_owned(), port })
+        })
+        .collect();
+    let order = if given.is_empty() { config::hosts(settings) } else { given };
+    let s = match config::settings_from(kind, settings, bind_password, order) {
         Ok(s) => s,
         Err(e) => return unavailable(format!("bad module settings: {e}")),
     };
     let name = request.get("username").and_then(Value::as_str).unwrap_or_default();
-    let (connection, _) = client::open(&s).await;
+    let (connection, outcomes) = client::open(&s).await;
+    let mut hosts: Vec<Value> =
+        outcomes.iter().map(|o| json!({"server": o.host.server, "port": o.host.port, "up": o.up})).collect();
     let mut c = match connection {
         Ok(c) => c,
         Err(failures) => {
@@ -183,11 +197,13 @@ async fn run_request(request: &Value) -> Value {
             let why: Vec<String> =
                 failures.iter().map(|f| format!("{}: {} failed: {}", f.host, f.step.name(), f.reason)).collect();
             tracing::warn!(failures = %why.join("; "), "the directory could not be reached");
-            return if refused {
+            let mut answer = if refused {
                 json!({"status": "refused", "message": why.join("; ")})
             } else {
                 unavailable(why.join("; "))
             };
+            answer["hosts"] = json!(hosts);
+            return answer;
         }
     };
     let result = async {
@@ -206,5 +222,13 @@ async fn run_request(request: &Value) -> Value {
     }
     .await;
     c.close().await;
-    result.unwrap_or_else(|f| unavailable(format!("{}: {} failed: {}", f.host, f.step.name(), f.reason)))
+    let mut answer = result.unwrap_or_else(|f| {
+        // A host lost in the middle of the operation is down (a refusal is not).
+        if !f.answered {
+            hosts.push(json!({"server": f.host.server, "port": f.host.port, "up": false}));
+        }
+        unavailable(format!("{}: {} failed: {}", f.host, f.step.name(), f.reason))
+    });
+    answer["hosts"] = json!(hosts);
+    answer
 }

@@ -183,6 +183,12 @@ async fn a_directory_user_authenticates_through_the_broker() {
     assert_eq!((b["authModuleId"].as_str(), b["ip"].as_str()), (Some(module.as_str()), Some("127.0.0.1")), "{b}");
     assert!(b["lastPingAt"].as_str().is_some() && b["version"].as_str().is_some(), "{b}");
     let uid = b["uid"].as_str().unwrap().to_owned();
+    // Another key of the community cannot poll as this broker (its requests carry passwords).
+    let other_key =
+        Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())).unwrap().license(kit::testing::SYSTEM_KEY);
+    let poll = path(&format!("/module/{module}/broker/{uid}/poll"));
+    let reply = other_key.call(Method::POST, url, &poll, Some(&json!({"answers": []}))).await.unwrap();
+    assert_error(reply.status, &reply.body, 403, "belongs to another broker key");
     let status = |enabled: bool| json!({"uid": uid, "enabled": enabled});
     let rest = |r: &str| format!("/module/{module}/broker/{r}");
 
@@ -314,4 +320,36 @@ async fn another_instance_relays_through_the_one_its_broker_polls() {
         .await
         .unwrap();
     assert_error(reply.status, &reply.body, 400, "dataPayload.op must be authenticate or find");
+}
+
+/// The status of the module's host on `port`, as the module shows it.
+async fn host_status(url: &str, module: &str, port: u16) -> Option<String> {
+    let (s, m) = call(url, Method::GET, &format!("/module/{module}"), None).await;
+    assert_eq!(s, 200, "{m}");
+    let port = port.to_string();
+    m["config"]["hosts"].as_array()?.iter().find(|h| h["port"].as_str() == Some(port.as_str()))?["status"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_stopped_directory_behind_the_broker_is_503_with_its_host_down() {
+    let Some(mut dir) = Slapd::start("broker directory down") else { return };
+    let (app, module) = setup(&dir, "broker directory down").await;
+    let url = app.url.as_str();
+    let _broker = BrokerProcess::start(url, &module, SERVICE_KEY);
+    wait_for_broker(url, &module).await;
+    assert_eq!(host_status(url, &module, dir.port).await.as_deref(), Some("up"), "the broker reported the host");
+
+    dir.stop();
+    let (s, r) = login(url, &module, "alice", "Alice-Pw-1").await;
+    assert_error(s, &r, 503, "the directory is unavailable");
+    assert_eq!(host_status(url, &module, dir.port).await.as_deref(), Some("down"));
+    // A wrong password is no success either while it is down.
+    assert_eq!(login(url, &module, "alice", "Wrong-Pw-1").await.0, 503);
+
+    dir.restart();
+    let (s, r) = login(url, &module, "alice", "Alice-Pw-1").await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(host_status(url, &module, dir.port).await.as_deref(), Some("up"));
 }

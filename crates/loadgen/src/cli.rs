@@ -54,6 +54,10 @@ pub struct Cli {
     /// bind, search; see users-mgmt's `module/create`); it signs in as `--username` / `--password`.
     #[arg(long, env = "LOADGEN_DIRECTORY_CONFIG", hide_env_values = true)]
     pub directory_config: Option<String>,
+    /// An existing directory module for the directory-login scenario (say one in `mode: broker`
+    /// with its broker running) instead of creating one from `--directory-config`.
+    #[arg(long, env = "LOADGEN_DIRECTORY_MODULE")]
+    pub directory_module: Option<String>,
     /// The service's curve (`EC_CURVE_NAME`): secp256k1 or prime256v1.
     #[arg(long, env = "LOADGEN_CURVE", default_value = "secp256k1")]
     pub curve: String,

@@ -159,17 +159,29 @@ impl Scenario {
             ScenarioKind::DirectoryLogin => {
                 let signer = signer(cli, base, http).await?;
                 let community = format!("/tenant/{}/community/{}", cli.tenant_id, cli.community_id);
-                let config: Value = serde_json::from_str(cli.directory_config.as_deref().unwrap_or_default())
-                    .map_err(|_| "the directory-login scenario needs --directory-config (the module's config, JSON)")?;
-                let body = json!({"type": "ldap", "name": "loadgen directory", "config": config});
-                let reply = signer
-                    .client
-                    .call(Method::PUT, base, &format!("{community}/module/create"), Some(&body))
-                    .await
-                    .map_err(|e| format!("creating the ldap module: {e}"))?;
-                let module = match reply.body.get("_id").and_then(Value::as_str).filter(|_| reply.status == 200) {
-                    Some(id) => id.to_owned(),
-                    None => return Err(format!("creating the ldap module answered {} {}", reply.status, reply.body)),
+                let module = match &cli.directory_module {
+                    Some(id) => id.clone(),
+                    None => {
+                        let config: Value =
+                            serde_json::from_str(cli.directory_config.as_deref().unwrap_or_default()).map_err(|_| {
+                                "the directory-login scenario needs --directory-config (the module's config, JSON) or --directory-module"
+                            })?;
+                        let body = json!({"type": "ldap", "name": "loadgen directory", "config": config});
+                        let reply = signer
+                            .client
+                            .call(Method::PUT, base, &format!("{community}/module/create"), Some(&body))
+                            .await
+                            .map_err(|e| format!("creating the ldap module: {e}"))?;
+                        match reply.body.get("_id").and_then(Value::as_str).filter(|_| reply.status == 200) {
+                            Some(id) => id.to_owned(),
+                            None => {
+                                return Err(format!(
+                                    "creating the ldap module answered {} {}",
+                                    reply.status, reply.body
+                                ));
+                            }
+                        }
+                    }
                 };
                 let password = cli.password.clone().ok_or("the directory-login scenario needs --password")?;
                 Ok(Self {

@@ -15,6 +15,8 @@ CREATE TABLE IF NOT EXISTS broker_connections (
     last_disconnected_at BIGINT,
     last_notification_sent_at BIGINT,
     ip TEXT NOT NULL,
-    port TEXT NOT NULL
+    port TEXT NOT NULL,
+    -- SHA-256 (hex) of the broker key it registered with: only that key polls as it.
+    key_hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS broker_connections_by_module ON broker_connections (community_id, module_id);

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::State;
-use crate::domain::brokers::Hello;
+use crate::domain::brokers::{Hello, key_hash};
 use crate::domain::modules::{self, Module};
 
 const CONNECT: &str = "the broker binary (crates/broker): registers with its broker key, a system or service key \
@@ -247,6 +247,7 @@ pub async fn connect_broker(
     }
     let peer = req.peer_addr();
     let hello = Hello {
+        key_hash: key_hash(auth.key.expose()),
         uid: r.uid,
         name: r.name,
         version: r.version,
@@ -285,6 +286,9 @@ pub async fn poll_broker(
     let Body { value: r, encrypted } = body;
     let c = community(&path.community_id);
     let b = state.relay.brokers.get(&c, &path.module_id, &path.uid).await?;
+    if b.key_hash != key_hash(auth.key.expose()) {
+        return Err(ApiError::forbidden("the broker connection belongs to another broker key").into());
+    }
     if !b.enabled {
         return Err(ApiError::forbidden("the broker connection is disabled").into());
     }

@@ -20,7 +20,7 @@ impl SqlBrokers {
 }
 
 const COLUMNS: &str = "uid, tenant_id, community_id, module_id, name, enabled, authorized, connected, version, \
-     connected_at, last_ping_at, last_disconnected_at, last_notification_sent_at, ip, port";
+     connected_at, last_ping_at, last_disconnected_at, last_notification_sent_at, ip, port, key_hash";
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -39,6 +39,7 @@ struct Row {
     last_notification_sent_at: Option<i64>,
     ip: String,
     port: String,
+    key_hash: String,
 }
 
 impl From<Row> for Broker {
@@ -59,6 +60,7 @@ impl From<Row> for Broker {
             last_notification_sent_at: r.last_notification_sent_at,
             ip: r.ip,
             port: r.port,
+            key_hash: r.key_hash,
         }
     }
 }
@@ -69,7 +71,7 @@ impl BrokerStore for SqlBrokers {
     async fn insert(&self, b: &Broker) -> Result<(), StoreError> {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO broker_connections ({COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         )))
         .bind(&b.uid)
         .bind(&b.tenant_id)
@@ -86,6 +88,7 @@ impl BrokerStore for SqlBrokers {
         .bind(b.last_notification_sent_at)
         .bind(&b.ip)
         .bind(&b.port)
+        .bind(&b.key_hash)
         .execute(self.db.pool())
         .await?;
         Ok(())

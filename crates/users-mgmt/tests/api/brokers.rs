@@ -19,6 +19,7 @@ fn hello(uid: Option<&str>, name: &str) -> Hello {
         version: "1.0".into(),
         ip: "10.0.0.1".into(),
         port: "5555".into(),
+        key_hash: users_mgmt::domain::brokers::key_hash("broker-key"),
     }
 }
 
@@ -46,6 +47,10 @@ async fn the_broker_store_keeps_one_contract_on_every_backend() {
         let back = brokers.register(t, c, m, again, 1100).await.unwrap();
         assert_eq!((back.uid.as_str(), back.name.as_str(), back.ip.as_str()), (a.uid.as_str(), "A", "10.0.0.2"));
         assert_eq!(back.connected_at, Some(1100));
+        // Only the key it registered with may reconnect as it.
+        let thief =
+            Hello { key_hash: users_mgmt::domain::brokers::key_hash("another-key"), ..hello(Some(&a.uid), "A") };
+        assert!(matches!(brokers.register(t, c, m, thief, 1101).await, Err(DomainError::Forbidden(_))), "{storage:?}");
 
         let renamed = brokers.rename(c, m, &b.uid, "Branch").await.unwrap();
         assert_eq!(brokers.get(c, m, &b.uid).await.unwrap(), renamed, "{storage:?}");

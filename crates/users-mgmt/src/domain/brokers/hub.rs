@@ -138,6 +138,8 @@ impl Hub {
         q.notify.notify_one();
         let answer = tokio::time::timeout(timeout, rx).await;
         lock(&self.waiting).remove(&id);
+        // Not taken (the broker went away): it must not wait in the queue for a later poll.
+        lock(&q.items).retain(|r| r.get("id").and_then(Value::as_str) != Some(id.as_str()));
         match answer {
             Ok(Ok(v)) => Ok(v),
             _ => Err(RelayError::Timeout),
@@ -175,7 +177,8 @@ mod tests {
             hub.call("c", "other", &allowed, json!({}), Duration::from_millis(50)).await,
             Err(RelayError::NoBroker)
         );
-        // Live, but silent: a timeout.
+        // Live, but silent: a timeout, and the request is not left in the queue.
         assert_eq!(hub.call("c", "m", &allowed, json!({}), Duration::from_millis(50)).await, Err(RelayError::Timeout));
+        assert!(hub.poll("b1", "c", "m", Vec::new()).await.is_empty(), "a stale request was delivered");
     }
 }

@@ -34,6 +34,14 @@ pub struct Broker {
     pub last_notification_sent_at: Option<i64>,
     pub ip: String,
     pub port: String,
+    /// SHA-256 (hex) of the broker key it registered with: only that key polls as it.
+    pub key_hash: String,
+}
+
+/// The SHA-256 (hex) of a broker key, as kept.
+pub fn key_hash(key: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(key.as_bytes()))
 }
 
 fn date(t: Option<i64>) -> Value {
@@ -81,6 +89,8 @@ pub struct Hello {
     pub version: String,
     pub ip: String,
     pub port: String,
+    /// SHA-256 (hex) of the key it presented.
+    pub key_hash: String,
 }
 
 /// A broker gone silent, to be told to the module's recipients.
@@ -129,6 +139,9 @@ impl Brokers {
         if let Some(uid) = hello.uid.as_deref() {
             let uid = kit::ids::object_id("uid", uid)?;
             let mut b = self.store.get(community_id, module_id, &uid).await?.ok_or_else(not_found)?;
+            if b.key_hash != hello.key_hash {
+                return Err(DomainError::Forbidden("the broker connection belongs to another broker key".into()));
+            }
             if !b.enabled {
                 return Err(DomainError::Forbidden("the broker connection is disabled".into()));
             }
@@ -159,6 +172,7 @@ impl Brokers {
             last_notification_sent_at: None,
             ip: hello.ip,
             port: hello.port,
+            key_hash: hello.key_hash,
         };
         self.store.insert(&b).await?;
         Ok(b)

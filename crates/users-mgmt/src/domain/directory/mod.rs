@@ -93,7 +93,7 @@ impl Directory<'_> {
     pub async fn authenticate(&self, module: &Module, name: &str, password: &str) -> Result<Verdict, DomainError> {
         let s = self.settings(module)?;
         if brokered(module) {
-            let a = relayed::run(self.relay, module, &s, "authenticate", name, Some(password)).await?;
+            let a = relayed::run(self.relay, self.modules, module, &s, "authenticate", name, Some(password)).await?;
             return Ok(match a.entry {
                 None => Verdict::Unknown,
                 Some(e) => {
@@ -120,7 +120,7 @@ impl Directory<'_> {
     pub async fn find(&self, module: &Module, name: &str) -> Result<Option<Person>, DomainError> {
         let s = self.settings(module)?;
         if brokered(module) {
-            let a = relayed::run(self.relay, module, &s, "find", name, None).await?;
+            let a = relayed::run(self.relay, self.modules, module, &s, "find", name, None).await?;
             return Ok(a.entry.map(|e| people::person(&s, &e, name)));
         }
         let mut c = self.open(module, &s).await?;

@@ -2,7 +2,9 @@
 //! broker of the module, which runs them against the directory with the module's settings (its
 //! bind password opened for the request, sealed on the wire by the envelope) and answers the
 //! entry found and the password check. The broker's answer is mapped as a direct connection's
-//! would be: a directory that cannot be reached or refuses the service account is a 503.
+//! would be: a directory that cannot be reached or refuses the service account is a 503. The
+//! broker tries the hosts in the order users-mgmt gives (those marked down last) and reports
+//! which answered; their status is recorded on the module as a direct connection's is.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -11,9 +13,10 @@ use kit::DomainError;
 use ldap3::SearchEntry;
 use serde_json::{Value, json};
 
-use super::config::DirectorySettings;
+use super::config::{DirectorySettings, Host};
+use super::hosts::{self, Outcome};
 use crate::domain::brokers::Relay;
-use crate::domain::modules::Module;
+use crate::domain::modules::{Module, ModuleStore};
 
 /// What a broker answered.
 pub struct Answer {
@@ -25,7 +28,9 @@ pub struct Answer {
 fn request(module: &Module, s: &DirectorySettings, op: &str, name: &str, password: Option<&str>) -> Value {
     let mut config = module.config.clone();
     config.insert("bindpassword".into(), json!(s.bind_password.as_str()));
-    let mut r = json!({"op": op, "moduleType": module.module_type.name(), "config": config, "username": name});
+    let order: Vec<Value> = s.hosts.iter().map(|h| json!({"server": h.server, "port": h.port})).collect();
+    let mut r = json!({"op": op, "moduleType": module.module_type.name(), "config": config, "hosts": order,
+        "username": name});
     if let Some(p) = password {
         r["password"] = json!(p);
     }
@@ -49,9 +54,26 @@ fn entry(v: &Value) -> Option<SearchEntry> {
     Some(SearchEntry { dn, attrs, bin_attrs: HashMap::new() })
 }
 
-/// Runs `op` through a broker of the module.
+/// The host outcomes a broker reported (`hosts`: `server`, `port`, `up`), dated `now`.
+fn outcomes(answer: &Value, now: i64) -> Vec<Outcome> {
+    answer
+        .get("hosts")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|h| {
+            let server = h.get("server")?.as_str()?.to_owned();
+            let port = u16::try_from(h.get("port")?.as_u64()?).ok()?;
+            Some(Outcome { host: Host { server, port }, up: h.get("up")?.as_bool()?, at: now })
+        })
+        .collect()
+}
+
+/// Runs `op` through a broker of the module; the hosts' status it reports is recorded in
+/// `modules`.
 pub async fn run(
     relay: &Relay,
+    modules: &dyn ModuleStore,
     module: &Module,
     s: &DirectorySettings,
     op: &str,
@@ -60,6 +82,7 @@ pub async fn run(
 ) -> Result<Answer, DomainError> {
     let timeout = s.timeout.saturating_mul(3).max(Duration::from_secs(2));
     let answer = relay.call(&module.community_id, &module.id, request(module, s, op, name, password), timeout).await?;
+    hosts::record(modules, module, &outcomes(&answer, envelope::wire::now_epoch())).await?;
     match answer.get("status").and_then(Value::as_str) {
         Some("ok") => Ok(Answer {
             entry: answer.get("entry").and_then(entry),
