@@ -233,8 +233,8 @@ pub struct PublicInfoRequest {
 /// Get Service Provider public info by SAML request or OIDC request.
 ///
 /// The public face of the application a pending request of the community is for: `_id`,
-/// `name`, `logo` and, for OIDC, the requested `scope` and `requestedAuthnContext` (the
-/// request's `acr_values`). Exactly one of `SAMLRequest` and `OIDCRequest`; an unknown or
+/// `name`, `logo` and, for OIDC, the requested `scope`, `requestedAuthnContext` (the request's
+/// `acr_values`) and the login page's `hideBanner`, `hideMobileLinks` and `mobileAppLabel`. Exactly one of `SAMLRequest` and `OIDCRequest`; an unknown or
 /// expired request, or one of another community: 404. Open (signed headers only).
 #[utoipa::path(
     post,
@@ -275,8 +275,10 @@ pub async fn public_info(
         return Err(unknown().into());
     }
     let found = state.stores.service_providers.get(&community_id, &request.sp_id).await?.ok_or_else(unknown)?;
-    let mut info =
-        json!({"_id": found.id, "name": found.document.name, "logo": found.document.logo, "scope": request.scope});
+    let d = &found.document;
+    // What the login page shows of the application, and how it dresses itself for it.
+    let mut info = json!({"_id": found.id, "name": d.name, "logo": d.logo, "scope": request.scope,
+        "hideBanner": d.hide_banner, "hideMobileLinks": d.hide_mobile_links, "mobileAppLabel": d.mobile_app_label});
     if let Some(acr) = &request.acr_values {
         info["requestedAuthnContext"] = json!({"class": acr});
     }

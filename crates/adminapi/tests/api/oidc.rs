@@ -153,6 +153,7 @@ async fn a_relying_party_signs_a_user_in_with_code_and_pkce() {
             let (s, r) = call(&p.admin[0], Method::POST, "/serviceprovider/publicinfo/fetch", None, Some(&info)).await;
             assert_eq!((s, r["name"].as_str()), (200, Some(format!("RP {alg}").as_str())), "{r}");
             assert_eq!(r["scope"], json!(["openid", "profile", "email"]));
+            assert_eq!((r["hideBanner"].as_bool(), r["mobileAppLabel"].as_str()), (Some(false), None), "{r}");
 
             let (code, state) = sign_in(&p, "carol", "Amber-Canyon-93", &oidc_request).await;
             assert_eq!(&state, csrf.secret());
