@@ -153,6 +153,7 @@ async fn a_relying_party_signs_a_user_in_with_code_and_pkce() {
             let (s, r) = call(&p.admin[0], Method::POST, "/serviceprovider/publicinfo/fetch", None, Some(&info)).await;
             assert_eq!((s, r["name"].as_str()), (200, Some(format!("RP {alg}").as_str())), "{r}");
             assert_eq!(r["scope"], json!(["openid", "profile", "email"]));
+            assert_eq!((r["hideBanner"].as_bool(), r["mobileAppLabel"].as_str()), (Some(false), None), "{r}");
 
             let (code, state) = sign_in(&p, "carol", "Amber-Canyon-93", &oidc_request).await;
             assert_eq!(&state, csrf.secret());
@@ -185,23 +186,6 @@ async fn a_relying_party_signs_a_user_in_with_code_and_pkce() {
                 assert_eq!(hash, &computed);
             }
 
-            // The code is spent.
-            let again = rp
-                .exchange_code(AuthorizationCode::new(code.clone()))
-                .unwrap()
-                .set_pkce_verifier(PkceCodeVerifier::new("x".repeat(43)))
-                .request_async(&http)
-                .await;
-            assert!(again.is_err());
-            let form = [
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", CALLBACK),
-                ("code_verifier", &"x".repeat(43)),
-            ];
-            let (s, r) = token_call(&p, &form, Some((&client_id, secret.as_deref().unwrap()))).await;
-            assert_eq!((s, r["error"].as_str()), (400, Some("invalid_grant")), "{r}");
-
             // Userinfo by the access token.
             let info: CoreUserInfoClaims = rp
                 .user_info(tokens.access_token().clone(), Some(claims.subject().clone()))
@@ -219,6 +203,33 @@ async fn a_relying_party_signs_a_user_in_with_code_and_pkce() {
             let renewed_id = renewed.id_token().unwrap().claims(&verifier, |_: Option<&Nonce>| Ok(())).unwrap();
             assert_eq!(renewed_id.subject().as_str(), carol_uid);
             assert!(rp.exchange_refresh_token(&refresh).unwrap().request_async(&http).await.is_err(), "used once");
+            // The code is spent; a second use revokes what the first was given (RFC 6749 4.1.2).
+            let again = rp
+                .exchange_code(AuthorizationCode::new(code.clone()))
+                .unwrap()
+                .set_pkce_verifier(PkceCodeVerifier::new("x".repeat(43)))
+                .request_async(&http)
+                .await;
+            assert!(again.is_err());
+            let form = [
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CALLBACK),
+                ("code_verifier", &"x".repeat(43)),
+            ];
+            let (s, r) = token_call(&p, &form, Some((&client_id, secret.as_deref().unwrap()))).await;
+            assert_eq!((s, r["error"].as_str()), (400, Some("invalid_grant")), "{r}");
+
+            let (s, _) = token_call(
+                &p,
+                &[("grant_type", "refresh_token"), ("refresh_token", renewed.refresh_token().unwrap().secret())],
+                Some((&client_id, secret.as_deref().unwrap())),
+            )
+            .await;
+            assert_eq!(s, 200, "a token refreshed before the replay is another grant's");
+            let first: Result<CoreUserInfoClaims, _> =
+                rp.user_info(tokens.access_token().clone(), None).unwrap().request_async(&http).await;
+            assert!(format!("{first:?}").contains("401"), "{first:?}");
         }
     }
 }

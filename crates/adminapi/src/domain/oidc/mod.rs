@@ -12,8 +12,9 @@
 //! Pending requests, codes, access and refresh tokens live in the durable ephemeral store, each
 //! under the MAC of its secret (never the secret), for `OIDC_REQUEST_TTL_SECONDS`,
 //! `OIDC_CODE_TTL_SECONDS`, `OIDC_ACCESS_TOKEN_TTL_SECONDS` and `OIDC_REFRESH_TOKEN_TTL_SECONDS`.
-//! A code is taken atomically, so of two concurrent exchanges one wins; a refresh token is
-//! replaced by a new one at each use.
+//! A code is taken atomically, so of two concurrent exchanges one wins, and a second use revokes
+//! the tokens the first was given (RFC 6749 4.1.2); a refresh token is replaced by a new one at
+//! each use.
 
 pub mod authorize;
 pub mod keys;
@@ -238,6 +239,25 @@ impl Provider {
     /// The grant of a live access token.
     pub async fn access(&self, token: &str) -> Result<Option<Grant>, DomainError> {
         self.read("access", token, false).await
+    }
+
+    /// Remembers what a code was exchanged for (the store keys of the tokens, never the tokens),
+    /// for as long as a refresh token lives, so that a replay of the code can revoke them.
+    pub async fn remember_issued(&self, code: &str, access: &str, refresh: Option<&str>) -> Result<(), DomainError> {
+        let mut keys = vec![self.key("access", access)];
+        keys.extend(refresh.map(|r| self.key("refresh", r)));
+        self.put("issued", code, &keys, self.ttls.refresh_token).await
+    }
+
+    /// Revokes the tokens a code was exchanged for (on a second use of the code): `true` when
+    /// there were some.
+    pub async fn revoke_issued_from(&self, code: &str) -> Result<bool, DomainError> {
+        let Some(keys) = self.read::<Vec<String>>("issued", code, true).await? else { return Ok(false) };
+        for key in &keys {
+            self.store.delete(key).await?;
+        }
+        tracing::warn!("an authorization code was used twice: the tokens issued for it are revoked");
+        Ok(true)
     }
 
     /// Issues an access token for `grant`, and a refresh token when `refresh`.

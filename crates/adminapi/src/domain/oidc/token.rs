@@ -212,10 +212,14 @@ impl Provider {
         let redirect_uri = single(form, "redirect_uri")?;
         let verifier = single(form, "code_verifier")?;
         // Taken first: a code is spent by any attempt, right or wrong.
-        let grant = self
-            .take_code(code)
-            .await?
-            .ok_or_else(|| OAuthError::invalid_grant("the code is unknown, expired or already used"))?;
+        let Some(grant) = self.take_code(code).await? else {
+            let message = if self.revoke_issued_from(code).await? {
+                "the code was already used: the tokens issued for it are revoked"
+            } else {
+                "the code is unknown, expired or already used"
+            };
+            return Err(OAuthError::invalid_grant(message).into());
+        };
         if Some(grant.client_id.as_str()) != sp.client_id() || grant.community_id != sp.community_id {
             return Err(OAuthError::invalid_grant("the code was issued to another client").into());
         }
@@ -236,7 +240,9 @@ impl Provider {
             }
             (None, None) => {}
         }
-        self.reply(sp, &grant, issuer, now, true).await
+        let reply = self.reply(sp, &grant, issuer, now, true).await?;
+        self.remember_issued(code, &reply.access_token, reply.refresh_token.as_deref()).await?;
+        Ok(reply)
     }
 
     /// `grant_type=refresh_token` for the authenticated client `sp`: a new access token, ID
