@@ -2,10 +2,12 @@
 //! connects out to users-mgmt (no inbound port), registers with its broker key (a system or
 //! service license key authorized for the community) and runs [`Config::workers`] long-poll
 //! loops: each poll carries the answers to the requests of the previous one and waits for new
-//! ones. A request names the operation (`authenticate`, `find`), the module's directory settings
-//! (its bind password included, sealed by the envelope on the wire) and the user; the broker
-//! runs it against the directory with users-mgmt's own LDAP client and answers the entry found
-//! and the password check. Requests, answers and the bind password are never logged.
+//! ones. A request names the operation (`authenticate`, `find`, `page`, `changePassword`,
+//! `test`), the module's directory settings (its bind password included, sealed by the envelope
+//! on the wire) and its fields; the broker runs it against the directory with users-mgmt's own
+//! LDAP client and answers what it found: the entry and the password check, a page of entries
+//! and their count, whether the password was changed, how each host fared in a connection test.
+//! Requests, answers and passwords are never logged.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +15,7 @@ use std::time::Duration;
 use envelope::{Client, Curve, KeyPair};
 use reqwest::Method;
 use serde_json::{Value, json};
-use users_mgmt::domain::directory::{client, config};
+use users_mgmt::domain::directory::{self, client, config, relayed};
 use users_mgmt::domain::modules::ModuleType;
 use zeroize::Zeroizing;
 
@@ -161,7 +163,7 @@ fn unavailable(message: impl Into<String>) -> Value {
 
 async fn run_request(request: &Value) -> Value {
     let op = request.get("op").and_then(Value::as_str).unwrap_or_default();
-    if op != "authenticate" && op != "find" {
+    if !relayed::OPERATIONS.contains(&op) {
         return unavailable("unknown operation");
     }
     let kind = request.get("moduleType").and_then(Value::as_str).and_then(ModuleType::from_name);
@@ -186,6 +188,9 @@ async fn run_request(request: &Value) -> Value {
         Ok(s) => s,
         Err(e) => return unavailable(format!("bad module settings: {e}")),
     };
+    if op == "test" {
+        return test(&s).await;
+    }
     let name = request.get("username").and_then(Value::as_str).unwrap_or_default();
     let (connection, outcomes) = client::open(&s).await;
     let mut hosts: Vec<Value> =
@@ -206,21 +211,7 @@ async fn run_request(request: &Value) -> Value {
             return answer;
         }
     };
-    let result = async {
-        let Some(entry) = c.find(&s, &config::filter_for(&s, name)).await? else {
-            return Ok(json!({"status": "ok", "entry": null, "passwordOk": false}));
-        };
-        let password_ok = match (op, request.get("password").and_then(Value::as_str)) {
-            ("authenticate", Some(p)) => c.check_password(&entry.dn, p).await?,
-            _ => false,
-        };
-        Ok::<Value, client::Failure>(json!({
-            "status": "ok",
-            "entry": {"dn": entry.dn, "attrs": entry.attrs},
-            "passwordOk": password_ok,
-        }))
-    }
-    .await;
+    let result = operate(&mut c, &s, op, name, request).await;
     c.close().await;
     let mut answer = result.unwrap_or_else(|f| {
         // A host lost in the middle of the operation is down (a refusal is not).
@@ -231,4 +222,55 @@ async fn run_request(request: &Value) -> Value {
     });
     answer["hosts"] = json!(hosts);
     answer
+}
+
+/// Runs `op` (`authenticate`, `find`, `page`, `changePassword`) on an open connection.
+async fn operate(
+    c: &mut client::Connection,
+    s: &config::DirectorySettings,
+    op: &str,
+    name: &str,
+    request: &Value,
+) -> Result<Value, client::Failure> {
+    let field = |f: &str| request.get(f).and_then(Value::as_str);
+    let entry_json = |e: &ldap3::SearchEntry| json!({"dn": e.dn, "attrs": e.attrs});
+    if op == "page" {
+        let number = |f: &str| request.get(f).and_then(Value::as_u64).unwrap_or_default();
+        let (entries, total) =
+            c.page(s, field("filter").unwrap_or_default(), number("offset"), number("limit")).await?;
+        return Ok(
+            json!({"status": "ok", "entries": entries.iter().map(entry_json).collect::<Vec<_>>(), "total": total}),
+        );
+    }
+    let Some(entry) = c.find(s, &config::filter_for(s, name)).await? else {
+        return Ok(json!({"status": "ok", "entry": null, "passwordOk": false, "changed": false}));
+    };
+    match (op, field("password"), field("newPassword")) {
+        ("authenticate", Some(p), _) => {
+            let password_ok = c.check_password(&entry.dn, p).await?;
+            Ok(json!({"status": "ok", "entry": entry_json(&entry), "passwordOk": password_ok}))
+        }
+        ("changePassword", Some(old), Some(new)) => {
+            let changed = c.change_password(s.kind, &entry.dn, old, new).await?;
+            Ok(json!({"status": "ok", "changed": changed}))
+        }
+        _ => Ok(json!({"status": "ok", "entry": entry_json(&entry), "passwordOk": false})),
+    }
+}
+
+/// The connection test: each host connected to and bound as the service account.
+async fn test(s: &config::DirectorySettings) -> Value {
+    let checks = directory::check_hosts(s, &s.hosts).await;
+    let report: Vec<Value> = checks
+        .iter()
+        .map(|c| {
+            let mut h = json!({"server": c.host.server, "port": c.host.port, "up": c.up});
+            if let Some((step, reason)) = &c.failed {
+                h["step"] = json!(step);
+                h["reason"] = json!(reason);
+            }
+            h
+        })
+        .collect();
+    json!({"status": "ok", "report": report})
 }

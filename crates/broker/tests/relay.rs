@@ -3,7 +3,8 @@
 //! built `broker` process relaying to it. A directory user authenticates through the broker; a
 //! wrong password and an unknown user are refused; the connection is listed, renamed, disabled
 //! (the broker is turned away and logins get 503) and deleted; a broker that goes silent past
-//! its heartbeat window is marked down by the infra sweep.
+//! its heartbeat window is marked down by the infra sweep. Users are fetched and counted, a
+//! password changed and the connection tested through the broker as they are directly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Child, Command, Stdio};
@@ -319,7 +320,7 @@ async fn another_instance_relays_through_the_one_its_broker_polls() {
         .call(Method::POST, &a.url, "/internal_call/broker_request", Some(&payload("delete")))
         .await
         .unwrap();
-    assert_error(reply.status, &reply.body, 400, "dataPayload.op must be authenticate or find");
+    assert_error(reply.status, &reply.body, 400, "dataPayload.op must be one of authenticate, find, page");
 }
 
 /// The status of the module's host on `port`, as the module shows it.
@@ -352,4 +353,69 @@ async fn a_stopped_directory_behind_the_broker_is_503_with_its_host_down() {
     let (s, r) = login(url, &module, "alice", "Alice-Pw-1").await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(host_status(url, &module, dir.port).await.as_deref(), Some("up"));
+}
+
+#[tokio::test]
+async fn users_are_fetched_counted_change_their_password_and_the_connection_is_tested_through_the_broker() {
+    let Some(dir) = Slapd::start("broker operations") else { return };
+    let (app, module) = setup(&dir, "broker operations").await;
+    let url = app.url.as_str();
+    for i in 0..4 {
+        dir.add_person(&format!("user{i}"), "Some-Pw-123");
+    }
+    // No broker: each operation is a 503, never an empty success.
+    let count = json!({"authModule": module});
+    let (s, r) = call(url, Method::POST, "/users/count", Some(&count)).await;
+    assert_error(s, &r, 503, "no broker");
+    let test = format!("/module/{module}/test-connection");
+    let (s, r) = call(url, Method::GET, &test, None).await;
+    assert_error(s, &r, 503, "no broker");
+
+    let _broker = BrokerProcess::start(url, &module, SERVICE_KEY);
+    wait_for_broker(url, &module).await;
+
+    // Paged: 6 people (alice, bob, user0..3), pages of 4.
+    let mut seen = Vec::new();
+    for index in 0..2 {
+        let fetch = json!({"authModule": module, "pIndex": index, "pSize": 4});
+        let (s, r) = call(url, Method::POST, "/users/fetch", Some(&fetch)).await;
+        assert_eq!((s, r["page"]["total"].as_u64()), (200, Some(6)), "{r}");
+        let page = r["data"].as_array().unwrap();
+        assert_eq!(page.len(), if index == 0 { 4 } else { 2 }, "{r}");
+        seen.extend(page.iter().map(|u| u["username"].as_str().unwrap().to_owned()));
+    }
+    seen.sort();
+    assert_eq!(seen, ["alice", "bob", "user0", "user1", "user2", "user3"]);
+    let by_mail = json!({"authModule": module, "query": {"email1": "bob@example.test"}});
+    let (s, r) = call(url, Method::POST, "/users/fetch", Some(&by_mail)).await;
+    assert_eq!((s, r["data"][0]["username"].as_str(), r["page"]["total"].as_u64()), (200, Some("bob"), Some(1)), "{r}");
+    let (s, r) = call(url, Method::POST, "/users/count", Some(&count)).await;
+    assert_eq!((s, r["count"].as_u64()), (200, Some(6)), "{r}");
+    dir.delete(&format!("uid=user0,{}", slapd::PEOPLE_DN));
+    let (s, r) = call(url, Method::POST, "/users/count", Some(&count)).await;
+    assert_eq!((s, r["count"].as_u64()), (200, Some(5)), "the count is the directory's, not a cache: {r}");
+
+    // A password change as the user, done in the directory by the broker.
+    let change = |current: &str, new: &str| json!({"authModule": module, "username": "alice", "currentPassword": current, "newPassword": new});
+    let (s, r) = call(url, Method::POST, "/user/changepassword", Some(&change("Nope-Pw-11", "Fresh-Pw-22"))).await;
+    assert_error(s, &r, 401, "invalid username or credentials");
+    let (s, r) = call(url, Method::POST, "/user/changepassword", Some(&change("Alice-Pw-1", "Fresh-Pw-22"))).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(login(url, &module, "alice", "Fresh-Pw-22").await.0, 200);
+    assert_eq!(login(url, &module, "alice", "Alice-Pw-1").await.0, 401);
+
+    // The connection test runs where the broker is; a wrong service password names the bind step.
+    let (s, t) = call(url, Method::GET, &test, None).await;
+    assert_eq!((s, t["status"].as_bool(), t["hosts"][0]["status"].as_bool()), (200, Some(true), Some(true)), "{t}");
+    assert_eq!(t["hosts"][0]["port"], dir.port.to_string(), "{t}");
+    let mut config = broker_module_body(&dir)["config"].clone();
+    config["bindpassword"] = json!("Not-The-Password-1");
+    let (s, m) = call(url, Method::PATCH, &format!("/module/{module}"), Some(&json!({"config": config}))).await;
+    assert_eq!(s, 200, "{m}");
+    let (s, t) = call(url, Method::GET, &test, None).await;
+    assert_eq!((s, t["status"].as_bool(), t["hosts"][0]["step"].as_str()), (200, Some(false), Some("bind")), "{t}");
+    assert!(t["message"].as_str().unwrap().contains("bind failed"), "{t}");
+    assert!(!t.to_string().contains("Not-The-Password-1"), "{t}");
+    let (s, r) = call(url, Method::POST, "/users/count", Some(&count)).await;
+    assert_error(s, &r, 503, "refused the auth module's service account");
 }

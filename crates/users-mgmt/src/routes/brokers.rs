@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 
 use crate::State;
 use crate::domain::brokers::{Hello, key_hash};
+use crate::domain::directory::relayed;
 use crate::domain::modules::{self, Module};
 
 const CONNECT: &str = "the broker binary (crates/broker): registers with its broker key, a system or service key \
@@ -341,7 +342,8 @@ pub struct BrokerRequestBody {
     /// The module: `{"_id": …}` (the rest of the object is not used).
     #[schema(value_type = Object)]
     auth_module: Value,
-    /// The request for the broker: `op` (`authenticate`, `find`) and its fields.
+    /// The request for the broker: `op` (`authenticate`, `find`, `page`, `changePassword`,
+    /// `test`) and its fields.
     #[schema(value_type = Object)]
     data_payload: Value,
 }
@@ -373,8 +375,10 @@ pub async fn broker_request(
     let module_id = r.auth_module.get("_id").and_then(Value::as_str).unwrap_or_default();
     let module = broker_module(&state, &c, module_id).await?;
     let op = r.data_payload.get("op").and_then(Value::as_str).unwrap_or_default();
-    if op != "authenticate" && op != "find" {
-        return Err(ApiError::bad_request("dataPayload.op must be authenticate or find").into());
+    if !relayed::OPERATIONS.contains(&op) {
+        return Err(
+            ApiError::bad_request(format!("dataPayload.op must be one of {}", relayed::OPERATIONS.join(", "))).into()
+        );
     }
     let timeout = std::time::Duration::from_secs(30);
     // Only this instance's brokers: a peer asking must not be sent around again.

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use self::client::{Connection, Failure};
 use self::config::{DirectorySettings, UserFilter};
 use self::people::Person;
+pub use self::relayed::HostCheck;
 use crate::domain::brokers::Relay;
 use crate::domain::modules::{Module, ModuleStore};
 use crate::domain::users::Query;
@@ -31,11 +32,6 @@ pub struct Directory<'a> {
     pub sealer: &'a Sealer,
     /// The brokers of the modules in `mode: broker`.
     pub relay: &'a Relay,
-}
-
-/// The 409 of an operation brokers do not relay yet.
-fn not_through_broker(what: &str) -> DomainError {
-    DomainError::Conflict(format!("{what} is not relayed through a broker yet: the module is in mode broker"))
 }
 
 /// Whether a module reaches its directory through a broker.
@@ -140,11 +136,12 @@ impl Directory<'_> {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<Person>, u64), DomainError> {
-        if brokered(module) {
-            return Err(not_through_broker("fetching and counting users"));
-        }
         let s = self.settings(module)?;
         let filter = query_filter(&s, query)?;
+        if brokered(module) {
+            let (entries, total) = relayed::page(self.relay, self.modules, module, &s, &filter, offset, limit).await?;
+            return Ok((entries.iter().map(|e| people::person(&s, e, "")).collect(), total));
+        }
         let mut c = self.open(module, &s).await?;
         let found = c.page(&s, &filter, offset, limit).await;
         c.close().await;
@@ -163,10 +160,10 @@ impl Directory<'_> {
         old: &str,
         new: &str,
     ) -> Result<bool, DomainError> {
-        if brokered(module) {
-            return Err(not_through_broker("changing a password"));
-        }
         let s = self.settings(module)?;
+        if brokered(module) {
+            return relayed::change_password(self.relay, self.modules, module, &s, name, old, new).await;
+        }
         let mut c = self.open(module, &s).await?;
         let result: Result<bool, Failure> = async {
             let Some(entry) = c.find(&s, &config::filter_for(&s, name)).await? else { return Ok(false) };
@@ -180,41 +177,32 @@ impl Directory<'_> {
         }
     }
 
-    /// Connects to each host and binds as the service account: `(status, message, hosts)`, the
-    /// step that failed on each host that did. Every host's status is recorded.
+    /// Connects to each host and binds as the service account (through a broker of the module
+    /// in `mode: broker`): `(status, message, hosts)`, the step that failed on each host that
+    /// did. Every host's status is recorded.
     pub async fn test(&self, module: &Module) -> Result<(bool, String, Vec<Value>), DomainError> {
-        if brokered(module) {
-            return Err(not_through_broker("the connection test"));
-        }
         let s = self.settings(module)?;
-        let now = envelope::wire::now_epoch();
-        let mut report = Vec::new();
-        let mut outcomes = Vec::new();
+        let checks = if brokered(module) {
+            relayed::test(self.relay, self.modules, module, &s).await?
+        } else {
+            self.test_directly(module, &s).await?
+        };
         let mut first_failure = None;
-        // In the configured order, down or not: every host is tested.
-        for host in &config::hosts(&module.config) {
-            let result = client::connect(&s, host).await;
-            let (up, entry) = match result {
-                Ok(c) => {
-                    c.close().await;
-                    (
-                        true,
-                        json!({"server": host.server, "port": host.port.to_string(), "status": true, "message": "connection success"}),
-                    )
+        let report: Vec<Value> = checks
+            .iter()
+            .map(|c| {
+                let (server, port) = (&c.host.server, c.host.port.to_string());
+                match &c.failed {
+                    None => json!({"server": server, "port": port, "status": true, "message": "connection success"}),
+                    Some((step, reason)) => {
+                        let message = format!("{step} failed: {reason}");
+                        first_failure.get_or_insert((c.host.to_string(), message.clone()));
+                        json!({"server": server, "port": port, "status": false, "step": step, "message": message})
+                    }
                 }
-                Err(f) => {
-                    let message = format!("{} failed: {}", f.step.name(), f.reason);
-                    let entry = json!({"server": host.server, "port": host.port.to_string(), "status": false,
-                                       "step": f.step.name(), "message": message});
-                    first_failure.get_or_insert((host.to_string(), message));
-                    (f.answered, entry)
-                }
-            };
-            outcomes.push(hosts::Outcome { host: host.clone(), up, at: now });
-            report.push(entry);
-        }
-        hosts::record(self.modules, module, &outcomes).await?;
-        let ok = report.iter().any(|h| h["status"] == true);
+            })
+            .collect();
+        let ok = checks.iter().any(|c| c.failed.is_none());
         let message = match (ok, first_failure) {
             (true, None) => "connection success".to_owned(),
             (true, Some((host, why))) => format!("connection success (host {host}: {why})"),
@@ -223,6 +211,35 @@ impl Directory<'_> {
         };
         Ok((ok, message, report))
     }
+
+    /// Each host of the module, in the configured order (down or not), connected to and bound
+    /// as the service account from here; the outcomes recorded.
+    async fn test_directly(&self, module: &Module, s: &DirectorySettings) -> Result<Vec<HostCheck>, DomainError> {
+        let checks = check_hosts(s, &config::hosts(&module.config)).await;
+        let now = envelope::wire::now_epoch();
+        let outcomes: Vec<hosts::Outcome> =
+            checks.iter().map(|c| hosts::Outcome { host: c.host.clone(), up: c.up, at: now }).collect();
+        hosts::record(self.modules, module, &outcomes).await?;
+        Ok(checks)
+    }
+}
+
+/// Connects to each of `hosts` and binds as the service account: how each fared. Used here and
+/// by the broker.
+pub async fn check_hosts(s: &DirectorySettings, hosts: &[config::Host]) -> Vec<HostCheck> {
+    let mut checks = Vec::with_capacity(hosts.len());
+    for host in hosts {
+        checks.push(match client::connect(s, host).await {
+            Ok(c) => {
+                c.close().await;
+                HostCheck { host: host.clone(), failed: None, up: true }
+            }
+            Err(f) => {
+                HostCheck { host: host.clone(), failed: Some((f.step.name().to_owned(), f.reason)), up: f.answered }
+            }
+        });
+    }
+    checks
 }
 
 /// The attribute of the directory that a query field filters on.
