@@ -74,8 +74,14 @@ impl Drop for BrokerProcess {
 
 /// users-mgmt (polls of 1 s, a 2 s heartbeat) and a module in mode broker on `dir`.
 async fn setup(dir: &Slapd, test: &str) -> (kit::testing::TestService, String) {
+    setup_with(dir, test, &[]).await
+}
+
+/// [`setup`] with more settings.
+async fn setup_with(dir: &Slapd, test: &str, extra: &[(&str, &str)]) -> (kit::testing::TestService, String) {
     let mut env = FAST.to_vec();
     env.extend([("BROKER_POLL_SECONDS", "1"), ("BROKER_HEARTBEAT_SECONDS", "2")]);
+    env.extend_from_slice(extra);
     let app = kit::testing::spawn_with_keys(users_mgmt::SERVICE, users_mgmt::build, Storage::Embedded, test, &env)
         .await
         .unwrap();
@@ -358,7 +364,7 @@ async fn a_stopped_directory_behind_the_broker_is_503_with_its_host_down() {
 #[tokio::test]
 async fn users_are_fetched_counted_change_their_password_and_the_connection_is_tested_through_the_broker() {
     let Some(dir) = Slapd::start("broker operations") else { return };
-    let (app, module) = setup(&dir, "broker operations").await;
+    let (app, module) = setup_with(&dir, "broker operations", &[("LOCKOUT_THRESHOLD", "3")]).await;
     let url = app.url.as_str();
     for i in 0..4 {
         dir.add_person(&format!("user{i}"), "Some-Pw-123");
@@ -418,4 +424,16 @@ async fn users_are_fetched_counted_change_their_password_and_the_connection_is_t
     assert!(!t.to_string().contains("Not-The-Password-1"), "{t}");
     let (s, r) = call(url, Method::POST, "/users/count", Some(&count)).await;
     assert_error(s, &r, 503, "refused the auth module's service account");
+    let (s, m) = call(url, Method::PATCH, &format!("/module/{module}"), Some(&broker_module_body(&dir))).await;
+    assert_eq!(s, 200, "{m}");
+
+    // Wrong passwords through the broker count toward lockout: three lock bob, then even the
+    // right one is refused; alice is not touched.
+    for _ in 0..3 {
+        let (s, r) = login(url, &module, "bob", "Wrong-Pw-9").await;
+        assert_error(s, &r, 401, "invalid username or credentials");
+    }
+    let (s, r) = login(url, &module, "bob", "Bob-Pw-1").await;
+    assert_error(s, &r, 401, "locked");
+    assert_eq!(login(url, &module, "alice", "Fresh-Pw-22").await.0, 200);
 }
