@@ -195,8 +195,9 @@ pub fn check(
         }
         Incoming::Post { pairs } => (Binding::Post, HttpRequest::post(pairs.clone())),
     };
-    let flow = raw_idp.parse_login_request(&raw_sp(config)?, binding, &request).map_err(|e| {
-        tracing::debug!(error = %e, "AuthnRequest refused");
+    // saml-rs's error text may quote the request: not logged.
+    let flow = raw_idp.parse_login_request(&raw_sp(config)?, binding, &request).map_err(|_| {
+        tracing::debug!("AuthnRequest refused by the SAML parser (format, issuer or signature)");
         invalid("the AuthnRequest is not valid for this service provider (format, issuer or signature)")
     })?;
     let authn =
