@@ -135,7 +135,8 @@ async fn follow(resp: reqwest::Response) -> Result<String, (u16, String)> {
 
 #[tokio::test]
 async fn a_python_service_provider_signs_a_user_in_and_refuses_what_it_must() {
-    for storage in [Storage::Embedded, Storage::Redis] {
+    // PostgreSQL: the community's key in its table; Redis: the pending requests and the ids seen.
+    for storage in [Storage::Embedded, Storage::Postgres, Storage::Redis] {
         let Some(p) = platform(storage, "saml login", 1, &[("SAML_LOGIN_URL", LOGIN_PAGE)]).await else { continue };
         let jane = bearer(&p.token("jane", "Quartz-Meadow-71").await);
         let people = json!({"authModule": p.module, "users": [{"username": "carol", "password": "Amber-Canyon-93",
@@ -215,6 +216,16 @@ async fn a_python_service_provider_signs_a_user_in_and_refuses_what_it_must() {
         let refused = acs(settings(SP_ENTITY), &response, second["id"].as_str(), 0);
         assert_eq!(refused["authenticated"], false, "{refused}");
         assert!(refused["reason"].as_str().unwrap().contains("InResponseTo"), "{refused}");
+
+        // A signed request whose RelayState was changed on the way: the signature does not match.
+        let login = sp(&json!({"cmd": "login", "settings": settings(SP_ENTITY), "relayState": "/after"}));
+        let forged = login["url"].as_str().unwrap().replace("RelayState=%2Fafter", "RelayState=%2Fevil");
+        assert_ne!(forged, login["url"].as_str().unwrap());
+        let (status, body) = to_login_page(&forged).await.unwrap_err();
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("signature"), "{body}");
+        // The genuine one still passes (the forged one was not remembered as seen).
+        to_login_page(login["url"].as_str().unwrap()).await.unwrap();
 
         // An unsigned request to a provider that requires signed ones.
         let mut unsigned = settings(SP_ENTITY);
