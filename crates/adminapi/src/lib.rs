@@ -105,6 +105,12 @@ pub struct State {
     /// adminapi's public base URL, from which issuers are made (`OIDC_ISSUER_BASE_URL`, else
     /// adminapi's URL in `SERVICE_DIRECTORY`, else the request's `Host`).
     pub oidc_issuer_base: Option<String>,
+    /// The communities' SAML identity providers: pending requests and the request ids seen in
+    /// the durable ephemeral store, signing keys sealed (`SAML_*` settings).
+    pub saml: domain::saml::Idp,
+    /// Where the SSO endpoint sends the user agent to sign in (`SAML_LOGIN_URL`, else
+    /// `OIDC_LOGIN_URL`), with the pending request's handle as `SAMLRequest`.
+    pub saml_login_url: Option<String>,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -194,6 +200,26 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         .var("OIDC_ISSUER_BASE_URL")?
         .or_else(|| platform.settings.service_url(SERVICE).map(str::to_owned))
         .map(|u| u.trim_end_matches('/').to_owned());
+    let saml = domain::saml::Idp::new(
+        platform.durable.clone(),
+        sealer.clone(),
+        domain::saml::keys::Credentials::new(stores.saml_keys.clone(), sealer.clone()),
+        domain::saml::Ttls {
+            request: platform
+                .settings
+                .parse_var("SAML_REQUEST_TTL_SECONDS", domain::saml::Ttls::default().request)?
+                .clamp(60, 3600),
+            assertion: platform
+                .settings
+                .parse_var("SAML_ASSERTION_TTL_SECONDS", domain::saml::Ttls::default().assertion)?
+                .clamp(30, 3600),
+        },
+    );
+    let saml_login_url = platform.settings.var("SAML_LOGIN_URL")?.or_else(|| oidc_login_url.clone());
+    if let Some(url) = &saml_login_url {
+        domain::service_providers::saml::http_url("SAML_LOGIN_URL", url)
+            .map_err(|e| StartError::Config(kit::config::ConfigError(e.to_string())))?;
+    }
     let state = State {
         stores,
         authority,
@@ -224,6 +250,8 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         oidc,
         oidc_login_url,
         oidc_issuer_base,
+        saml,
+        saml_login_url,
     };
     Application::bind(platform, state, routes::configure)
 }

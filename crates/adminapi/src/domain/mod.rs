@@ -32,6 +32,7 @@ pub mod platform_health;
 pub mod qr_login;
 pub mod radius;
 pub mod roles;
+pub mod saml;
 pub mod scripts;
 pub mod secrets;
 pub mod service_providers;

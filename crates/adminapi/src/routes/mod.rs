@@ -36,6 +36,7 @@ pub mod platform_health;
 pub mod qr_session;
 pub mod radius;
 pub mod registration_config;
+pub mod saml;
 pub mod secret_store;
 pub mod service_providers;
 pub mod session_attributes;
@@ -109,6 +110,7 @@ pub fn table() -> Table {
         .with(service_providers::endpoints())
         .with(sp_catalog::endpoints())
         .with(oidc::endpoints())
+        .with(saml::endpoints())
         .with(radius::endpoints())
         .with(auth_proxy::endpoints())
         .with(broker::endpoints())

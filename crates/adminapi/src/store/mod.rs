@@ -28,6 +28,7 @@ mod module_scripts;
 mod msg_gateways;
 mod oidc_keys;
 mod radius;
+mod saml_keys;
 mod secrets;
 mod service_providers;
 mod templates;
@@ -53,6 +54,7 @@ pub use module_scripts::SqlModuleScripts;
 pub use msg_gateways::SqlGateways;
 pub use oidc_keys::SqlOidcKeys;
 pub use radius::SqlProxyConfigs;
+pub use saml_keys::SqlSamlKeys;
 pub use secrets::SqlSecrets;
 pub use service_providers::SqlServiceProviders;
 pub use templates::SqlTemplates;
@@ -106,6 +108,7 @@ pub struct Stores {
     pub oidc_keys: Arc<dyn SigningKeyStore>,
     pub radius_configs: Arc<dyn ProxyConfigStore>,
     pub authproxy_configs: Arc<dyn ProxyConfigStore>,
+    pub saml_keys: Arc<dyn crate::domain::saml::keys::SamlKeyStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -140,6 +143,7 @@ impl Stores {
             oidc_keys: Arc::new(SqlOidcKeys::new(db.clone())),
             radius_configs: Arc::new(SqlProxyConfigs::new(db.clone(), Kind::Radius)),
             authproxy_configs: Arc::new(SqlProxyConfigs::new(db.clone(), Kind::AuthProxy)),
+            saml_keys: Arc::new(SqlSamlKeys::new(db.clone())),
         }
     }
 }

@@ -159,6 +159,25 @@ impl ServiceProviderStore for SqlServiceProviders {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn by_entity_id(
+        &self,
+        entity_id: &str,
+        sp_type: SpType,
+        limit: u32,
+    ) -> Result<Vec<ServiceProvider>, StoreError> {
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM service_providers WHERE entity_id = $1 AND sp_type = $2 \
+             ORDER BY created_at, id LIMIT $3"
+        )))
+        .bind(entity_id)
+        .bind(sp_type.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.into_iter().map(ServiceProvider::try_from).collect()
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn update(&self, sp: &ServiceProvider, expected_version: i64, change: &Change) -> Result<bool, StoreError> {
         let mut tx = self.db.pool().begin().await?;
         let done = sqlx::query(

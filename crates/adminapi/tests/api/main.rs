@@ -30,6 +30,7 @@ mod platform_health;
 mod qr_login;
 mod radius;
 mod route_table;
+mod saml;
 mod scripts;
 mod secret_store;
 mod self_service;

@@ -179,7 +179,7 @@ async fn an_administrator_manages_the_communitys_service_providers() {
         assert_eq!(catalog["okta"]["template"], "okta");
         assert_eq!(catalog.as_object().unwrap().len(), 6);
 
-        // Public info: exactly one request, of the community; SAML requests come later.
+        // Public info: exactly one request, of the community (tests/api/saml.rs reads a real one).
         let info = |extra: Value| {
             let mut b = json!({"tenantId": p.tenant, "communityId": p.community});
             for (k, v) in extra.as_object().unwrap() {
@@ -193,7 +193,7 @@ async fn an_administrator_manages_the_communitys_service_providers() {
         let (s, r) = call(url, Method::POST, path, None, Some(&info(json!({"OIDCRequest": "nope"})))).await;
         assert_error(s, &r, 404, "no pending OIDC request");
         let (s, r) = call(url, Method::POST, path, None, Some(&info(json!({"SAMLRequest": "PHNhbWw+"})))).await;
-        assert_error(s, &r, 501, "not implemented yet");
+        assert_error(s, &r, 404, "no pending SAML request");
 
         // Delete once; the audit log has every change by field names.
         let (s, _) = call(url, Method::DELETE, &format!("/serviceprovider/{saml_id}"), auth, None).await;

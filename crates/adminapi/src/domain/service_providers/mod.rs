@@ -8,6 +8,7 @@
 //! subkey of the deployment's key ([`oidc_client::secret_mac`]), never the secret.
 
 pub mod catalog;
+pub mod featured;
 pub mod oidc_client;
 pub mod saml;
 pub mod wsfed;
@@ -159,9 +160,13 @@ impl ServiceProvider {
         self.document.saml_config.as_ref().is_some_and(|c| c.idp_initiated)
     }
 
-    /// The SAML entity id, for SAML providers.
+    /// The SAML entity id, for SAML providers; the realm (`wtrealm`), for WS-Fed relying parties.
     pub fn entity_id(&self) -> Option<&str> {
-        self.document.saml_config.as_ref().map(|c| c.entity_id.as_str())
+        match (&self.document.saml_config, &self.document.wsfed_config) {
+            (Some(c), _) => Some(c.entity_id.as_str()),
+            (None, Some(w)) => Some(w.realm.as_str()),
+            _ => None,
+        }
     }
 }
 
@@ -183,6 +188,14 @@ pub trait ServiceProviderStore: Send + Sync {
     async fn idp_initiated(&self, community_id: &str) -> Result<Vec<ServiceProvider>, StoreError>;
     /// The OIDC provider whose client id is `client_id` (in any community).
     async fn by_client_id(&self, client_id: &str) -> Result<Option<ServiceProvider>, StoreError>;
+    /// The providers of `sp_type` whose entity id (SAML) or realm (WS-Fed) is `entity_id`, in any
+    /// community, oldest first, at most `limit`.
+    async fn by_entity_id(
+        &self,
+        entity_id: &str,
+        sp_type: SpType,
+        limit: u32,
+    ) -> Result<Vec<ServiceProvider>, StoreError>;
     /// Replaces the provider when its stored `version` is `expected_version` (`false`: it changed
     /// meanwhile or is gone), recording `change`.
     async fn update(&self, sp: &ServiceProvider, expected_version: i64, change: &Change) -> Result<bool, StoreError>;

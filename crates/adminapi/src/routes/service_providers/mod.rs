@@ -26,6 +26,7 @@ use crate::domain::service_providers::{
 use crate::routes::users::home_of;
 use crate::session::{AdminSession, Administrator};
 
+mod featured;
 mod public;
 
 /// The endpoints of the group.
@@ -36,6 +37,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(fetch_service_providers),
         endpoint!(public::public_info),
         endpoint!(create_service_provider),
+        endpoint!(featured::create_featured),
         endpoint!(update_service_provider),
         endpoint!(delete_service_provider),
     ]
@@ -193,7 +195,18 @@ pub async fn create_service_provider(
     platform: web::Data<Platform>,
 ) -> AppResult<HttpResponse> {
     let Body { value, encrypted } = body;
-    let community = home_of(&platform, &admin).await?;
+    create(value, encrypted, &admin, &state, &platform).await
+}
+
+/// Creates the provider `value` describes in the administrator's community: the reply.
+async fn create(
+    value: ServiceProviderRequest,
+    encrypted: bool,
+    admin: &AdminSession<Administrator>,
+    state: &State,
+    platform: &Platform,
+) -> AppResult<HttpResponse> {
+    let community = home_of(platform, admin).await?;
     let document = sp::check(value, None)?;
     let secret = match &document.oidc_config {
         Some(c) if !c.is_public() => Some(oidc_client::new_client_secret()?),

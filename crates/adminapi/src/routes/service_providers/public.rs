@@ -73,7 +73,7 @@ pub struct PublicInfoRequest {
     pub tenant_id: String,
     #[serde(rename = "communityId")]
     pub community_id: String,
-    /// A SAML request (the SAML IdP is not built yet: 501).
+    /// A pending SAML request, as the SSO endpoint gave it to the login page.
     #[serde(default, rename = "SAMLRequest")]
     pub saml_request: Option<String>,
     /// A pending OIDC request, as the authorization endpoint gave it to the login page.
@@ -85,7 +85,7 @@ pub struct PublicInfoRequest {
 ///
 /// The public face of the application a pending request of the community is for: `_id`,
 /// `name`, `logo` and, for OIDC, the requested `scope`, `requestedAuthnContext` (the request's
-/// `acr_values`) and the login page's `hideBanner`, `hideMobileLinks` and `mobileAppLabel`. Exactly one of `SAMLRequest` and `OIDCRequest`; an unknown or
+/// `acr_values`), for SAML `forceAuthn` (a fresh login is asked for), and the login page's `hideBanner`, `hideMobileLinks` and `mobileAppLabel`. Exactly one of `SAMLRequest` and `OIDCRequest`; an unknown or
 /// expired request, or one of another community: 404. Open (signed headers only).
 #[utoipa::path(
     post,
@@ -95,7 +95,6 @@ pub struct PublicInfoRequest {
         (status = 200, description = "The application's public info", body = Sealable<Object>),
         (status = 400, description = "Neither or both requests, bad ids", body = ErrorBody),
         (status = 404, description = "No such pending request in the community", body = ErrorBody),
-        (status = 501, description = "A SAMLRequest (the SAML IdP is not built yet)", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -111,12 +110,16 @@ pub async fn public_info(
         (Some(_), Some(_)) | (None, None) => {
             return Err(ApiError::bad_request("give exactly one of SAMLRequest and OIDCRequest").into());
         }
-        (Some(_), None) => {
-            return Err(ApiError::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "POST /serviceprovider/publicinfo/fetch with a SAMLRequest is not implemented yet",
-            )
-            .into());
+        (Some(handle), None) => {
+            let unknown = || ApiError::not_found("no pending SAML request with this SAMLRequest in the community");
+            let request = state.saml.pending(&handle).await?.ok_or_else(unknown)?;
+            if request.tenant_id != tenant_id || request.community_id != community_id {
+                return Err(unknown().into());
+            }
+            let found = state.stores.service_providers.get(&community_id, &request.sp_id).await?.ok_or_else(unknown)?;
+            let d = &found.document;
+            let info = json!({"_id": found.id, "name": d.name, "logo": d.logo, "forceAuthn": request.force_authn});
+            return Ok(caller.reply_like(encrypted, StatusCode::OK, &info)?);
         }
         (None, Some(r)) => r,
     };
