@@ -48,6 +48,9 @@ pub struct State {
     pub relay: domain::brokers::Relay,
     /// Tells a community that a broker went silent (through adminapi).
     pub notifier: domain::brokers::notify::Notifier,
+    /// How far a Kerberos client's clock may be from ours, in seconds
+    /// (`KERBEROS_CLOCK_SKEW_SECONDS`, 300; see [`domain::kerberos`]).
+    pub kerberos_skew: i64,
 }
 
 impl State {
@@ -121,6 +124,10 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         peers: broker_peers(&platform.settings, &platform.keys)?,
     };
     let notifier = domain::brokers::notify::Notifier::from_settings(&platform.settings, &platform.keys)?;
+    let kerberos_skew = platform.settings.parse_var("KERBEROS_CLOCK_SKEW_SECONDS", domain::kerberos::CLOCK_SKEW)?;
+    if !(0..=3600).contains(&kerberos_skew) {
+        return Err(kit::config::ConfigError("KERBEROS_CLOCK_SKEW_SECONDS must be between 0 and 3600".into()).into());
+    }
     let state = State {
         stores,
         hasher,
@@ -134,6 +141,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         sealer,
         relay,
         notifier,
+        kerberos_skew,
     };
     Application::bind(platform, state, routes::configure)
 }

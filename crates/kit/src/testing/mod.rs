@@ -7,6 +7,7 @@ use std::time::Duration;
 mod common;
 pub mod logs;
 mod route_table;
+pub mod kdc;
 pub mod slapd;
 pub mod smtp;
 

@@ -6,6 +6,7 @@ pub mod authenticate;
 pub mod behavior_auth;
 pub mod brokers;
 pub mod eam;
+pub mod ktoken;
 pub mod lockout;
 pub mod passkeys;
 pub mod passwords;
@@ -35,6 +36,7 @@ pub fn table() -> Table {
         .with(user_properties::endpoints())
         .with(eam::endpoints())
         .with(authenticate::endpoints())
+        .with(ktoken::endpoints())
         .with(passwords::endpoints())
         .with(user_pin::endpoints())
         .with(lockout::endpoints())

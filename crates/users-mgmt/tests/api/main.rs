@@ -8,6 +8,7 @@ mod brokers;
 mod captured_logs;
 mod common_endpoints;
 mod helpers;
+mod kerberos;
 mod ldap;
 mod licenses;
 mod lockout;
