@@ -53,11 +53,7 @@ pub enum Mech {
 /// Whether the KDC, its admin tools, the client tools and Python's `gssapi` are installed.
 pub fn installed() -> bool {
     ["krb5kdc", "kdb5_util", "kadmin.local", "kinit"].iter().all(|tool| find(tool).is_some())
-        && Command::new(PYTHON)
-            .args(["-c", "import gssapi"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+        && Command::new(PYTHON).args(["-c", "import gssapi"]).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
 fn find(tool: &str) -> Option<PathBuf> {
@@ -181,7 +177,8 @@ impl Kdc {
         if let Some(l) = lifetime {
             c.args(["-l", l]);
         }
-        let mut child = c.arg(name).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("kinit");
+        let mut child =
+            c.arg(name).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("kinit");
         {
             use std::io::Write as _;
             let mut stdin = child.stdin.take().expect("kinit stdin");

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 mod common;
+pub mod kdc;
 pub mod logs;
 mod route_table;
-pub mod kdc;
 pub mod slapd;
 pub mod smtp;
 

@@ -48,9 +48,9 @@ pub fn apply(
                     .decode(text.trim())
                     .map_err(|_| invalid("kerberos_config.keytab_file must be a keytab file in base64"))?;
                 Keytab::parse(&bytes).map_err(|e| DomainError::Invalid(format!("kerberos_config.keytab_file: {e}")))?;
-                let sealed = sealer.seal(&[community_id, id, KEYTAB], text.trim()).map_err(|e| {
-                    DomainError::Store(kit::StoreError::Unavailable(format!("sealing a keytab: {e}")))
-                })?;
+                let sealed = sealer
+                    .seal(&[community_id, id, KEYTAB], text.trim())
+                    .map_err(|e| DomainError::Store(kit::StoreError::Unavailable(format!("sealing a keytab: {e}"))))?;
                 stored.insert(KEYTAB.into(), Value::String(sealed));
             }
             (KEYTAB, _) => return Err(invalid("kerberos_config.keytab_file must be a keytab file in base64")),

@@ -116,7 +116,12 @@ async fn tickets_of_another_key_realm_or_time_are_refused() {
     let old_keytab = kdc.keytab(SERVICE);
     let new_keytab = kdc.keytab(SERVICE);
     let alice = kdc.kinit("alice", "Alice-Krb-1", None);
-    let Some(app) = spawn(kit::testing::Storage::Embedded, "kerberos refusals", &[FAST_ARGON2[0], FAST_ARGON2[1], ("KERBEROS_CLOCK_SKEW_SECONDS", "2")]).await
+    let Some(app) = spawn(
+        kit::testing::Storage::Embedded,
+        "kerberos refusals",
+        &[FAST_ARGON2[0], FAST_ARGON2[1], ("KERBEROS_CLOCK_SKEW_SECONDS", "2")],
+    )
+    .await
     else {
         return;
     };

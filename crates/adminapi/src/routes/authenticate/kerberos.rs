@@ -92,7 +92,9 @@ pub async fn request_access_with_kerberos(
 ) -> AppResult<HttpResponse> {
     let _ = &query.reauthentication;
     let Some(token) = negotiate_token(&req) else {
-        return Ok(negotiate(&ApiError::unauthorized("a Kerberos ticket is required: Authorization: Negotiate <token>")));
+        return Ok(negotiate(&ApiError::unauthorized(
+            "a Kerberos ticket is required: Authorization: Negotiate <token>",
+        )));
     };
     let caller = Caller::from_request(&req, &mut Payload::None).await?;
     let facts = RequestFacts::of(&req, &caller, &state)?;
@@ -116,7 +118,8 @@ pub async fn request_access_with_kerberos(
         tracing::error!("users-mgmt verified a ktoken without uid, username or moduleId");
         return Err(ApiError::internal().into());
     };
-    let checked = Checked { uid: uid.to_owned(), username: username.to_owned(), module: module.to_owned(), user: user.clone() };
+    let checked =
+        Checked { uid: uid.to_owned(), username: username.to_owned(), module: module.to_owned(), user: user.clone() };
     let signed = steps::log_in_verified(&state, &platform, &facts, &community, checked).await?;
     Ok(caller.reply(&json!({"user": signed.user, "jwt_token": signed.token}))?)
 }

@@ -138,7 +138,10 @@ mod tests {
         let kt = Keytab::parse(&file).unwrap();
         assert_eq!(kt.entries.len(), 1);
         let e = &kt.entries[0];
-        assert_eq!((e.realm.as_str(), e.components.join("/").as_str(), e.kvno, e.etype), ("TEST.LOCAL", "HTTP/127.0.0.1", 300, 18));
+        assert_eq!(
+            (e.realm.as_str(), e.components.join("/").as_str(), e.kvno, e.etype),
+            ("TEST.LOCAL", "HTTP/127.0.0.1", 300, 18)
+        );
         assert_eq!(e.key.len(), 32);
         for cut in 0..file.len() - 1 {
             assert!(Keytab::parse(&file[..cut]).is_err(), "cut at {cut}");
