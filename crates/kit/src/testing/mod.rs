@@ -8,6 +8,7 @@ mod common;
 pub mod kdc;
 pub mod logs;
 mod route_table;
+pub mod scep;
 pub mod slapd;
 pub mod smtp;
 

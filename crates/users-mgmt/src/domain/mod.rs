@@ -16,6 +16,7 @@ pub mod password_policy;
 pub mod passwords;
 pub mod pins;
 pub mod proof;
+pub mod scep;
 pub mod system_users;
 pub mod user_properties;
 pub mod users;

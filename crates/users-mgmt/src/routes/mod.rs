@@ -10,6 +10,7 @@ pub mod ktoken;
 pub mod lockout;
 pub mod passkeys;
 pub mod passwords;
+pub mod scep;
 pub mod system_user;
 pub mod user_attribute;
 pub mod user_pin;
@@ -37,6 +38,7 @@ pub fn table() -> Table {
         .with(eam::endpoints())
         .with(authenticate::endpoints())
         .with(ktoken::endpoints())
+        .with(scep::endpoints())
         .with(passwords::endpoints())
         .with(user_pin::endpoints())
         .with(lockout::endpoints())

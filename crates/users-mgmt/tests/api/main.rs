@@ -16,6 +16,7 @@ mod otp;
 mod passkeys;
 mod passwords;
 mod route_table;
+mod scep;
 mod system_user;
 mod typists;
 mod user_attribute;
