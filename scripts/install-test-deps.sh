@@ -3,11 +3,12 @@
 # tools (slapd, slapadd, ldapadd, ldapwhoami) for the directory tests of users-mgmt, which start a
 # real slapd per test (kit::testing::slapd); MIT Kerberos's KDC, admin and client tools with
 # Python's gssapi (Debian's python3) and curl for the Kerberos tests, which start a real KDC per
-# test (kit::testing::kdc) and sign in with `kinit`, `gssapi` and `curl --negotiate`. `.ci/run` calls it before `make test`; it fails, so
+# test (kit::testing::kdc) and sign in with `kinit`, `gssapi` and `curl --negotiate`; micromdm's
+# SCEP server (Debian's scep) and the openssl CLI for the SCEP tests (kit::testing::scep). `.ci/run` calls it before `make test`; it fails, so
 # CI fails, when the packages cannot be installed. Nothing is done when they are already there.
 set -euo pipefail
 
-packages=(slapd ldap-utils krb5-kdc krb5-admin-server krb5-user python3-gssapi curl)
+packages=(slapd ldap-utils krb5-kdc krb5-admin-server krb5-user python3-gssapi curl scep openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,7 +28,8 @@ $SUDO apt-get update -q
 # No daemon is started by the package (policy-rc.d, if any, says no; the tests start their own).
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 for tool in /usr/sbin/slapd /usr/sbin/slapadd /usr/bin/ldapadd /usr/bin/ldapwhoami \
-  /usr/sbin/krb5kdc /usr/sbin/kdb5_util /usr/sbin/kadmin.local /usr/bin/kinit /usr/bin/curl; do
+  /usr/sbin/krb5kdc /usr/sbin/kdb5_util /usr/sbin/kadmin.local /usr/bin/kinit /usr/bin/curl \
+  /usr/bin/scepserver /usr/bin/openssl; do
   [ -x "$tool" ] || { echo "install-test-deps: $tool is missing after the install" >&2; exit 1; }
 done
 /usr/bin/python3 -c 'import gssapi' || { echo "install-test-deps: python3-gssapi does not import" >&2; exit 1; }

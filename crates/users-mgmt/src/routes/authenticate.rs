@@ -4,7 +4,8 @@
 //!
 //! An `otp` is checked by adminapi ([`crate::domain::otp`]); while adminapi does not serve OTPs
 //! it is refused with a 400, never a success. A `ktoken` (Kerberos) is checked with the modules'
-//! keytabs ([`super::ktoken`]); `scep` credentials are a 400 until SCEP is built.
+//! keytabs ([`super::ktoken`]); with `scep: true` the reply carries SCEP credentials
+//! ([`super::scep`]).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -231,7 +232,9 @@ fn given(v: Option<&String>) -> Option<&str> {
 /// adminapi (400 while adminapi does not serve OTPs, 503 when it cannot be reached); a `ktoken`
 /// (SPNEGO / Kerberos, base64) is checked with the keytab of the modules named, as
 /// `user/verify_user_ktoken` does, its client being the user (`username` may be left out; when
-/// given it must be the client's name). A directory that cannot be reached is a 503 (its hosts marked
+/// given it must be the client's name). With `scep: true`, the reply also carries
+/// `scepCredentials`, enrolled at the module's SCEP server as `user/scepcredentials` does (400
+/// when the module has no SCEP). A directory that cannot be reached is a 503 (its hosts marked
 /// down), never a success. Any valid key.
 #[utoipa::path(
     post,
@@ -256,11 +259,6 @@ pub async fn authenticate_user(
     let Body { value: r, encrypted } = body;
     let Located(community) = community;
     let _ = &r.service_name;
-    if r.scep == Some(true) {
-        return Err(
-            ApiError::bad_request("scep credentials are not supported yet: they come with directory modules").into()
-        );
-    }
     let mut factors =
         Factors { password: given(r.password.as_ref()), pin: given(r.pin.as_ref()), ..Factors::default() };
     let otp = given(r.otp.as_ref());
@@ -287,6 +285,10 @@ pub async fn authenticate_user(
     let token = proof_for(&platform, &state, &auth.caller, &community, &who, r.referrer_public_key.as_deref())?;
     let mut reply = who.user.to_reply(None);
     reply["proof_of_authentication_jwt"] = Value::String(token);
+    if r.scep == Some(true) {
+        let module = user_module(&state, &community.id, &who.user.module_id).await?;
+        reply["scepCredentials"] = super::scep::credentials_of(&state, &module, &who.user.username).await?;
+    }
     Ok(auth.caller.reply_like(encrypted, StatusCode::OK, &reply)?)
 }
 

@@ -32,7 +32,11 @@ pub struct ScepCredentialsRequest {
 
 /// The credentials of `username` (a user of `module`) enrolled at the module's SCEP server, as
 /// the reply's `scepCredentials` (DER in base64).
-pub(crate) async fn credentials_of(state: &State, module: &crate::domain::modules::Module, username: &str) -> AppResult<Value> {
+pub(crate) async fn credentials_of(
+    state: &State,
+    module: &crate::domain::modules::Module,
+    username: &str,
+) -> AppResult<Value> {
     let server = scep::Server::of(&module.config).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let credentials = scep::enroll(&state.scep_http, &server, username).await.map_err(|e| match e {
         ScepError::NotConfigured(m) => ApiError::bad_request(m),

@@ -66,7 +66,8 @@ async fn a_user_gets_a_certificate_from_the_scep_server() {
     let Some(app) = spawn(kit::testing::Storage::Embedded, "scep credentials", &FAST_ARGON2).await else { return };
     let url = app.url.as_str();
     let admin = caller(SERVICE_KEY);
-    let page = challenge_page("<html><body>The enrollment challenge password is: <B> Chal-lenge-42 </B></body></html>").await;
+    let page =
+        challenge_page("<html><body>The enrollment challenge password is: <B> Chal-lenge-42 </B></body></html>").await;
     let config = json!({"scepenabled": true, "scepurl": scep.url(), "challengeurl": page});
     let module = module(&admin, url, config).await;
     add_user(&admin, url, &module, "jane", "Sesame1234").await;
@@ -87,6 +88,20 @@ async fn a_user_gets_a_certificate_from_the_scep_server() {
     let from_public = openssl(&["pkey", "-pubin", "-inform", "DER", "-pubout"], &public);
     assert_eq!((&cert_key, &cert_key), (&from_private, &from_public));
 
+    // `scep: true` in user/authenticate: the credentials come with the proof (for another user:
+    // scepserver refuses a second certificate for a subject that has a valid one).
+    add_user(&admin, url, &module, "joe", "Sesame1234").await;
+    let body = json!({"authModule": module, "username": "joe", "password": "Sesame1234", "scep": true});
+    let (s, r) = crate::authenticate::authenticate(&admin, url, body).await;
+    assert_eq!(s, 200, "{r}");
+    let cert = der(&r["scepCredentials"]["certificate"]);
+    let subject = openssl(&["x509", "-inform", "DER", "-noout", "-subject"], &cert);
+    assert!(subject.contains("CN = joe") || subject.contains("CN=joe"), "{subject}");
+    // A second certificate for jane: the server's refusal, said as such.
+    let (s, e) = credentials(&admin, url, &module, "jane").await;
+    assert_error(s, &e, 502, "refused");
+    assert!(r["proof_of_authentication_jwt"].is_string(), "{r}");
+
     // Only system and service keys; an unknown user is a 404.
     let (s, e) = credentials(&caller(APP_KEY), url, &module, "jane").await;
     assert_eq!(s, 403, "{e}");
@@ -103,7 +118,8 @@ async fn scep_refusals_are_clear() {
 
     // A wrong challenge password: the server's refusal, as a 502.
     let page = challenge_page("wrong-challenge").await;
-    let module_id = module(&admin, url, json!({"scepenabled": true, "scepurl": scep.url(), "challengeurl": page})).await;
+    let module_id =
+        module(&admin, url, json!({"scepenabled": true, "scepurl": scep.url(), "challengeurl": page})).await;
     add_user(&admin, url, &module_id, "jane", "Sesame1234").await;
     let (s, e) = credentials(&admin, url, &module_id, "jane").await;
     assert_error(s, &e, 502, "refused");

@@ -76,15 +76,15 @@ pub fn pkcs_req(r: &Request<'_>) -> Result<Vec<u8>, ScepError> {
         serial_number: r.recipient.tbs_certificate().serial_number().clone(),
     });
     let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
-    let recipient =
-        KeyTransRecipientInfoBuilder::new(rid, KeyEncryptionInfo::Rsa(recipient_key)).map_err(internal)?;
-    let mut envelope = EnvelopedDataBuilder::new(None, r.csr_der, ContentEncryptionAlgorithm::Aes128Cbc, None)
-        .map_err(internal)?;
+    let recipient = KeyTransRecipientInfoBuilder::new(rid, KeyEncryptionInfo::Rsa(recipient_key)).map_err(internal)?;
+    let mut envelope =
+        EnvelopedDataBuilder::new(None, r.csr_der, ContentEncryptionAlgorithm::Aes128Cbc, None).map_err(internal)?;
     envelope.add_recipient_info(recipient).map_err(internal)?;
     let enveloped = envelope.build_with_rng(&mut rng).map_err(internal)?;
-    let envelope = ContentInfo { content_type: ID_ENVELOPED_DATA, content: Any::encode_from(&enveloped).map_err(internal)? }
-        .to_der()
-        .map_err(internal)?;
+    let envelope =
+        ContentInfo { content_type: ID_ENVELOPED_DATA, content: Any::encode_from(&enveloped).map_err(internal)? }
+            .to_der()
+            .map_err(internal)?;
     let econtent = EncapsulatedContentInfo {
         econtent_type: ID_DATA,
         econtent: Some(Any::new(Tag::OctetString, envelope).map_err(internal)?),
@@ -174,20 +174,31 @@ pub fn cert_rep(
     };
     let cert = trusted
         .iter()
-        .find(|c| c.tbs_certificate().issuer() == &sid.issuer && c.tbs_certificate().serial_number() == &sid.serial_number)
+        .find(|c| {
+            c.tbs_certificate().issuer() == &sid.issuer && c.tbs_certificate().serial_number() == &sid.serial_number
+        })
         .ok_or_else(|| ScepError::Server("the SCEP reply is not signed by the CA's certificate".into()))?;
-    let signed_attrs = signer.signed_attrs.as_ref().ok_or_else(|| bad("no signed attributes"))?.to_der().map_err(internal)?;
+    let signed_attrs =
+        signer.signed_attrs.as_ref().ok_or_else(|| bad("no signed attributes"))?.to_der().map_err(internal)?;
     let signature = rsa::pkcs1v15::Signature::try_from(signer.signature.as_bytes()).map_err(|_| bad("signature"))?;
     let spki = cert.tbs_certificate().subject_public_key_info().owned_to_ref();
     let no_rsa = |_| bad("the CA's key is not an RSA key");
     // SHA-1 is what many SCEP servers (micromdm's among them) still sign replies with.
     let (verified, expected) = match signer.digest_alg.oid {
         SHA256 => (
-            signature::Verifier::verify(&rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::try_from(spki).map_err(no_rsa)?, &signed_attrs, &signature),
+            signature::Verifier::verify(
+                &rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::try_from(spki).map_err(no_rsa)?,
+                &signed_attrs,
+                &signature,
+            ),
             sha2::Sha256::digest(content_bytes(&signed)).to_vec(),
         ),
         SHA1 => (
-            signature::Verifier::verify(&rsa::pkcs1v15::VerifyingKey::<sha1::Sha1>::try_from(spki).map_err(no_rsa)?, &signed_attrs, &signature),
+            signature::Verifier::verify(
+                &rsa::pkcs1v15::VerifyingKey::<sha1::Sha1>::try_from(spki).map_err(no_rsa)?,
+                &signed_attrs,
+                &signature,
+            ),
             sha1::Sha1::digest(content_bytes(&signed)).to_vec(),
         ),
         _ => return Err(bad("the reply's digest is neither SHA-256 nor SHA-1")),
@@ -304,13 +315,25 @@ fn open(enveloped: &Enveloped, key: &RsaPrivateKey) -> Result<Vec<u8>, ScepError
     type Pkcs7 = cipher::block_padding::Pkcs7;
     let oid = enveloped.algorithm.oid;
     let plain = if oid == AES_128_CBC {
-        cbc::Decryptor::<aes::Aes128>::new_from_slices(k, v).map_err(|_| bad("key size"))?.decrypt_padded_vec::<Pkcs7>(data).map_err(err)?
+        cbc::Decryptor::<aes::Aes128>::new_from_slices(k, v)
+            .map_err(|_| bad("key size"))?
+            .decrypt_padded_vec::<Pkcs7>(data)
+            .map_err(err)?
     } else if oid == AES_256_CBC {
-        cbc::Decryptor::<aes::Aes256>::new_from_slices(k, v).map_err(|_| bad("key size"))?.decrypt_padded_vec::<Pkcs7>(data).map_err(err)?
+        cbc::Decryptor::<aes::Aes256>::new_from_slices(k, v)
+            .map_err(|_| bad("key size"))?
+            .decrypt_padded_vec::<Pkcs7>(data)
+            .map_err(err)?
     } else if oid == DES_EDE3_CBC {
-        cbc::Decryptor::<des::TdesEde3>::new_from_slices(k, v).map_err(|_| bad("key size"))?.decrypt_padded_vec::<Pkcs7>(data).map_err(err)?
+        cbc::Decryptor::<des::TdesEde3>::new_from_slices(k, v)
+            .map_err(|_| bad("key size"))?
+            .decrypt_padded_vec::<Pkcs7>(data)
+            .map_err(err)?
     } else if oid == DES_CBC {
-        cbc::Decryptor::<des::Des>::new_from_slices(k, v).map_err(|_| bad("key size"))?.decrypt_padded_vec::<Pkcs7>(data).map_err(err)?
+        cbc::Decryptor::<des::Des>::new_from_slices(k, v)
+            .map_err(|_| bad("key size"))?
+            .decrypt_padded_vec::<Pkcs7>(data)
+            .map_err(err)?
     } else {
         return Err(bad("an unsupported content encryption"));
     };

@@ -65,11 +65,11 @@ impl Server {
         let parse = |field: &str| -> Result<Option<url::Url>, ScepError> {
             match config.get(field).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()) {
                 None => Ok(None),
-                Some(text) => url::Url::parse(text)
-                    .ok()
-                    .filter(|u| matches!(u.scheme(), "http" | "https"))
-                    .map(Some)
-                    .ok_or_else(|| ScepError::NotConfigured(format!("the auth module's config.{field} must be an http(s) URL"))),
+                Some(text) => {
+                    url::Url::parse(text).ok().filter(|u| matches!(u.scheme(), "http" | "https")).map(Some).ok_or_else(
+                        || ScepError::NotConfigured(format!("the auth module's config.{field} must be an http(s) URL")),
+                    )
+                }
             }
         };
         let url = parse("scepurl")?
@@ -128,7 +128,8 @@ fn common_name(username: &str) -> Result<Name, ScepError> {
         }
         escaped.push(c);
     }
-    Name::from_str(&format!("CN={escaped}")).map_err(|_| ScepError::NotConfigured("username cannot be a certificate subject".into()))
+    Name::from_str(&format!("CN={escaped}"))
+        .map_err(|_| ScepError::NotConfigured("username cannot be a certificate subject".into()))
 }
 
 /// The builder profile of the transient self-signed certificate that signs the request.
@@ -172,10 +173,11 @@ pub async fn enroll(http: &reqwest::Client, server: &Server, username: &str) -> 
         Some(url) => Some(challenge(http, url).await?),
         None => None,
     };
-    let key = tokio::task::spawn_blocking(|| rsa::RsaPrivateKey::new(&mut rand_core::UnwrapErr(getrandom::SysRng), 2048))
-        .await
-        .map_err(internal)?
-        .map_err(internal)?;
+    let key =
+        tokio::task::spawn_blocking(|| rsa::RsaPrivateKey::new(&mut rand_core::UnwrapErr(getrandom::SysRng), 2048))
+            .await
+            .map_err(internal)?
+            .map_err(internal)?;
     let signer = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(key.clone());
     let subject = common_name(username)?;
     let mut request = RequestBuilder::new(subject.clone()).map_err(internal)?;
@@ -191,15 +193,11 @@ pub async fn enroll(http: &reqwest::Client, server: &Server, username: &str) -> 
     serial[0] &= 0x7f;
     serial[0] |= 0x01;
     let validity = Validity::from_now(std::time::Duration::from_secs(3600)).map_err(internal)?;
-    let signer_cert: Certificate = CertificateBuilder::new(
-        SelfSigned(subject),
-        SerialNumber::new(&serial).map_err(internal)?,
-        validity,
-        spki,
-    )
-    .map_err(internal)?
-    .build::<_, rsa::pkcs1v15::Signature>(&signer)
-    .map_err(internal)?;
+    let signer_cert: Certificate =
+        CertificateBuilder::new(SelfSigned(subject), SerialNumber::new(&serial).map_err(internal)?, validity, spki)
+            .map_err(internal)?
+            .build::<_, rsa::pkcs1v15::Signature>(&signer)
+            .map_err(internal)?;
     let transaction_id = hex::encode(sha2::Sha256::digest(&public_key));
     let mut nonce = [0u8; 16];
     getrandom::fill(&mut nonce).map_err(internal)?;
