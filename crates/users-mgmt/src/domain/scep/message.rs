@@ -144,7 +144,7 @@ fn content_bytes(signed: &SignedData) -> &[u8] {
     signed.encap_content_info.econtent.as_ref().map(Any::value).unwrap_or_default()
 }
 
-fn attr_value<'a>(attrs: &'a [Attribute], oid: ObjectIdentifier) -> Option<&'a Any> {
+fn attr_value(attrs: &[Attribute], oid: ObjectIdentifier) -> Option<&Any> {
     attrs.iter().find(|a| a.oid == oid).and_then(|a| a.values.get(0))
 }
 
