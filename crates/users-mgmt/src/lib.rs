@@ -48,6 +48,11 @@ pub struct State {
     pub relay: domain::brokers::Relay,
     /// Tells a community that a broker went silent (through adminapi).
     pub notifier: domain::brokers::notify::Notifier,
+    /// How far a Kerberos client's clock may be from ours, in seconds
+    /// (`KERBEROS_CLOCK_SKEW_SECONDS`, 300; see [`domain::kerberos`]).
+    pub kerberos_skew: i64,
+    /// The HTTP client of SCEP enrollments (`SCEP_TIMEOUT_SECONDS`, 30; see [`domain::scep`]).
+    pub scep_http: reqwest::Client,
 }
 
 impl State {
@@ -121,6 +126,17 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         peers: broker_peers(&platform.settings, &platform.keys)?,
     };
     let notifier = domain::brokers::notify::Notifier::from_settings(&platform.settings, &platform.keys)?;
+    let kerberos_skew = platform.settings.parse_var("KERBEROS_CLOCK_SKEW_SECONDS", domain::kerberos::CLOCK_SKEW)?;
+    if !(0..=3600).contains(&kerberos_skew) {
+        return Err(kit::config::ConfigError("KERBEROS_CLOCK_SKEW_SECONDS must be between 0 and 3600".into()).into());
+    }
+    let scep_timeout = platform.settings.parse_var("SCEP_TIMEOUT_SECONDS", 30u64)?.clamp(1, 300);
+    let scep_http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(scep_timeout))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| kit::config::ConfigError(format!("scep client: {e}")))?;
     let state = State {
         stores,
         hasher,
@@ -134,6 +150,8 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         sealer,
         relay,
         notifier,
+        kerberos_skew,
+        scep_http,
     };
     Application::bind(platform, state, routes::configure)
 }

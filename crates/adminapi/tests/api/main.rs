@@ -17,6 +17,7 @@ mod helpers;
 mod images;
 mod invites;
 mod journeys;
+mod kerberos;
 mod licenses;
 mod login;
 mod login_journey;

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 mod common;
+pub mod kdc;
 pub mod logs;
 mod route_table;
+pub mod scep;
 pub mod slapd;
 pub mod smtp;
 

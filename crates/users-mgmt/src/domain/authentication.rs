@@ -24,6 +24,8 @@ pub struct Factors<'a> {
     /// The directory's verdict on the password of a directory user (then `password` is not
     /// checked here).
     pub password_checked: Option<bool>,
+    /// A Kerberos ticket accepted for the user (see [`super::kerberos`]), when one was given.
+    pub ktoken: Option<bool>,
 }
 
 impl std::fmt::Debug for Factors<'_> {
@@ -35,6 +37,7 @@ impl std::fmt::Debug for Factors<'_> {
             .field("otp", &self.otp.is_some())
             .field("behavior", &self.behavior.is_some())
             .field("password_checked", &self.password_checked.is_some())
+            .field("ktoken", &self.ktoken.is_some())
             .finish()
     }
 }
@@ -134,6 +137,14 @@ pub async fn check(
         } else {
             failed = true;
             c.lockout.record_failure(&user.uid, "otp", now).await?;
+        }
+    }
+    if let Some(valid) = factors.ktoken {
+        if valid {
+            methods.push("ktoken");
+        } else {
+            failed = true;
+            c.lockout.record_failure(&user.uid, "ktoken", now).await?;
         }
     }
     if let Some(valid) = factors.behavior {

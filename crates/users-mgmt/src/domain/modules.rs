@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 pub use super::module_secrets::open_secret;
 use super::module_secrets::seal_secrets;
 
+use super::module_kerberos;
 use super::password_policy::PasswordPolicy;
 
 /// The kinds of module.
@@ -95,7 +96,8 @@ impl Module {
         for secret in SECRET_FIELDS {
             config.remove(secret);
         }
-        serde_json::json!({
+        let kerberos = module_kerberos::reply_part(&mut config);
+        let mut reply = serde_json::json!({
             "_id": self.id,
             "communityId": self.community_id,
             "type": self.module_type.name(),
@@ -107,7 +109,11 @@ impl Module {
             "lastEnabledAt": self.last_enabled_at.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map(|t| t.to_rfc3339()),
             "enhanced_security_on": self.enhanced_security_on,
             "config": config,
-        })
+        });
+        if !kerberos.is_null() {
+            reply["kerberos_config"] = kerberos;
+        }
+        reply
     }
 }
 
@@ -144,6 +150,10 @@ pub struct ModuleRequest {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub config: Map<String, Value>,
+    /// `{"enabled": bool, "keytab_file": "<base64 MIT keytab>"}`: SPNEGO tickets for the
+    /// keytab's service principal sign the module's users in (`user/verify_user_ktoken`).
+    #[schema(value_type = Option<Object>)]
+    pub kerberos_config: Option<Value>,
 }
 
 /// What a caller sends to change a module (`data` of `PATCH …/module/{moduleId}`): the type
@@ -161,6 +171,9 @@ pub struct ModulePatch {
     pub enhanced_security_on: Option<bool>,
     #[schema(value_type = Option<Object>)]
     pub config: Option<Map<String, Value>>,
+    /// Replaces the module's `kerberos_config`; a `keytab_file` left out keeps the stored one.
+    #[schema(value_type = Option<Object>)]
+    pub kerberos_config: Option<Value>,
 }
 
 /// The fields a directory module of each type must configure.
@@ -190,6 +203,9 @@ const SECURITY_AUTHENTICATION: [&str; 6] =
 /// Checks a module's type-specific configuration.
 pub fn validate_config(t: ModuleType, config: &Map<String, Value>) -> Result<(), DomainError> {
     let invalid = |m: String| DomainError::Invalid(m);
+    if config.contains_key(module_kerberos::FIELD) {
+        return Err(invalid("kerberos_config goes beside config, not in it".into()));
+    }
     for field in required_config(t) {
         let present = match config.get(*field) {
             Some(Value::String(s)) => !s.trim().is_empty(),
@@ -266,6 +282,9 @@ pub fn new_module(
     let id = kit::ids::new_object_id();
     let mut config = r.config;
     seal_secrets(sealer, community_id, &id, &mut config)?;
+    if let Some(kerberos) = r.kerberos_config {
+        module_kerberos::apply(sealer, community_id, &id, &mut config, kerberos, None)?;
+    }
     Ok(Module {
         id,
         tenant_id: tenant_id.to_owned(),
@@ -316,7 +335,14 @@ pub fn patched(sealer: &Sealer, module: &Module, patch: ModulePatch, now: i64) -
                 config.insert(secret.to_owned(), kept.clone());
             }
         }
+        if let Some(kept) = module.config.get(module_kerberos::FIELD) {
+            config.insert(module_kerberos::FIELD.to_owned(), kept.clone());
+        }
         next.config = config;
+    }
+    if let Some(kerberos) = patch.kerberos_config {
+        let previous = module.config.get(module_kerberos::FIELD);
+        module_kerberos::apply(sealer, &module.community_id, &module.id, &mut next.config, kerberos, previous)?;
     }
     Ok(next)
 }

@@ -3,8 +3,9 @@
 //! proof of authentication signed with the service key ([`crate::domain::proof`]) on success.
 //!
 //! An `otp` is checked by adminapi ([`crate::domain::otp`]); while adminapi does not serve OTPs
-//! it is refused with a 400, never a success. `ktoken` (Kerberos) and `scep` credentials come
-//! with directory modules: a 400 until then.
+//! it is refused with a 400, never a success. A `ktoken` (Kerberos) is checked with the modules'
+//! keytabs ([`super::ktoken`]); with `scep: true` the reply carries SCEP credentials
+//! ([`super::scep`]).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -228,8 +229,12 @@ fn given(v: Option<&String>) -> Option<&str> {
 /// ES256) whose `methods` name the factors checked; with `referrerPublicKey`, the JWT is
 /// encrypted for that key. An unknown user and a wrong factor get the same 401; a locked or
 /// disabled user is refused (401) even with the right factors. An `otp` is checked by
-/// adminapi (400 while adminapi does not serve OTPs, 503 when it cannot be reached); `ktoken`
-/// is not verified yet: 400. A directory that cannot be reached is a 503 (its hosts marked
+/// adminapi (400 while adminapi does not serve OTPs, 503 when it cannot be reached); a `ktoken`
+/// (SPNEGO / Kerberos, base64) is checked with the keytab of the modules named, as
+/// `user/verify_user_ktoken` does, its client being the user (`username` may be left out; when
+/// given it must be the client's name). With `scep: true`, the reply also carries
+/// `scepCredentials`, enrolled at the module's SCEP server as `user/scepcredentials` does (400
+/// when the module has no SCEP). A directory that cannot be reached is a 503 (its hosts marked
 /// down), never a success. Any valid key.
 #[utoipa::path(
     post,
@@ -238,7 +243,7 @@ fn given(v: Option<&String>) -> Option<&str> {
     request_body = Sealable<AuthenticateRequest>,
     responses(
         (status = 200, description = "The user with `proof_of_authentication_jwt`, sealed when the request was", body = Sealable<Object>),
-        (status = 400, description = "No factor, an otp or ktoken, a bad body, a module that is missing, disabled or azuread", body = ErrorBody),
+        (status = 400, description = "No factor, a malformed ktoken, a bad body, a module that is missing, disabled or azuread", body = ErrorBody),
         (status = 401, description = "Invalid username or credentials; a locked or disabled user", body = ErrorBody),
         (status = 503, description = "The module's directory cannot be reached", body = ErrorBody),
     )
@@ -254,32 +259,36 @@ pub async fn authenticate_user(
     let Body { value: r, encrypted } = body;
     let Located(community) = community;
     let _ = &r.service_name;
-    if given(r.ktoken.as_ref()).is_some() {
-        return Err(ApiError::bad_request(
-            "ktoken verification is not available yet: authenticate with a password or a pin",
-        )
-        .into());
-    }
-    if r.scep == Some(true) {
-        return Err(
-            ApiError::bad_request("scep credentials are not supported yet: they come with directory modules").into()
-        );
-    }
-    let factors = Factors { password: given(r.password.as_ref()), pin: given(r.pin.as_ref()), ..Factors::default() };
+    let mut factors =
+        Factors { password: given(r.password.as_ref()), pin: given(r.pin.as_ref()), ..Factors::default() };
     let otp = given(r.otp.as_ref());
-    if factors.password.is_none() && factors.pin.is_none() && otp.is_none() {
+    let ktoken = given(r.ktoken.as_ref());
+    if factors.password.is_none() && factors.pin.is_none() && otp.is_none() && ktoken.is_none() {
         return Err(ApiError::bad_request("at least one factor is required: password, pin, otp or ktoken").into());
     }
-    let username = r.username.as_deref().ok_or_else(|| ApiError::bad_request("username is required"))?;
-    let modules: Vec<String> = r.auth_module.iter().chain(r.auth_modules.iter().flatten()).cloned().collect();
+    let mut modules: Vec<String> = r.auth_module.iter().chain(r.auth_modules.iter().flatten()).cloned().collect();
     if modules.is_empty() {
         return Err(ApiError::bad_request("authModule is required").into());
     }
+    let mut username = r.username.clone();
+    if let Some(ktoken) = ktoken {
+        let (module, name) =
+            super::ktoken::authenticate_holder(&state, &platform, &community, &modules, username.as_deref(), ktoken)
+                .await?;
+        modules = vec![module.id];
+        username = Some(name);
+        factors.ktoken = Some(true);
+    }
+    let username = username.as_deref().ok_or_else(|| ApiError::bad_request("username is required"))?;
     let who = authenticated(&state, &community, &modules, username, factors, otp).await?;
     tracing::Span::current().record("methods", who.methods.join(",").as_str());
     let token = proof_for(&platform, &state, &auth.caller, &community, &who, r.referrer_public_key.as_deref())?;
     let mut reply = who.user.to_reply(None);
     reply["proof_of_authentication_jwt"] = Value::String(token);
+    if r.scep == Some(true) {
+        let module = user_module(&state, &community.id, &who.user.module_id).await?;
+        reply["scepCredentials"] = super::scep::credentials_of(&state, &module, &who.user.username).await?;
+    }
     Ok(auth.caller.reply_like(encrypted, StatusCode::OK, &reply)?)
 }
 

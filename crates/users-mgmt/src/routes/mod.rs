@@ -6,9 +6,11 @@ pub mod authenticate;
 pub mod behavior_auth;
 pub mod brokers;
 pub mod eam;
+pub mod ktoken;
 pub mod lockout;
 pub mod passkeys;
 pub mod passwords;
+pub mod scep;
 pub mod system_user;
 pub mod user_attribute;
 pub mod user_pin;
@@ -35,6 +37,8 @@ pub fn table() -> Table {
         .with(user_properties::endpoints())
         .with(eam::endpoints())
         .with(authenticate::endpoints())
+        .with(ktoken::endpoints())
+        .with(scep::endpoints())
         .with(passwords::endpoints())
         .with(user_pin::endpoints())
         .with(lockout::endpoints())

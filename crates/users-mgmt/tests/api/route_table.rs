@@ -44,6 +44,11 @@ const DEVIATIONS: &[LevelDeviation] = &[
     ),
     (
         "POST",
+        "/tenant/{tenantId}/community/{communityId}/user/verify_user_ktoken",
+        "the rule says any valid community license key can be used; the catalog names no level",
+    ),
+    (
+        "POST",
         "/tenant/{tenantId}/community/{communityId}/user/validate_user_password",
         "the rule says any valid community license key can be used; the catalog names no level",
     ),

@@ -8,6 +8,7 @@
 //! `PUT /generate/otp`, `POST /authenticate`) is in [`journey`]. Every login goes through the
 //! community's authentication journeys ([`steps`]): one may refuse it, or ask for a one-time
 //! passcode after the password (`next: "otp"` and a `user_token` that `POST /authenticate` takes).
+//! A Kerberos ticket signs in through [`kerberos`] (`GET …/request_access_with_kerberos`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -29,6 +30,7 @@ use crate::session::{AdminSession, LoggedIn};
 use crate::users_mgmt::{Factors, UsersMgmt};
 
 mod journey;
+mod kerberos;
 mod oidc_sso;
 pub(crate) mod steps;
 
@@ -37,6 +39,7 @@ pub fn endpoints() -> Vec<Endpoint> {
     let mut all = vec![endpoint!(verify_user), endpoint!(logout)];
     all.extend(journey::endpoints());
     all.extend(oidc_sso::endpoints());
+    all.extend(kerberos::endpoints());
     all
 }
 
