@@ -59,8 +59,8 @@ docker:
 	scripts/docker-build.sh
 
 # The images as containers on the host's PostgreSQL and Redis, driven end to end by
-# tests-e2e/tests/containers.rs (not in `make test`: it needs the release build of `make docker`).
-# Not yet run by .ci/run (it has not passed end to end yet).
+# tests-e2e/tests/containers.rs (not in `make test`: it needs the `docker`-profile build of
+# `make docker`). .ci/run runs it after `make test` (scripts/docker-install.sh first).
 docker-test: docker
 	scripts/docker-test.sh
 
