@@ -51,16 +51,17 @@ mutants:
 
 # One image per service from deploy/Dockerfile, named as the chart names them (blockid/<service>,
 # tagged with the commit and the chart's appVersion). With a Docker engine BuildKit compiles them;
-# without one (these machines) podman packs a release build made here on an offline Debian base
-# (scripts/docker-base.sh), installing podman first if it can (scripts/docker-install.sh).
-# Measured here (2 cores shared, -j 1): cold 29 min (26 of them the release build), 23 min after a
-# commit (kit bakes the version: thin-LTO relink of the three binaries), the images alone 10 s.
+# without one (these machines) podman packs a build made here in the `docker` cargo profile (release
+# with fat LTO: smaller images) on an offline Debian base (scripts/docker-base.sh), installing
+# podman first if it can (scripts/docker-install.sh).
+# Measured here (2 cores shared, -j 1): cold 44 min (nearly all of it the cargo build), 23 min after a
+# commit (kit bakes the version: kit and the three fat-LTO binaries again), the images alone 26 s.
 docker:
 	scripts/docker-build.sh
 
 # The images as containers on the host's PostgreSQL and Redis, driven end to end by
-# tests-e2e/tests/containers.rs (not in `make test`: it needs the release build of `make docker`).
-# Not yet run by .ci/run (it has not passed end to end yet).
+# tests-e2e/tests/containers.rs (not in `make test`: it needs the `docker`-profile build of
+# `make docker`). .ci/run runs it after `make test` (scripts/docker-install.sh first).
 docker-test: docker
 	scripts/docker-test.sh
 

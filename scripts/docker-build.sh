@@ -15,8 +15,9 @@
 # The engine (CONTAINER_ENGINE, default: auto):
 #   docker   BuildKit compiles the binaries inside the build (BINARIES=source) on
 #            debian:<release>-slim, as anywhere with a registry.
-#   podman   where no registry is reachable (these machines): the binaries come from a release
-#            build made here (`cargo build --release`, in $CARGO_TARGET_DIR) and the runtime files
+#   podman   where no registry is reachable (these machines): the binaries come from a build
+#            made here (`cargo build --profile docker`: release with fat LTO, see Cargo.toml;
+#            DOCKER_PROFILE picks another, in $CARGO_TARGET_DIR) and the runtime files
 #            from the offline Debian base of scripts/docker-base.sh (BINARIES=prebuilt,
 #            BASE_IMAGE=localhost/blockid-base:<release>). Same Dockerfile.
 # BINARIES and BASE_IMAGE may be set for either engine.
@@ -40,6 +41,7 @@ CHART_TAG=$(sed -n 's/^appVersion:[[:space:]]*"\{0,1\}\([^"]*\)"\{0,1\}[[:space:
 PLATFORM=${PLATFORM:-}
 PUSH=${PUSH:-0}
 REQUIRED=${DOCKER_REQUIRED:-${TEST_BACKENDS_REQUIRED:-0}}
+DOCKER_PROFILE=${DOCKER_PROFILE:-docker}
 
 if ! engine_detect && [ "${DOCKER_INSTALL:-1}" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "docker-build: $ENGINE_WHY: installing podman (scripts/docker-install.sh; DOCKER_INSTALL=0 does not)"
@@ -72,6 +74,7 @@ tags_of() {
 started=$(now_ms)
 args=(--file deploy/Dockerfile
   --build-arg BINARIES="$BINARIES"
+  --build-arg CARGO_PROFILE="$DOCKER_PROFILE"
   --build-arg GIT_COMMIT="$GIT_COMMIT"
   --build-arg GIT_TAG="$GIT_TAG"
   --build-arg BUILD_EPOCH="$BUILD_EPOCH")
@@ -79,21 +82,22 @@ context=.
 cargo_s=-
 
 if [ "$BINARIES" = prebuilt ]; then
-  # The release binaries, with the version kit's build.rs would take from the build args.
+  # The binaries, with the version kit's build.rs would take from the build args.
   export GIT_COMMIT BUILD_EPOCH
   if [ -n "$GIT_TAG" ]; then export GIT_TAG; else unset GIT_TAG; fi
   packages=()
   for s in $ALL_SERVICES; do packages+=(-p "$s"); done
-  echo "docker-build: cargo build --release --locked ${packages[*]}"
+  echo "docker-build: cargo build --profile $DOCKER_PROFILE --locked ${packages[*]}"
   t=$(now_ms)
-  cargo build --release --locked "${packages[@]}"
+  cargo build --profile "$DOCKER_PROFILE" --locked "${packages[@]}"
   cargo_s=$(( ($(now_ms) - t) / 100 ))
   cargo_s=$((cargo_s / 10)).$((cargo_s % 10))
   context=$(mktemp -d)
   trap 'rm -rf "$context"' EXIT
   mkdir "$context/bin"
   for s in $ALL_SERVICES; do
-    bin=${CARGO_TARGET_DIR:-target}/release/$s
+    # cargo's folder of a profile: dev builds go to debug/, every other profile to its name.
+    bin=${CARGO_TARGET_DIR:-target}/$([ "$DOCKER_PROFILE" = dev ] && echo debug || echo "$DOCKER_PROFILE")/$s
     ln "$bin" "$context/bin/$s" 2>/dev/null || cp "$bin" "$context/bin/$s"
   done
 fi
@@ -140,7 +144,7 @@ images_s=$((images_s / 10)).$((images_s % 10))
 total_s=$(( ($(now_ms) - started) / 100 ))
 total_s=$((total_s / 10)).$((total_s % 10))
 
-echo "docker-build: built in ${total_s} s (cargo release build ${cargo_s} s, base image ${base_s} s, images ${images_s} s):"
+echo "docker-build: built in ${total_s} s (cargo $DOCKER_PROFILE build ${cargo_s} s, base image ${base_s} s, images ${images_s} s):"
 for service in $SERVICES; do
   image="$IMAGE_PREFIX/$service:$IMAGE_TAG"
   if [ "$PUSH" = 1 ] && [ "$ENGINE" = docker ] && [ "$push_after" = 0 ]; then

@@ -17,8 +17,10 @@ if [ "${#need[@]}" -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "docker-install: FAILED: ${need[*]} missing; installing them needs root" >&2; exit 1; }
   echo "docker-install: apt-get install ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || { echo "docker-install: FAILED: apt-get update" >&2; exit 1; }
-  apt-get install -y -qq "${need[@]}" >/dev/null \
+  # Another install (scripts/install-test-deps.sh, a parallel job) may hold the dpkg lock: wait.
+  lock=(-o DPkg::Lock::Timeout=600)
+  apt-get "${lock[@]}" update -qq || { echo "docker-install: FAILED: apt-get update" >&2; exit 1; }
+  apt-get "${lock[@]}" install -y -qq "${need[@]}" >/dev/null \
     || { echo "docker-install: FAILED: apt-get install ${need[*]}" >&2; exit 1; }
 fi
 # uidmap/slirp4netns/conmon/containers-storage come with podman; check that it really runs.

@@ -24,7 +24,7 @@
 #   DOCKER_TEST_DATABASES  shared (default: one database, as the compose file and the chart's
 #                          global.database) or per-service (the chart's <svc>.database)
 #   DOCKER_TEST_PROFILE    the cargo profile the client test is built in: dev (default: `make test`
-#                          built its dependencies) or release (`make docker` built most of them)
+#                          built it) or docker (`make docker` built most of its dependencies)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/docker-lib.sh
