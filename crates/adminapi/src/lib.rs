@@ -63,6 +63,10 @@ pub struct State {
     pub radius: domain::radius::ProxyConfigs,
     /// The communities' Auth Proxy configurations (shared secrets sealed).
     pub auth_proxies: domain::radius::ProxyConfigs,
+    /// The communities' identity providers (`/idp`; client secrets sealed).
+    pub identity_providers: domain::identity_providers::Providers,
+    /// The communities' external IdPs (`/external_idp`; client secrets sealed).
+    pub external_idps: domain::identity_providers::Providers,
     /// Sends email, SMS and voice messages through the communities' gateways (for the OTP and
     /// invitation flows).
     pub messenger: domain::messaging::Messenger,
@@ -162,6 +166,16 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         stores.authproxy_configs.clone(),
         sealer.clone(),
     );
+    let identity_providers = domain::identity_providers::Providers::new(
+        domain::identity_providers::Kind::Idp,
+        stores.identity_providers.clone(),
+        sealer.clone(),
+    );
+    let external_idps = domain::identity_providers::Providers::new(
+        domain::identity_providers::Kind::External,
+        stores.external_idps.clone(),
+        sealer.clone(),
+    );
     let delivery = delivery::Delivery::new()
         .map_err(|e| StartError::Config(kit::config::ConfigError(format!("cannot build the HTTP client: {e}"))))?;
     let messenger = domain::messaging::Messenger::new(gateways.clone(), Arc::new(delivery));
@@ -234,6 +248,8 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         gateways,
         radius,
         auth_proxies,
+        identity_providers,
+        external_idps,
         messenger,
         otps,
         account_otps,

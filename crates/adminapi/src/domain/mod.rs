@@ -18,6 +18,7 @@ pub mod devices;
 pub mod downloadables;
 pub mod guarded_settings;
 pub mod hardware_tokens;
+pub mod identity_providers;
 pub mod images;
 pub mod journeys;
 pub mod licenses;

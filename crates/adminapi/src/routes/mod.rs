@@ -20,6 +20,7 @@ pub mod downloadables;
 pub mod environment;
 pub mod hardware_tokens;
 pub mod helpdesk;
+pub mod identity_providers;
 pub mod idp_config;
 pub mod images;
 pub mod journeys;
@@ -112,6 +113,7 @@ pub fn table() -> Table {
         .with(oidc::endpoints())
         .with(saml::endpoints())
         .with(radius::endpoints())
+        .with(identity_providers::endpoints())
         .with(auth_proxy::endpoints())
         .with(broker::endpoints())
         .with(notices::endpoints())

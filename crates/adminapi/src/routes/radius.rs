@@ -42,6 +42,13 @@ pub struct DeleteConfigRequest {
     community_id: Option<String>,
 }
 
+impl DeleteConfigRequest {
+    /// The `tenantId` and `communityId` given.
+    pub(crate) fn community(&self) -> (Option<&str>, Option<&str>) {
+        (self.tenant_id.as_deref(), self.community_id.as_deref())
+    }
+}
+
 /// The `uid` of a RADIUS path.
 #[derive(Debug, Deserialize)]
 pub struct UidPath {

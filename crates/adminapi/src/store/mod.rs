@@ -21,6 +21,7 @@ mod config;
 mod consents;
 mod devices;
 mod hardware_tokens;
+mod identity_providers;
 mod images;
 mod journeys;
 mod licenses;
@@ -47,6 +48,7 @@ pub use config::SqlConfigs;
 pub use consents::SqlConsents;
 pub use devices::SqlDevices;
 pub use hardware_tokens::SqlHardwareTokens;
+pub use identity_providers::SqlProviders;
 pub use images::SqlImages;
 pub use journeys::SqlJourneys;
 pub use licenses::SqlLicenses;
@@ -108,6 +110,8 @@ pub struct Stores {
     pub oidc_keys: Arc<dyn SigningKeyStore>,
     pub radius_configs: Arc<dyn ProxyConfigStore>,
     pub authproxy_configs: Arc<dyn ProxyConfigStore>,
+    pub identity_providers: Arc<dyn crate::domain::identity_providers::ProviderStore>,
+    pub external_idps: Arc<dyn crate::domain::identity_providers::ProviderStore>,
     pub saml_keys: Arc<dyn crate::domain::saml::keys::SamlKeyStore>,
 }
 
@@ -143,6 +147,8 @@ impl Stores {
             oidc_keys: Arc::new(SqlOidcKeys::new(db.clone())),
             radius_configs: Arc::new(SqlProxyConfigs::new(db.clone(), Kind::Radius)),
             authproxy_configs: Arc::new(SqlProxyConfigs::new(db.clone(), Kind::AuthProxy)),
+            identity_providers: Arc::new(SqlProviders::new(db.clone(), crate::domain::identity_providers::Kind::Idp)),
+            external_idps: Arc::new(SqlProviders::new(db.clone(), crate::domain::identity_providers::Kind::External)),
             saml_keys: Arc::new(SqlSamlKeys::new(db.clone())),
         }
     }

@@ -14,6 +14,7 @@ mod downloadables;
 mod guarded_settings;
 mod hardware_tokens;
 mod helpers;
+mod identity_providers;
 mod images;
 mod invites;
 mod journeys;

@@ -392,3 +392,82 @@ async fn a_ws_federation_sign_in_gives_a_token_the_idp_certificate_verifies() {
     let (s, _) = call(&p.admin[0], Method::POST, "/wsfed/sso", Some(&erin), Some(&wrong)).await;
     assert_eq!(s, 400);
 }
+
+/// `xmlsec1 --verify` of an AuthnRequest's signature with the certificate `cert_pem`.
+fn xmlsec_verifies_request(xml: &str, cert_pem: &str) -> bool {
+    let dir = std::env::temp_dir().join(format!("saml-xmlsec-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (doc, cert) = (dir.join("doc.xml"), dir.join("sp.pem"));
+    std::fs::write(&doc, xml).unwrap();
+    std::fs::write(&cert, cert_pem).unwrap();
+    let out = Command::new("xmlsec1")
+        .args(["--verify", "--pubkey-cert-pem"])
+        .arg(&cert)
+        .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest"])
+        .arg(&doc)
+        .output()
+        .unwrap_or_else(|e| panic!("xmlsec1: {e}: {NEEDS}"));
+    std::fs::remove_dir_all(&dir).ok();
+    out.status.success()
+}
+
+#[tokio::test]
+async fn a_signed_authn_request_for_the_external_saml_idp() {
+    let Some(p) = platform(Storage::Embedded, "saml request", 1, &[]).await else { return };
+    let url = p.admin[0].as_str();
+    let jane = bearer(&p.token("jane", "Quartz-Meadow-71").await);
+    let auth = Some(jane.as_str());
+    let body = json!({"tenantId": p.tenant, "communityId": p.community, "relayState": "/home"});
+    let generate = "/saml/samlRequest/generate";
+    let (s, r) = call(url, Method::POST, generate, auth, Some(&body)).await;
+    crate::login::assert_error(s, &r, 404, "the community has no enabled saml external idp");
+
+    let idp = json!({"type": "saml", "name": "ADFS", "entityId": "https://adfs.example.org/trust",
+        "ssoUrl": "https://adfs.example.org/adfs/ls?x=1&y=2",
+        "certificate": crate::identity_providers::idp_certificate()});
+    let (s, made) = call(url, Method::PUT, "/external_idp", auth, Some(&idp)).await;
+    assert_eq!(s, 200, "{made}");
+    let (s, r) = call(url, Method::POST, generate, auth, Some(&body)).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        (r["url"].as_str(), r["binding"].as_str(), r["RelayState"].as_str()),
+        (Some("https://adfs.example.org/adfs/ls?x=1&y=2"), Some("post"), Some("/home"))
+    );
+    let xml = String::from_utf8(b64().decode(r["SAMLRequest"].as_str().unwrap()).unwrap()).unwrap();
+    let doc = saml_rs::xml::dom::parse(&xml).unwrap();
+    let (entity, _, cert) = idp_metadata(&p).await;
+    assert_eq!(doc.root.local_name, "AuthnRequest");
+    assert_eq!(doc.root.attr("ID"), r["requestId"].as_str());
+    assert_eq!(doc.root.attr("Destination"), Some("https://adfs.example.org/adfs/ls?x=1&y=2"));
+    assert_eq!(
+        doc.root.attr("AssertionConsumerServiceURL"),
+        Some(format!("{url}/community/default/saml/acs").as_str())
+    );
+    assert!(xml.contains(&format!("<saml:Issuer>{entity}</saml:Issuer>")), "{xml}");
+    // Signed with the community's key: xmlsec1 checks it with the metadata's certificate, and
+    // refuses it once altered.
+    assert!(xmlsec_verifies_request(&xml, &cert), "{xml}");
+    assert!(!xmlsec_verifies_request(&xml.replace("adfs.example.org/adfs", "evil.example.org/adfs"), &cert));
+    // Each request is new.
+    let (_, again) = call(url, Method::POST, generate, auth, Some(&body)).await;
+    assert_ne!(again["requestId"], r["requestId"]);
+
+    // By id; refusals.
+    let mut by_id = body.clone();
+    by_id["idpId"] = made["id"].clone();
+    assert_eq!(call(url, Method::POST, generate, auth, Some(&by_id)).await.0, 200);
+    by_id["idpId"] = json!("nope");
+    let (s, r) = call(url, Method::POST, generate, auth, Some(&by_id)).await;
+    crate::login::assert_error(s, &r, 400, "idpId");
+    by_id["idpId"] = json!("0".repeat(24));
+    assert_eq!(call(url, Method::POST, generate, auth, Some(&by_id)).await.0, 404);
+    let mut long = body.clone();
+    long["relayState"] = json!("x".repeat(81));
+    let (s, r) = call(url, Method::POST, generate, auth, Some(&long)).await;
+    crate::login::assert_error(s, &r, 400, "relayState must be at most 80 bytes");
+    assert_eq!(call(url, Method::POST, generate, None, Some(&body)).await.0, 401);
+    let other = adminapi::domain::tenancy::create_community(&*p.stores.tenancy, &p.tenant, "partners").await.unwrap();
+    let elsewhere = json!({"tenantId": p.tenant, "communityId": other.id});
+    let (s, r) = call(url, Method::POST, generate, auth, Some(&elsewhere)).await;
+    crate::login::assert_error(s, &r, 403, "may not act in this community");
+}

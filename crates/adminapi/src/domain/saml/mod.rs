@@ -13,6 +13,7 @@
 //! handle (never the handle), for `SAML_REQUEST_TTL_SECONDS`; assertions are valid
 //! `SAML_ASSERTION_TTL_SECONDS`.
 
+pub mod authn;
 pub mod keys;
 pub mod mapping;
 pub mod request;
@@ -86,6 +87,20 @@ impl Idp {
         let json = serde_json::to_string(request).map_err(|_| corrupt())?;
         self.store.put(&self.key("request", &[&handle]), &json, Duration::from_secs(self.ttls.request)).await?;
         Ok(handle)
+    }
+
+    /// Remembers the AuthnRequest `request_id` sent to external IdP `idp_id` of the community
+    /// (for the request lifetime), for its response to name in `InResponseTo`.
+    pub async fn remember_sent(&self, community_id: &str, idp_id: &str, request_id: &str) -> Result<(), DomainError> {
+        let key = self.key("sent", &[community_id, idp_id, request_id]);
+        self.store.put(&key, "1", Duration::from_secs(self.ttls.request)).await?;
+        Ok(())
+    }
+
+    /// Whether `request_id` was sent to `idp_id` and not answered yet; it is forgotten (a
+    /// response answers it once).
+    pub async fn take_sent(&self, community_id: &str, idp_id: &str, request_id: &str) -> Result<bool, DomainError> {
+        Ok(self.store.take(&self.key("sent", &[community_id, idp_id, request_id])).await?.is_some())
     }
 
     /// The pending request of `handle`, if it is still pending.

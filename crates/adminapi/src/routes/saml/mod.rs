@@ -9,6 +9,7 @@
 //! URL in `SERVICE_DIRECTORY`, else the request's own scheme and `Host`: its entity id is its
 //! metadata URL, `{base}/community/{name}/idp/{communityId}/metadata`.
 
+mod external;
 mod login;
 mod sso;
 mod wsfed;
@@ -41,6 +42,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(wsfed::wsfed_get),
         endpoint!(wsfed::wsfed_post),
         endpoint!(wsfed::wsfed_sso),
+        endpoint!(external::generate_saml_request),
     ]
 }
 
@@ -85,7 +87,7 @@ impl IdpUrls {
 }
 
 /// `base` with `segments` appended to its path, each percent-encoded.
-fn join(base: &str, segments: &[&str]) -> String {
+pub(crate) fn join(base: &str, segments: &[&str]) -> String {
     match url::Url::parse(base) {
         Ok(mut url) => {
             if let Ok(mut path) = url.path_segments_mut() {
