@@ -115,6 +115,9 @@ pub struct State {
     /// Where the SSO endpoint sends the user agent to sign in (`SAML_LOGIN_URL`, else
     /// `OIDC_LOGIN_URL`), with the pending request's handle as `SAMLRequest`.
     pub saml_login_url: Option<String>,
+    /// The console's single logout page (`SAML_LOGOUT_URL`): where the SLO endpoint sends the
+    /// user agent when the service provider has no `SingleLogoutService` of its own.
+    pub saml_logout_url: Option<String>,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
@@ -234,6 +237,11 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         domain::service_providers::saml::http_url("SAML_LOGIN_URL", url)
             .map_err(|e| StartError::Config(kit::config::ConfigError(e.to_string())))?;
     }
+    let saml_logout_url = platform.settings.var("SAML_LOGOUT_URL")?;
+    if let Some(url) = &saml_logout_url {
+        domain::service_providers::saml::http_url("SAML_LOGOUT_URL", url)
+            .map_err(|e| StartError::Config(kit::config::ConfigError(e.to_string())))?;
+    }
     let state = State {
         stores,
         authority,
@@ -268,6 +276,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         oidc_issuer_base,
         saml,
         saml_login_url,
+        saml_logout_url,
     };
     Application::bind(platform, state, routes::configure)
 }

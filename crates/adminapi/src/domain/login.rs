@@ -179,6 +179,13 @@ impl LoginSessions {
         Ok(Ok(session))
     }
 
+    /// The session `sid`, while it is live at `now`.
+    pub async fn by_sid(&self, sid: &str, now: i64) -> Result<Option<LoginSession>, DomainError> {
+        let Some(raw) = self.store.get(&session_key(sid)).await? else { return Ok(None) };
+        let session: LoginSession = serde_json::from_str(&raw).map_err(|_| corrupt("stored record"))?;
+        Ok((session.expires_at > now).then_some(session))
+    }
+
     /// Ends one session, at `now`.
     pub async fn close(&self, session: &LoginSession, now: i64) -> Result<(), DomainError> {
         self.store.delete(&session_key(&session.sid)).await?;

@@ -336,6 +336,7 @@ fn routes_outside_the_catalog_are_the_sdk_calls_and_the_document() {
             "GET /tenant/{tenantId}/community/{communityId}/oidc/authorize",
             "POST /tenant/{tenantId}/community/{communityId}/oidc/token",
             "GET /tenant/{tenantId}/community/{communityId}/oidc/userinfo",
+            "POST /saml/acs/token",
             "POST /infra/community_notice",
         ]
     );

@@ -33,6 +33,7 @@ mod qr_login;
 mod radius;
 mod route_table;
 mod saml;
+mod saml_federation;
 mod scripts;
 mod secret_store;
 mod self_service;

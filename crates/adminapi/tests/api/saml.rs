@@ -17,18 +17,18 @@ use serde_json::{Value, json};
 use crate::login::{Platform, bearer, call, platform};
 use kit::testing::Storage;
 
-const LOGIN_PAGE: &str = "https://login.example.com/saml";
-const SP_ENTITY: &str = "https://sp.example.com/metadata";
-const SP_ACS: &str = "https://sp.example.com/acs";
-const PYTHON: &str = "/usr/bin/python3";
-const NEEDS: &str = "run scripts/install-test-deps.sh (python3-onelogin-saml2, xmlsec1)";
+pub(crate) const LOGIN_PAGE: &str = "https://login.example.com/saml";
+pub(crate) const SP_ENTITY: &str = "https://sp.example.com/metadata";
+pub(crate) const SP_ACS: &str = "https://sp.example.com/acs";
+pub(crate) const PYTHON: &str = "/usr/bin/python3";
+pub(crate) const NEEDS: &str = "run scripts/install-test-deps.sh (python3-onelogin-saml2, xmlsec1)";
 
-fn b64() -> base64::engine::GeneralPurpose {
+pub(crate) fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
 /// The SP's key and certificate (PEM).
-fn sp_credentials() -> (String, String) {
+pub(crate) fn sp_credentials() -> (String, String) {
     let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048).unwrap();
     let params = rcgen::CertificateParams::new(vec!["sp.example.com".to_owned()]).unwrap();
     let cert = params.self_signed(&key).unwrap();
@@ -36,10 +36,15 @@ fn sp_credentials() -> (String, String) {
 }
 
 /// Runs one command of the Python SP.
-fn sp(command: &Value) -> Value {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/saml_sp.py");
+pub(crate) fn sp(command: &Value) -> Value {
+    peer("saml_sp.py", command)
+}
+
+/// Runs one command of the Python peer `script` (under `tests/peers`).
+pub(crate) fn peer(script: &str, command: &Value) -> Value {
+    let script = format!("{}/tests/peers/{script}", env!("CARGO_MANIFEST_DIR"));
     let mut child = Command::new(PYTHON)
-        .arg(script)
+        .arg(&script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -47,12 +52,12 @@ fn sp(command: &Value) -> Value {
         .unwrap_or_else(|e| panic!("{PYTHON}: {e}: {NEEDS}"));
     child.stdin.take().unwrap().write_all(command.to_string().as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "saml_sp.py failed ({NEEDS}): {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{script} failed ({NEEDS}): {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// `xmlsec1 --verify` of the first signature of `xml` with the certificate `cert_pem`.
-fn xmlsec_verifies(xml: &str, cert_pem: &str) -> bool {
+pub(crate) fn xmlsec_verifies(xml: &str, cert_pem: &str) -> bool {
     let dir = std::env::temp_dir().join(format!("saml-xmlsec-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let (doc, cert) = (dir.join("doc.xml"), dir.join("idp.pem"));
@@ -81,7 +86,7 @@ fn without_first_signature(xml: &str) -> String {
 }
 
 /// The IdP as the metadata describes it: entity id, SSO URL, certificate (PEM).
-async fn idp_metadata(p: &Platform) -> (String, String, String) {
+pub(crate) async fn idp_metadata(p: &Platform) -> (String, String, String) {
     let url = format!("{}/community/default/idp/{}/metadata", p.admin[0], p.community);
     let resp = reqwest::get(format!("{url}?download=true")).await.unwrap();
     assert_eq!(resp.status(), 200);

@@ -7,15 +7,19 @@ scripts/install-test-deps.sh). It reads one JSON command on stdin and writes one
       -> {"url": the IdP SSO URL with the (signed) AuthnRequest, "id": the request's ID}
   {"cmd": "metadata", "settings": {...}} -> {"xml": the SP's metadata}
   {"cmd": "acs", "settings": {...}, "SAMLResponse": "...", "requestId": "...", "nowOffset": 0}
-      -> {"authenticated", "errors", "reason", "nameid", "nameidFormat", "attributes"}
+      -> {"authenticated", "errors", "reason", "nameid", "nameidFormat", "attributes", "sessionIndex"}
+  {"cmd": "logout", "settings": {...}, "nameId": "...", "sessionIndex": "...", "relayState": "..."}
+      -> {"url": the IdP SLO URL with the signed LogoutRequest, "id": the request's ID}
+  {"cmd": "sls", "settings": {...}, "url": "...", "requestId": "..."}
+      -> {"errors", "reason"}: the LogoutResponse the IdP sent to the SP's SLO URL, checked
 
-`settings` is {"sp": {"entityId", "acs", "cert", "key"}, "idp": {"entityId", "sso", "cert"},
-"signRequests": bool}. The SP runs in strict mode and wants signed messages and assertions;
+`settings` is {"sp": {"entityId", "acs", "slo", "cert", "key"}, "idp": {"entityId", "sso",
+"slo", "cert"}, "signRequests": bool}; `slo` entries are optional. The SP runs in strict mode and wants signed messages and assertions;
 `nowOffset` moves its clock (seconds) to show that an expired assertion is refused.
 """
 import json
 import sys
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl, urlparse
 
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
@@ -37,6 +41,10 @@ def onelogin_settings(s):
             "NameIDFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
             "x509cert": s["sp"]["cert"],
             "privateKey": s["sp"]["key"],
+            **({"singleLogoutService": {
+                "url": s["sp"]["slo"],
+                "binding": "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
+            }} if s["sp"].get("slo") else {}),
         },
         "idp": {
             "entityId": s["idp"]["entityId"],
@@ -45,9 +53,14 @@ def onelogin_settings(s):
                 "binding": "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
             },
             "x509cert": s["idp"]["cert"],
+            **({"singleLogoutService": {
+                "url": s["idp"]["slo"],
+                "binding": "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
+            }} if s["idp"].get("slo") else {}),
         },
         "security": {
             "authnRequestsSigned": bool(s.get("signRequests")),
+            "logoutRequestSigned": True,
             "wantAssertionsSigned": True,
             "wantMessagesSigned": True,
             "signatureAlgorithm": RSA_SHA256,
@@ -58,17 +71,22 @@ def onelogin_settings(s):
     }
 
 
-def request_data(acs, post=None):
+def request_data(acs, post=None, query=None):
     url = urlparse(acs)
     https = url.scheme == "https"
-    return {
+    data = {
         "https": "on" if https else "off",
         "http_host": url.hostname,
         "server_port": url.port or (443 if https else 80),
         "script_name": url.path,
-        "get_data": {},
+        "get_data": dict(parse_qsl(query, keep_blank_values=True)) if query else {},
         "post_data": post or {},
     }
+    if query:
+        # The signature is checked over the query as received.
+        data["query_string"] = query
+        data["validate_signature_from_qs"] = True
+    return data
 
 
 def main():
@@ -97,7 +115,19 @@ def main():
             "nameid": auth.get_nameid() if ok else None,
             "nameidFormat": auth.get_nameid_format() if ok else None,
             "attributes": auth.get_attributes() if ok else {},
+            "sessionIndex": auth.get_session_index() if ok else None,
         }))
+    elif command["cmd"] == "logout":
+        auth = OneLogin_Saml2_Auth(request_data(s["sp"]["acs"]), onelogin_settings(s))
+        url = auth.logout(return_to=command.get("relayState"), name_id=command.get("nameId"),
+                          session_index=command.get("sessionIndex"))
+        print(json.dumps({"url": url, "id": auth.get_last_request_id()}))
+    elif command["cmd"] == "sls":
+        url = urlparse(command["url"])
+        target = "%s://%s%s" % (url.scheme, url.netloc, url.path)
+        auth = OneLogin_Saml2_Auth(request_data(target, query=url.query), onelogin_settings(s))
+        auth.process_slo(keep_local_session=True, request_id=command.get("requestId"))
+        print(json.dumps({"errors": auth.get_errors(), "reason": auth.get_last_error_reason()}))
     else:
         sys.exit("unknown command")
 

@@ -13,8 +13,10 @@
 //! handle (never the handle), for `SAML_REQUEST_TTL_SECONDS`; assertions are valid
 //! `SAML_ASSERTION_TTL_SECONDS`.
 
+pub mod acs;
 pub mod authn;
 pub mod keys;
+pub mod logout;
 pub mod mapping;
 pub mod request;
 pub mod response;
@@ -25,10 +27,33 @@ use std::time::Duration;
 
 use kit::ephemeral::Ephemeral;
 use kit::sealer::Sealer;
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::DomainError;
 pub use request::PendingRequest;
+
+/// How long a login vouched for by an external IdP waits for the login page to redeem it.
+pub const HANDOFF_TTL: Duration = Duration::from_secs(120);
+
+/// An AuthnRequest sent to an external IdP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentRequest {
+    pub community_id: String,
+    /// The external IdP's id.
+    pub idp_id: String,
+}
+
+/// A user an external IdP signed in, waiting for the login page (a one-time code).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederatedLogin {
+    pub tenant_id: String,
+    pub community_id: String,
+    /// The login module.
+    pub module: String,
+    pub uid: String,
+    pub username: String,
+}
 
 /// How long things live (seconds).
 #[derive(Debug, Clone, Copy)]
@@ -92,15 +117,64 @@ impl Idp {
     /// Remembers the AuthnRequest `request_id` sent to external IdP `idp_id` of the community
     /// (for the request lifetime), for its response to name in `InResponseTo`.
     pub async fn remember_sent(&self, community_id: &str, idp_id: &str, request_id: &str) -> Result<(), DomainError> {
-        let key = self.key("sent", &[community_id, idp_id, request_id]);
-        self.store.put(&key, "1", Duration::from_secs(self.ttls.request)).await?;
+        let sent = SentRequest { community_id: community_id.to_owned(), idp_id: idp_id.to_owned() };
+        let json = serde_json::to_string(&sent).map_err(|_| corrupt())?;
+        self.store.put(&self.key("sent", &[request_id]), &json, Duration::from_secs(self.ttls.request)).await?;
         Ok(())
     }
 
-    /// Whether `request_id` was sent to `idp_id` and not answered yet; it is forgotten (a
-    /// response answers it once).
-    pub async fn take_sent(&self, community_id: &str, idp_id: &str, request_id: &str) -> Result<bool, DomainError> {
-        Ok(self.store.take(&self.key("sent", &[community_id, idp_id, request_id])).await?.is_some())
+    /// The request `request_id` sent to an external IdP, while it is unanswered.
+    pub async fn sent(&self, request_id: &str) -> Result<Option<SentRequest>, DomainError> {
+        let found = self.store.get(&self.key("sent", &[request_id])).await?;
+        found.map(|json| serde_json::from_str(&json).map_err(|_| corrupt())).transpose()
+    }
+
+    /// Forgets the request `request_id` (a response answers it once): whether it was still
+    /// unanswered (false: another response took it first, a replay).
+    pub async fn take_sent(&self, request_id: &str) -> Result<bool, DomainError> {
+        Ok(self.store.take(&self.key("sent", &[request_id])).await?.is_some())
+    }
+
+    /// Keeps the login an external IdP vouched for until the login page redeems it: a one-time
+    /// code, valid [`HANDOFF_TTL`].
+    pub async fn hand_off(&self, login: &FederatedLogin) -> Result<Zeroizing<String>, DomainError> {
+        let code = super::oidc::secret()?;
+        let json = serde_json::to_string(login).map_err(|_| corrupt())?;
+        self.store.put(&self.key("handoff", &[&code]), &json, HANDOFF_TTL).await?;
+        Ok(code)
+    }
+
+    /// Takes the login of `code` (redeemed once).
+    pub async fn redeem(&self, code: &str) -> Result<Option<FederatedLogin>, DomainError> {
+        if !super::oidc::looks_like_secret(code) {
+            return Ok(None);
+        }
+        let found = self.store.take(&self.key("handoff", &[code])).await?;
+        found.map(|json| serde_json::from_str(&json).map_err(|_| corrupt())).transpose()
+    }
+
+    /// The `SessionIndex` of login session `sid` in assertions: a MAC of it (the session id
+    /// never leaves the platform), remembered until `expires_at` so that a service provider's
+    /// `LogoutRequest` naming it ends the session.
+    pub async fn session_index(&self, sid: &str, now: i64, expires_at: i64) -> Result<String, DomainError> {
+        let index = format!("_{}", &hex::encode(self.sealer.mac("saml-session-index", &[sid]))[..40]);
+        let ttl = Duration::from_secs(u64::try_from(expires_at.saturating_sub(now)).unwrap_or(0).max(1));
+        self.store.put(&self.key("session-index", &[&index]), sid, ttl).await?;
+        Ok(index)
+    }
+
+    /// The login session a `SessionIndex` names, while it may still be live.
+    pub async fn session_of(&self, index: &str) -> Result<Option<String>, DomainError> {
+        if index.is_empty() || index.len() > 256 {
+            return Ok(None);
+        }
+        Ok(self.store.get(&self.key("session-index", &[index])).await?)
+    }
+
+    /// Whether `LogoutRequest` `request_id` of provider `sp_id` is new (true once, within
+    /// `window`): a replayed logout request is refused.
+    pub async fn first_logout(&self, sp_id: &str, request_id: &str, window: Duration) -> Result<bool, DomainError> {
+        Ok(self.store.put_if_absent(&self.key("logout-seen", &[sp_id, request_id]), "1", window).await?)
     }
 
     /// The pending request of `handle`, if it is still pending.

@@ -79,7 +79,7 @@ impl Incoming {
 
     /// The signed octets of HTTP-Redirect (SAML bindings 3.4.4.1): `SAMLRequest`, `RelayState`
     /// when present and `SigAlg`, as URL-encoded in the query received.
-    fn octets(raw_query: &str) -> Option<String> {
+    pub(crate) fn octets(raw_query: &str) -> Option<String> {
         let raw = |name: &str| raw_query.split('&').find(|p| p.split('=').next() == Some(name)).map(str::to_owned);
         let parts: Vec<String> =
             [raw("SAMLRequest")?].into_iter().chain(raw("RelayState")).chain([raw("SigAlg")?]).collect();
@@ -106,13 +106,19 @@ fn decode(incoming: &Incoming) -> Result<String, DomainError> {
 
 /// The issuer (the service provider's entity id) an `AuthnRequest` names, before any check.
 pub fn issuer(incoming: &Incoming) -> Result<String, DomainError> {
+    issuer_of(incoming, "AuthnRequest")
+}
+
+/// The issuer a request whose element is `kind` (`AuthnRequest`, `LogoutRequest`) names,
+/// before any check.
+pub fn issuer_of(incoming: &Incoming, kind: &str) -> Result<String, DomainError> {
     let xml = decode(incoming)?;
     let doc = saml_rs::xml::dom::parse(&xml).map_err(|_| invalid("SAMLRequest is not well-formed XML"))?;
-    if doc.root.local_name != "AuthnRequest" {
-        return Err(invalid("SAMLRequest must be an AuthnRequest"));
+    if doc.root.local_name != kind {
+        return Err(invalid(format!("SAMLRequest must be a samlp:{kind}")));
     }
     let issuer = doc.root.children.iter().find(|c| c.local_name == "Issuer").map(|c| c.text.trim().to_owned());
-    issuer.filter(|i| !i.is_empty() && i.len() <= 1024).ok_or_else(|| invalid("the AuthnRequest has no Issuer"))
+    issuer.filter(|i| !i.is_empty() && i.len() <= 1024).ok_or_else(|| invalid(format!("the {kind} has no Issuer")))
 }
 
 /// A checked request, pending until the user signs in.

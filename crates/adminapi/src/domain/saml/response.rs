@@ -43,6 +43,8 @@ pub struct Assertion<'a> {
     pub now: i64,
     /// How long the assertion may be used (seconds).
     pub lifetime: i64,
+    /// The `SessionIndex` naming the login session (default: the assertion's id).
+    pub session_index: Option<&'a str>,
 }
 
 fn instant(t: i64) -> Result<String, DomainError> {
@@ -86,7 +88,7 @@ pub fn assertion_xml(a: &Assertion<'_>, id: &str) -> Result<String, DomainError>
          Recipient=\"{acs}\"{in_response_to}/></saml:SubjectConfirmation></saml:Subject>\
          <saml:Conditions NotBefore=\"{not_before}\" NotOnOrAfter=\"{not_on_or_after}\">\
          <saml:AudienceRestriction><saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions>\
-         <saml:AuthnStatement AuthnInstant=\"{authn_instant}\" SessionIndex=\"{id}\">\
+         <saml:AuthnStatement AuthnInstant=\"{authn_instant}\" SessionIndex=\"{session_index}\">\
          <saml:AuthnContext><saml:AuthnContextClassRef>{PASSWORD_PROTECTED}</saml:AuthnContextClassRef>\
          </saml:AuthnContext></saml:AuthnStatement>{attributes}</saml:Assertion>",
         acs = e(a.acs_url),
@@ -94,6 +96,7 @@ pub fn assertion_xml(a: &Assertion<'_>, id: &str) -> Result<String, DomainError>
         format = e(a.name_id_format),
         name_id = e(a.name_id),
         audience = e(a.audience),
+        session_index = e(a.session_index.unwrap_or(id)),
     ))
 }
 
@@ -175,10 +178,12 @@ mod tests {
             authn_instant: 1_700_000_000,
             now: 1_700_000_010,
             lifetime: 300,
+            session_index: Some("_s1"),
         };
         let (_, _, xml) = render(&a).unwrap();
         assert!(xml.contains("a&lt;b&gt;&amp;&quot;c&quot;@example.com"), "{xml}");
         assert!(xml.contains("NotOnOrAfter=\"2023-11-14T22:18:30Z\""), "{xml}");
+        assert!(xml.contains("SessionIndex=\"_s1\""), "{xml}");
         let signed = sign(&xml, &credential).unwrap();
         assert_eq!(signed.matches("<ds:SignatureValue>").count(), 2, "{signed}");
         saml_rs::xml::dom::parse(&signed).unwrap();

@@ -96,6 +96,12 @@ fn unescape(text: &str) -> Option<String> {
     Some(out)
 }
 
+/// The XML of metadata as stored (as it was sent, or as JavaScript's `escape()` encodes it).
+pub fn metadata_xml(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.starts_with('<') { Some(raw.to_owned()) } else { unescape(raw).filter(|x| x.trim_start().starts_with('<')) }
+}
+
 /// The `PUT /serviceprovider` request `input` stands for, for the catalog template `template`.
 pub fn check(template: &str, input: FeaturedRequest) -> Result<ServiceProviderRequest, DomainError> {
     let item = catalog::item(template).ok_or_else(|| {
@@ -126,11 +132,7 @@ pub fn check(template: &str, input: FeaturedRequest) -> Result<ServiceProviderRe
     if raw.len() > MAX_METADATA {
         return Err(invalid(format!("metadata must be at most {MAX_METADATA} bytes")));
     }
-    let xml = if raw.starts_with('<') {
-        raw.to_owned()
-    } else {
-        unescape(raw).filter(|x| x.trim_start().starts_with('<')).ok_or_else(|| invalid("metadata must be XML"))?
-    };
+    let xml = metadata_xml(raw).ok_or_else(|| invalid("metadata must be XML"))?;
     let metadata = SpMetadata::from_xml(&xml).map_err(|_| invalid("metadata is not SAML service provider metadata"))?;
     let entity_id = metadata.get_entity_id().map(str::to_owned).ok_or_else(|| invalid("metadata has no entityID"))?;
     let acs = metadata

@@ -114,6 +114,8 @@ async fn respond(
         None => IdpUrls::of(&base_url(state, req), &community).entity_id,
     };
     let now = envelope::wire::now_epoch();
+    // The login session's index, so that the provider's LogoutRequest can end it.
+    let session_index = state.saml.session_index(&s.sid, now, s.expires_at).await?;
     let assertion = Assertion {
         issuer: &entity_id,
         audience: &config.entity_id,
@@ -125,6 +127,7 @@ async fn respond(
         authn_instant: auth_time(state, user),
         now,
         lifetime: i64::try_from(state.saml.ttls.assertion).unwrap_or(300),
+        session_index: Some(&session_index),
     };
     // RSA signing takes about a millisecond: inline.
     let (id, encoded) = response::signed_response(&assertion, &credential)?;

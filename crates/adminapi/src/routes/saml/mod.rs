@@ -9,10 +9,16 @@
 //! URL in `SERVICE_DIRECTORY`, else the request's own scheme and `Host`: its entity id is its
 //! metadata URL, `{base}/community/{name}/idp/{communityId}/metadata`.
 
+mod acs;
 mod external;
 mod login;
+mod slo;
 mod sso;
 mod wsfed;
+
+/// Why `POST /saml/acs/token` is served outside the catalog.
+const ACS_TOKEN_REASON: &str = "The console's side of the assertion consumer service: the one-time code the ACS \
+    redirect carries becomes a login session, so that no access token travels in a URL.";
 
 use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -43,6 +49,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(wsfed::wsfed_post),
         endpoint!(wsfed::wsfed_sso),
         endpoint!(external::generate_saml_request),
+        endpoint!(acs::acs_get),
+        endpoint!(acs::acs_post),
+        endpoint!(acs::acs_token).outside_catalog(ACS_TOKEN_REASON),
+        endpoint!(slo::slo_get),
+        endpoint!(slo::slo_post),
     ]
 }
 

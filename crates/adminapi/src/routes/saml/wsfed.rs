@@ -294,6 +294,7 @@ pub async fn wsfed_sso(
         authn_instant: auth_time(&state, &user),
         now,
         lifetime,
+        session_index: None,
     };
     let signed = response::signed_assertion(&assertion, &credential)?;
     let wresult = wsfed::wresult(&config.realm, &signed, now, lifetime)?;
