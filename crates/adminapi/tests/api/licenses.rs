@@ -337,6 +337,8 @@ fn routes_outside_the_catalog_are_the_sdk_calls_and_the_document() {
             "POST /tenant/{tenantId}/community/{communityId}/oidc/token",
             "GET /tenant/{tenantId}/community/{communityId}/oidc/userinfo",
             "POST /saml/acs/token",
+            "GET /tenant/{tenantId}/community/{communityId}/external_idp/oidc/login",
+            "GET /tenant/{tenantId}/community/{communityId}/external_idp/oidc/callback",
             "POST /infra/community_notice",
         ]
     );

@@ -10,6 +10,9 @@
 //!   signed `LogoutRequest` naming the assertion's `SessionIndex`: the login session ends and the
 //!   provider accepts the signed `LogoutResponse`. Refused: a replayed, altered or unsigned
 //!   request.
+//! - the community as an OpenID Connect relying party of its `oidc` external IdP (code flow,
+//!   PKCE, state and nonce) against the platform's own OpenID provider: the ID token is verified
+//!   with the provider's JWKS; a used state, an error answer and another issuer are refused.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -333,5 +336,108 @@ async fn a_service_provider_logs_the_user_out_of_the_idp_with_a_signed_logout_re
         assert!(
             resp.headers()["location"].to_str().unwrap().starts_with(&format!("{LOGOUT_PAGE}?communityName=default"))
         );
+    }
+}
+
+/// Follows a 302: its location.
+async fn redirected(url: &str) -> String {
+    let resp = no_redirects().get(url).send().await.unwrap();
+    assert_eq!(resp.status(), 302, "{url}: {}", resp.text().await.unwrap());
+    resp.headers()["location"].to_str().unwrap().to_owned()
+}
+
+fn query_value(url: &str, name: &str) -> String {
+    let url = url::Url::parse(url).unwrap();
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn an_external_openid_provider_signs_users_in_with_code_pkce_and_a_verified_id_token() {
+    // The OpenID provider is the community's own (`/oidc`, checked against the `openidconnect`
+    // crate in `oidc.rs`): its ID tokens, JWKS and token endpoint are what the relying party meets.
+    const OP_LOGIN: &str = "https://op-login.example.com/";
+    let extra = [("OIDC_LOGIN_URL", OP_LOGIN), ("SAML_LOGIN_URL", LOGIN_PAGE)];
+    for storage in [Storage::Embedded, Storage::Redis] {
+        let Some(p) = platform(storage, "oidc external", 1, &extra).await else { continue };
+        let url = p.admin[0].clone();
+        let jane = bearer(&p.token("jane", "Quartz-Meadow-71").await);
+        let people = json!({"authModule": p.module, "users": [{"username": "carol", "password": "Amber-Canyon-93",
+            "email1": "carol@example.com", "firstname": "Carol", "lastname": "Reed"}]});
+        assert_eq!(p.users_call(Method::PUT, "/users/create", people).await["created"], 1);
+        let community = format!("/tenant/{}/community/{}", p.tenant, p.community);
+        let callback = format!("{url}{community}/external_idp/oidc/callback");
+        let client = json!({"name": "Console RP", "type": "oidc", "oidc_config": {
+            "grant_types": ["authorization_code"], "redirect_uris": [callback],
+            "scope": ["openid", "profile", "email"], "id_token_signed_response_alg": "RS256"}});
+        let (s, r) = call(&url, Method::PUT, "/serviceprovider", Some(&jane), Some(&client)).await;
+        assert_eq!(s, 200, "{r}");
+        let (client_id, secret) = (&r["oidc_config"]["client_id"], &r["oidc_config"]["client_secret"]);
+        let issuer = format!("{url}{community}/oidc");
+        let discovery: Value =
+            reqwest::get(format!("{issuer}/.well-known/openid-configuration")).await.unwrap().json().await.unwrap();
+        let idp = json!({"type": "oidc", "name": "Corporate OP", "issuer": issuer, "clientId": client_id,
+            "clientSecret": secret, "authorizationUrl": discovery["authorization_endpoint"],
+            "tokenUrl": discovery["token_endpoint"], "jwksUrl": discovery["jwks_uri"]});
+        let (s, made) = call(&url, Method::PUT, "/external_idp", Some(&jane), Some(&idp)).await;
+        assert_eq!(s, 200, "{made}");
+
+        // The browser: login → the OP → its login page → the OP's answer → the callback.
+        let carol = bearer(&p.token("carol", "Amber-Canyon-93").await);
+        let sign_in = |relay: &'static str| {
+            let (url, community, carol) = (url.clone(), community.clone(), carol.clone());
+            async move {
+                let to_op = redirected(&format!("{url}{community}/external_idp/oidc/login?relayState={relay}")).await;
+                assert!(to_op.contains("code_challenge=") && to_op.contains("nonce="), "{to_op}");
+                let to_page = redirected(&to_op).await;
+                assert!(to_page.starts_with(OP_LOGIN), "{to_page}");
+                let request = json!({"OIDCRequest": query_value(&to_page, "OIDCRequest")});
+                let (s, r) = call(&url, Method::POST, "/oidc/sso", Some(&carol), Some(&request)).await;
+                assert_eq!(s, 200, "{r}");
+                r["redirect_uri"].as_str().unwrap().to_owned()
+            }
+        };
+        let back = sign_in("%2Fconsole").await;
+        assert!(back.starts_with(&callback), "{back}");
+        let to_console = redirected(&back).await;
+        assert!(to_console.starts_with("https://login.example.com/console?code="), "{to_console}");
+        let code = json!({"code": query_value(&to_console, "code")});
+        let (s, r) = call(&url, Method::POST, "/saml/acs/token", None, Some(&code)).await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["user"]["username"], "carol");
+        // The OP's answer again: its state was used.
+        let resp = no_redirects().get(&back).send().await.unwrap();
+        assert_eq!(resp.status(), 400);
+        assert!(resp.text().await.unwrap().contains("state does not name a pending login"));
+        // An error answer, and a state made up.
+        let back = sign_in("%2Fconsole").await;
+        let errored = back.replace("code=", "error=access_denied&code=");
+        let resp = no_redirects().get(&errored).send().await.unwrap();
+        assert_eq!(resp.status(), 400);
+        assert!(resp.text().await.unwrap().contains("answered an error"));
+        let resp = no_redirects().get(format!("{callback}?code=x&state={}", "A".repeat(43))).send().await.unwrap();
+        assert_eq!(resp.status(), 400);
+
+        // An ID token from another issuer than the one registered: refused.
+        let id = made["id"].as_str().unwrap();
+        let patch = json!({"issuer": "https://other-op.example.com/oidc"});
+        let (s, r) = call(&url, Method::PATCH, &format!("/external_idp/{id}"), Some(&jane), Some(&patch)).await;
+        assert_eq!(s, 200, "{r}");
+        let back = sign_in("%2Fconsole").await;
+        let resp = no_redirects().get(&back).send().await.unwrap();
+        assert_eq!(resp.status(), 400);
+        assert!(resp.text().await.unwrap().contains("iss"));
+        // Another client's id: the OP's token endpoint refuses the code.
+        let patch = json!({"issuer": issuer, "clientId": "someone-else"});
+        assert_eq!(call(&url, Method::PATCH, &format!("/external_idp/{id}"), Some(&jane), Some(&patch)).await.0, 200);
+        let resp = no_redirects().get(format!("{url}{community}/external_idp/oidc/login")).send().await.unwrap();
+        let to_op = resp.headers()["location"].to_str().unwrap().to_owned();
+        assert!(to_op.contains("client_id=someone-else"), "{to_op}");
+        // A RelayState elsewhere than the console's origin is refused before leaving.
+        let resp = no_redirects()
+            .get(format!("{url}{community}/external_idp/oidc/login?relayState=https%3A%2F%2Fevil.example.com%2F"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400);
     }
 }

@@ -17,6 +17,7 @@
 //! each use.
 
 pub mod authorize;
+pub mod external;
 pub mod keys;
 pub mod token;
 

@@ -153,6 +153,26 @@ impl Idp {
         found.map(|json| serde_json::from_str(&json).map_err(|_| corrupt())).transpose()
     }
 
+    /// Keeps a login sent to an `oidc` external IdP until its answer: its `state` (single use).
+    pub async fn begin_oidc(
+        &self,
+        login: &super::oidc::external::PendingLogin,
+    ) -> Result<Zeroizing<String>, DomainError> {
+        let state = super::oidc::secret()?;
+        let json = serde_json::to_string(login).map_err(|_| corrupt())?;
+        self.store.put(&self.key("oidc-login", &[&state]), &json, Duration::from_secs(self.ttls.request)).await?;
+        Ok(state)
+    }
+
+    /// Takes the login of `state` (answered once).
+    pub async fn take_oidc(&self, state: &str) -> Result<Option<super::oidc::external::PendingLogin>, DomainError> {
+        if !super::oidc::looks_like_secret(state) {
+            return Ok(None);
+        }
+        let found = self.store.take(&self.key("oidc-login", &[state])).await?;
+        found.map(|json| serde_json::from_str(&json).map_err(|_| corrupt())).transpose()
+    }
+
     /// The `SessionIndex` of login session `sid` in assertions: a MAC of it (the session id
     /// never leaves the platform), remembered until `expires_at` so that a service provider's
     /// `LogoutRequest` naming it ends the session.

@@ -44,7 +44,7 @@ fn consumer_urls(state: &State, req: &HttpRequest, community: &CommunityRef) -> 
 
 /// Where the console goes with the code: a `RelayState` that is a path, or an URL of the login
 /// page's origin, else the login page (`SAML_LOGIN_URL`); `None` without a login page.
-fn destination(state: &State, relay_state: Option<&str>) -> Result<Option<String>, DomainError> {
+pub(super) fn destination(state: &State, relay_state: Option<&str>) -> Result<Option<String>, DomainError> {
     let Some(login) = state.saml_login_url.as_deref() else { return Ok(None) };
     let Some(relay) = relay_state else { return Ok(Some(login.to_owned())) };
     let login_url = url::Url::parse(login).map_err(|_| invalid("SAML_LOGIN_URL is not a URL"))?;
@@ -59,7 +59,7 @@ fn destination(state: &State, relay_state: Option<&str>) -> Result<Option<String
 }
 
 /// The user `verified` names in `community`, created first when `idp` provisions users.
-async fn federated_user(
+pub(super) async fn federated_user(
     state: &State,
     community: &CommunityRef,
     idp: &Provider,
@@ -111,8 +111,8 @@ async fn provision(
         None => verified.attribute("mail").or_else(|| verified.attribute("email")),
     }
     .unwrap_or(&verified.name_id);
-    let first = ["givenName", "firstname", "first_name"].iter().find_map(|a| verified.attribute(a));
-    let last = ["sn", "surname", "lastname", "last_name"].iter().find_map(|a| verified.attribute(a));
+    let first = ["givenName", "given_name", "firstname", "first_name"].iter().find_map(|a| verified.attribute(a));
+    let last = ["sn", "family_name", "surname", "lastname", "last_name"].iter().find_map(|a| verified.attribute(a));
     let mut user = json!({"username": verified.name_id, "email1": email, "idpId": idp.id});
     if let Some(first) = first {
         user["firstname"] = json!(first);
@@ -180,6 +180,18 @@ async fn consume(
         return Err(unknown().into());
     }
     let checked = federated_user(state, &community, &idp, &verified).await?;
+    tracing::info!(idp_id = %idp.id, "SAML login from an external IdP accepted; waiting for the console");
+    hand_off(state, &community, checked, relay_state.as_deref()).await
+}
+
+/// Hands the login of `checked` to the console: a one-time code for `POST /saml/acs/token`, in
+/// a 302 to `relay_state` or the login page, or as JSON without a login page.
+pub(super) async fn hand_off(
+    state: &State,
+    community: &CommunityRef,
+    checked: Checked,
+    relay_state: Option<&str>,
+) -> AppResult<HttpResponse> {
     let login = FederatedLogin {
         tenant_id: community.tenant_id.clone(),
         community_id: community.id.clone(),
@@ -188,15 +200,14 @@ async fn consume(
         username: checked.username,
     };
     let code = state.saml.hand_off(&login).await?;
-    tracing::info!(idp_id = %idp.id, "SAML login from an external IdP accepted; waiting for the console");
     let mut params = vec![("code", code.as_str()), ("tenantId", &community.tenant_id), ("communityId", &community.id)];
-    Ok(match destination(state, relay_state.as_deref())? {
+    Ok(match destination(state, relay_state)? {
         Some(to) => HttpResponse::Found()
             .insert_header((LOCATION, with_query(&to, &params)))
             .insert_header(("cache-control", "no-store"))
             .finish(),
         None => {
-            params.extend(relay_state.as_deref().map(|r| ("RelayState", r)));
+            params.extend(relay_state.map(|r| ("RelayState", r)));
             let map: serde_json::Map<String, Value> =
                 params.into_iter().map(|(k, v)| (k.to_owned(), json!(v))).collect();
             HttpResponse::Ok().insert_header(("cache-control", "no-store")).json(map)

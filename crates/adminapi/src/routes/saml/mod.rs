@@ -11,6 +11,7 @@
 
 mod acs;
 mod external;
+mod external_oidc;
 mod login;
 mod slo;
 mod sso;
@@ -54,6 +55,8 @@ pub fn endpoints() -> Vec<Endpoint> {
         endpoint!(acs::acs_token).outside_catalog(ACS_TOKEN_REASON),
         endpoint!(slo::slo_get),
         endpoint!(slo::slo_post),
+        endpoint!(external_oidc::oidc_login).outside_catalog(external_oidc::REASON),
+        endpoint!(external_oidc::oidc_callback).outside_catalog(external_oidc::REASON),
     ]
 }
 
