@@ -185,7 +185,7 @@ mod tests {
     fn the_challenge_is_rfc_7636_s256() {
         // RFC 7636, appendix B.
         assert_eq!(
-            challenge("dBjftJeZ4CVP-mJ92oa0ZxfUQF1E7O4oJ83u5-dZsNE"),
+            challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
@@ -201,7 +201,7 @@ mod tests {
             community_id: "c".into(),
             idp_id: "i".into(),
             nonce: "n0".into(),
-            verifier: "dBjftJeZ4CVP-mJ92oa0ZxfUQF1E7O4oJ83u5-dZsNE".into(),
+            verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into(),
             redirect_uri: "https://a.example.com/cb".into(),
             relay_state: None,
         };
