@@ -85,6 +85,9 @@ pub struct Grant {
     pub auth_time: i64,
     #[serde(default)]
     pub acr: Option<String>,
+    /// The tokens of one code, refreshes included: all revoked when the code is used again.
+    #[serde(default)]
+    pub family: Option<String>,
 }
 
 impl Grant {
@@ -217,6 +220,7 @@ impl Provider {
             user,
             auth_time,
             acr: acr.or_else(|| request.acr_values.clone()),
+            family: Some(hex::encode(&secret()?.as_bytes()[..16])),
         };
         let code = secret()?;
         self.put("code", &code, &grant, self.ttls.code).await?;
@@ -232,21 +236,45 @@ impl Provider {
         self.read("code", code, true).await
     }
 
-    /// The grant of a refresh token, removed (it is replaced at each use).
+    /// The grant of a refresh token, removed (it is replaced at each use); none when its code
+    /// was replayed since.
     pub async fn take_refresh(&self, token: &str) -> Result<Option<Grant>, DomainError> {
-        self.read("refresh", token, true).await
+        let grant: Option<Grant> = self.read("refresh", token, true).await?;
+        self.unrevoked(grant).await
     }
 
-    /// The grant of a live access token.
+    /// The grant of a live access token; none when its code was replayed since.
     pub async fn access(&self, token: &str) -> Result<Option<Grant>, DomainError> {
-        self.read("access", token, false).await
+        let grant: Option<Grant> = self.read("access", token, false).await?;
+        self.unrevoked(grant).await
+    }
+
+    fn family_key(family: &str) -> String {
+        format!("oidc:revoked-family:{family}")
+    }
+
+    async fn unrevoked(&self, grant: Option<Grant>) -> Result<Option<Grant>, DomainError> {
+        if let Some(family) = grant.as_ref().and_then(|g| g.family.as_deref())
+            && self.store.get(&Self::family_key(family)).await?.is_some()
+        {
+            return Ok(None);
+        }
+        Ok(grant)
     }
 
     /// Remembers what a code was exchanged for (the store keys of the tokens, never the tokens),
     /// for as long as a refresh token lives, so that a replay of the code can revoke them.
-    pub async fn remember_issued(&self, code: &str, access: &str, refresh: Option<&str>) -> Result<(), DomainError> {
+    pub async fn remember_issued(
+        &self,
+        code: &str,
+        grant: &Grant,
+        access: &str,
+        refresh: Option<&str>,
+    ) -> Result<(), DomainError> {
         let mut keys = vec![self.key("access", access)];
         keys.extend(refresh.map(|r| self.key("refresh", r)));
+        // The family last: the tokens refreshed from these are revoked with them.
+        keys.extend(grant.family.as_deref().map(Self::family_key));
         self.put("issued", code, &keys, self.ttls.refresh_token).await
     }
 
@@ -255,7 +283,11 @@ impl Provider {
     pub async fn revoke_issued_from(&self, code: &str) -> Result<bool, DomainError> {
         let Some(keys) = self.read::<Vec<String>>("issued", code, true).await? else { return Ok(false) };
         for key in &keys {
-            self.store.delete(key).await?;
+            if key.starts_with("oidc:revoked-family:") {
+                self.store.put(key, "1", Duration::from_secs(self.ttls.refresh_token)).await?;
+            } else {
+                self.store.delete(key).await?;
+            }
         }
         tracing::warn!("an authorization code was used twice: the tokens issued for it are revoked");
         Ok(true)
