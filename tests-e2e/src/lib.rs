@@ -67,6 +67,8 @@ pub fn newer_source(binary: &std::path::Path) -> Option<PathBuf> {
         .replace("\\ ", "\u{0}")
         .split(' ')
         .map(|p| PathBuf::from(p.replace('\u{0}', " ")))
+        // `crates/kit/../../.git/…` is `.git/…`: compared once resolved.
+        .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
         .filter(|p| p.starts_with(&root) && !p.starts_with(root.join(".git")))
         .find(|p| std::fs::metadata(p).and_then(|m| m.modified()).is_ok_and(|changed| changed > built))
 }
@@ -223,9 +225,11 @@ mod stale_binaries {
         let root = std::fs::canonicalize(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).unwrap();
         let source = root.join("tests-e2e/src/lib.rs");
         let dep_info = format!(
-            "{}: {} {} /usr/include/stdio.h\n",
+            "{}: {} {} {} /usr/include/stdio.h\n",
             binary.display(),
             root.join(".git/HEAD").display(),
+            // As kit's build script names it: through `..`, and changed by a commit on any branch.
+            root.join("crates/kit/../../.git/refs/heads").display(),
             source.display()
         );
         std::fs::write(binary.with_extension("d"), dep_info).unwrap();
