@@ -55,8 +55,8 @@ mutants:
 # at opt-level "s" with the hot crates at 3, no LTO: see Cargo.toml) on an offline Debian base
 # (scripts/docker-base.sh), installing podman first if it can (scripts/docker-install.sh).
 # Measured here (2 cores shared, -j 1): images users-mgmt 25.8 MB, adminapi 37.3 MB, sessions
-# 20.8 MB; the cargo build from cold @COLD@, WARM after a commit (kit bakes the version: kit and the
-# three service crates again), the images alone 9 s.
+# 20.8 MB; the cargo build from cold 19 min, 6.5 min after a commit (kit bakes the version: kit
+# and the three service crates again), the images alone 9 to 20 s.
 docker:
 	scripts/docker-build.sh
 
