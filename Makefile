@@ -52,16 +52,17 @@ mutants:
 # One image per service from deploy/Dockerfile, named as the chart names them (blockid/<service>,
 # tagged with the commit and the chart's appVersion). With a Docker engine BuildKit compiles them;
 # without one (these machines) podman packs a build made here in the `docker` cargo profile (release
-# with fat LTO: smaller images) on an offline Debian base (scripts/docker-base.sh), installing
-# podman first if it can (scripts/docker-install.sh).
-# Measured here (2 cores shared, -j 1): cold 44 min (nearly all of it the cargo build), 23 min after a
-# commit (kit bakes the version: kit and the three fat-LTO binaries again), the images alone 26 s.
+# at opt-level "s" with the hot crates at 3, no LTO: see Cargo.toml) on an offline Debian base
+# (scripts/docker-base.sh), installing podman first if it can (scripts/docker-install.sh).
+# Measured here (2 cores shared, -j 1): images users-mgmt 25.8 MB, adminapi 37.3 MB, sessions
+# 20.8 MB; the cargo build from cold 19 min, 6.5 min after a commit (kit bakes the version: kit
+# and the three service crates again), the images alone 9 to 20 s.
 docker:
 	scripts/docker-build.sh
 
 # The images as containers on the host's PostgreSQL and Redis, driven end to end by
 # tests-e2e/tests/containers.rs (not in `make test`: it needs the `docker`-profile build of
-# `make docker`). Not yet in .ci/run: adminapi's image is over the 40 MB limit (issue 14).
+# `make docker`). Run by .ci/run (fails without podman, PostgreSQL or Redis, or above 40 MB).
 docker-test: docker
 	scripts/docker-test.sh
 
