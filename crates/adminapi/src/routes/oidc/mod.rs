@@ -47,7 +47,7 @@ pub struct CommunityPath {
 }
 
 /// The community the path names (404 when it does not exist).
-async fn community(platform: &Platform, path: &CommunityPath) -> AppResult<CommunityRef> {
+pub(crate) async fn community(platform: &Platform, path: &CommunityPath) -> AppResult<CommunityRef> {
     let named = Named { community_id: &path.communityId, tenant_id: Some(&path.tenantId), community_name: None };
     Ok(locate(&**platform.directory, named).await?)
 }

@@ -10,7 +10,7 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use kit::AppResult;
 use kit::app::Platform;
-use kit::directory::{CommunityRef, Named, locate};
+use kit::directory::CommunityRef;
 use kit::openapi::ErrorBody;
 use serde::Deserialize;
 
@@ -21,23 +21,11 @@ use crate::domain::DomainError;
 use crate::domain::identity_providers::Provider;
 use crate::domain::oidc::external::{self, PendingLogin};
 use crate::domain::saml::acs::Verified;
+use crate::routes::oidc::{CommunityPath, community};
 
 /// Why these routes are served outside the catalog.
 pub const REASON: &str = "The community as an OpenID Connect relying party of its oidc external IdP: the \
     catalog has the SAML side only (ACS); these start the code flow and take the IdP's answer.";
-
-/// Path of the routes.
-#[derive(Debug, Deserialize)]
-#[allow(non_snake_case)]
-pub struct CommunityPath {
-    tenantId: String,
-    communityId: String,
-}
-
-async fn community(platform: &Platform, path: &CommunityPath) -> AppResult<CommunityRef> {
-    let named = Named { community_id: &path.communityId, tenant_id: Some(&path.tenantId), community_name: None };
-    Ok(locate(&**platform.directory, named).await?)
-}
 
 fn callback_url(state: &State, req: &HttpRequest, community: &CommunityRef) -> String {
     let base = base_url(state, req);
