@@ -220,9 +220,10 @@ impl Provider {
             user,
             auth_time,
             acr: acr.or_else(|| request.acr_values.clone()),
-            family: Some(hex::encode(&secret()?.as_bytes()[..16])),
+            family: None,
         };
         let code = secret()?;
+        let grant = Grant { family: Some(self.family_of(&code)), ..grant };
         self.put("code", &code, &grant, self.ttls.code).await?;
         let mut params = vec![("code", code.as_str())];
         if let Some(state) = &request.state {
@@ -249,6 +250,12 @@ impl Provider {
         self.unrevoked(grant).await
     }
 
+    /// The family of the tokens code `code` is exchanged for (a MAC of it: a replay of the code
+    /// names it without any record).
+    fn family_of(&self, code: &str) -> String {
+        hex::encode(self.sealer.mac("oidc-family", &[code]))
+    }
+
     fn family_key(family: &str) -> String {
         format!("oidc:revoked-family:{family}")
     }
@@ -264,17 +271,9 @@ impl Provider {
 
     /// Remembers what a code was exchanged for (the store keys of the tokens, never the tokens),
     /// for as long as a refresh token lives, so that a replay of the code can revoke them.
-    pub async fn remember_issued(
-        &self,
-        code: &str,
-        grant: &Grant,
-        access: &str,
-        refresh: Option<&str>,
-    ) -> Result<(), DomainError> {
+    pub async fn remember_issued(&self, code: &str, access: &str, refresh: Option<&str>) -> Result<(), DomainError> {
         let mut keys = vec![self.key("access", access)];
         keys.extend(refresh.map(|r| self.key("refresh", r)));
-        // The family last: the tokens refreshed from these are revoked with them.
-        keys.extend(grant.family.as_deref().map(Self::family_key));
         self.put("issued", code, &keys, self.ttls.refresh_token).await
     }
 
@@ -283,12 +282,11 @@ impl Provider {
     pub async fn revoke_issued_from(&self, code: &str) -> Result<bool, DomainError> {
         let Some(keys) = self.read::<Vec<String>>("issued", code, true).await? else { return Ok(false) };
         for key in &keys {
-            if key.starts_with("oidc:revoked-family:") {
-                self.store.put(key, "1", Duration::from_secs(self.ttls.refresh_token)).await?;
-            } else {
-                self.store.delete(key).await?;
-            }
+            self.store.delete(key).await?;
         }
+        // And the tokens refreshed from them since.
+        let revoked = Self::family_key(&self.family_of(code));
+        self.store.put(&revoked, "1", Duration::from_secs(self.ttls.refresh_token)).await?;
         tracing::warn!("an authorization code was used twice: the tokens issued for it are revoked");
         Ok(true)
     }

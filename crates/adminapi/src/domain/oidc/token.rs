@@ -241,7 +241,7 @@ impl Provider {
             (None, None) => {}
         }
         let reply = self.reply(sp, &grant, issuer, now, true).await?;
-        self.remember_issued(code, &grant, &reply.access_token, reply.refresh_token.as_deref()).await?;
+        self.remember_issued(code, &reply.access_token, reply.refresh_token.as_deref()).await?;
         Ok(reply)
     }
 

@@ -27,10 +27,12 @@ use std::time::Duration;
 
 use kit::ephemeral::Ephemeral;
 use kit::sealer::Sealer;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::DomainError;
+use super::oidc::external::PendingLogin;
 pub use request::PendingRequest;
 
 /// How long a login vouched for by an external IdP waits for the login page to redeem it.
@@ -99,6 +101,56 @@ impl Idp {
         format!("saml:{kind}:{}", hex::encode(self.sealer.mac(&format!("saml-{kind}"), parts)))
     }
 
+    /// Keeps `value` as JSON under `kind` and `parts` for `ttl`.
+    async fn put_json<T: Serialize>(
+        &self,
+        kind: &str,
+        parts: &[&str],
+        value: &T,
+        ttl: Duration,
+    ) -> Result<(), DomainError> {
+        let json = serde_json::to_string(value).map_err(|_| corrupt())?;
+        self.store.put(&self.key(kind, parts), &json, ttl).await?;
+        Ok(())
+    }
+
+    /// The value kept under `kind` and `parts`; removed when `take`.
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        parts: &[&str],
+        take: bool,
+    ) -> Result<Option<T>, DomainError> {
+        let key = self.key(kind, parts);
+        let found = if take { self.store.take(&key).await? } else { self.store.get(&key).await? };
+        found.map(|json| serde_json::from_str(&json).map_err(|_| corrupt())).transpose()
+    }
+
+    /// Keeps `value` under a new random handle (what the caller is given) for `ttl`.
+    async fn stash<T: Serialize>(
+        &self,
+        kind: &str,
+        value: &T,
+        ttl: Duration,
+    ) -> Result<Zeroizing<String>, DomainError> {
+        let handle = super::oidc::secret()?;
+        self.put_json(kind, &[&handle], value, ttl).await?;
+        Ok(handle)
+    }
+
+    /// The value of `handle` (none for what is not shaped like a handle); removed when `take`.
+    async fn unstash<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+        handle: &str,
+        take: bool,
+    ) -> Result<Option<T>, DomainError> {
+        if !super::oidc::looks_like_secret(handle) {
+            return Ok(None);
+        }
+        self.get_json(kind, &[handle], take).await
+    }
+
     /// Keeps a checked request until the user signs in: its handle. A request whose id the
     /// provider sent before (within the request lifetime) is refused: a replay.
     pub async fn begin(&self, request: &PendingRequest) -> Result<Zeroizing<String>, DomainError> {
@@ -108,25 +160,19 @@ impl Idp {
             tracing::warn!("a SAML AuthnRequest id was presented twice: refused");
             return Err(DomainError::Invalid("the AuthnRequest was used already (its ID was seen before)".into()));
         }
-        let handle = super::oidc::secret()?;
-        let json = serde_json::to_string(request).map_err(|_| corrupt())?;
-        self.store.put(&self.key("request", &[&handle]), &json, Duration::from_secs(self.ttls.request)).await?;
-        Ok(handle)
+        self.stash("request", request, Duration::from_secs(self.ttls.request)).await
     }
 
     /// Remembers the AuthnRequest `request_id` sent to external IdP `idp_id` of the community
     /// (for the request lifetime), for its response to name in `InResponseTo`.
     pub async fn remember_sent(&self, community_id: &str, idp_id: &str, request_id: &str) -> Result<(), DomainError> {
         let sent = SentRequest { community_id: community_id.to_owned(), idp_id: idp_id.to_owned() };
-        let json = serde_json::to_string(&sent).map_err(|_| corrupt())?;
-        self.store.put(&self.key("sent", &[request_id]), &json, Duration::from_secs(self.ttls.request)).await?;
-        Ok(())
+        self.put_json("sent", &[request_id], &sent, Duration::from_secs(self.ttls.request)).await
     }
 
     /// The request `request_id` sent to an external IdP, while it is unanswered.
     pub async fn sent(&self, request_id: &str) -> Result<Option<SentRequest>, DomainError> {
-        let found = self.store.get(&self.key("sent", &[request_id])).await?;
-        found.map(|json| serde_json::from_str(&json).map_err(|_| corrupt())).transpose()
+        self.get_json("sent", &[request_id], false).await
     }
 
     /// Forgets the request `request_id` (a response answers it once): whether it was still
@@ -138,39 +184,22 @@ impl Idp {
     /// Keeps the login an external IdP vouched for until the login page redeems it: a one-time
     /// code, valid [`HANDOFF_TTL`].
     pub async fn hand_off(&self, login: &FederatedLogin) -> Result<Zeroizing<String>, DomainError> {
-        let code = super::oidc::secret()?;
-        let json = serde_json::to_string(login).map_err(|_| corrupt())?;
-        self.store.put(&self.key("handoff", &[&code]), &json, HANDOFF_TTL).await?;
-        Ok(code)
+        self.stash("handoff", login, HANDOFF_TTL).await
     }
 
     /// Takes the login of `code` (redeemed once).
     pub async fn redeem(&self, code: &str) -> Result<Option<FederatedLogin>, DomainError> {
-        if !super::oidc::looks_like_secret(code) {
-            return Ok(None);
-        }
-        let found = self.store.take(&self.key("handoff", &[code])).await?;
-        found.map(|json| serde_json::from_str(&json).map_err(|_| corrupt())).transpose()
+        self.unstash("handoff", code, true).await
     }
 
     /// Keeps a login sent to an `oidc` external IdP until its answer: its `state` (single use).
-    pub async fn begin_oidc(
-        &self,
-        login: &super::oidc::external::PendingLogin,
-    ) -> Result<Zeroizing<String>, DomainError> {
-        let state = super::oidc::secret()?;
-        let json = serde_json::to_string(login).map_err(|_| corrupt())?;
-        self.store.put(&self.key("oidc-login", &[&state]), &json, Duration::from_secs(self.ttls.request)).await?;
-        Ok(state)
+    pub async fn begin_oidc(&self, login: &PendingLogin) -> Result<Zeroizing<String>, DomainError> {
+        self.stash("oidc-login", login, Duration::from_secs(self.ttls.request)).await
     }
 
     /// Takes the login of `state` (answered once).
-    pub async fn take_oidc(&self, state: &str) -> Result<Option<super::oidc::external::PendingLogin>, DomainError> {
-        if !super::oidc::looks_like_secret(state) {
-            return Ok(None);
-        }
-        let found = self.store.take(&self.key("oidc-login", &[state])).await?;
-        found.map(|json| serde_json::from_str(&json).map_err(|_| corrupt())).transpose()
+    pub async fn take_oidc(&self, state: &str) -> Result<Option<PendingLogin>, DomainError> {
+        self.unstash("oidc-login", state, true).await
     }
 
     /// The `SessionIndex` of login session `sid` in assertions: a MAC of it (the session id
@@ -199,20 +228,11 @@ impl Idp {
 
     /// The pending request of `handle`, if it is still pending.
     pub async fn pending(&self, handle: &str) -> Result<Option<PendingRequest>, DomainError> {
-        self.read(handle, false).await
+        self.unstash("request", handle, false).await
     }
 
     /// Takes the pending request of `handle` (it is answered once).
     pub async fn take(&self, handle: &str) -> Result<Option<PendingRequest>, DomainError> {
-        self.read(handle, true).await
-    }
-
-    async fn read(&self, handle: &str, take: bool) -> Result<Option<PendingRequest>, DomainError> {
-        if !super::oidc::looks_like_secret(handle) {
-            return Ok(None);
-        }
-        let key = self.key("request", &[handle]);
-        let found = if take { self.store.take(&key).await? } else { self.store.get(&key).await? };
-        found.map(|json| serde_json::from_str(&json).map_err(|_| corrupt())).transpose()
+        self.unstash("request", handle, true).await
     }
 }
