@@ -53,7 +53,48 @@ impl Drop for Proc {
 
 /// Why a service could not be started.
 #[derive(Debug)]
-pub struct StartFailure(pub String);
+pub enum StartFailure {
+    /// Another process holds the port (another test's service, in this process or another):
+    /// start again on another port ([`start_on_free_port`], [`start_stack`] do).
+    PortTaken(String),
+    /// Anything else: not built, stale, exited, never healthy.
+    Failed(String),
+}
+
+impl std::fmt::Display for StartFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::PortTaken(why) | Self::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// How many times a start is tried on fresh ports when another process holds one.
+const PORT_ATTEMPTS: usize = 5;
+
+/// Whether the socket listening on TCP `port` belongs to process `pid`, read from Linux's
+/// `/proc`; `None` where that cannot be told (another system). A `/healthz` answer alone does
+/// not say whose service answered: between [`free_port`] and the child binding, another test
+/// (of any process) may have taken the port.
+pub fn listener_owned_by(pid: u32, port: u16) -> Option<bool> {
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else { continue };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local_port = fields.get(1).and_then(|a| a.rsplit_once(':')).map(|(_, p)| u16::from_str_radix(p, 16));
+            // State 0A is LISTEN; field 9 the socket's inode.
+            if local_port == Some(Ok(port)) && fields.get(3) == Some(&"0A") {
+                inodes.extend(fields.get(9).map(|i| format!("socket:[{i}]")));
+            }
+        }
+    }
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(
+        fds.flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| inodes.iter().any(|i| t.as_os_str() == i.as_str()))),
+    )
+}
 
 /// A source file `binary` was built from that changed after it was built, if any: a test would
 /// run old code. The files are those of cargo's dep-info file beside the binary (`<name>.d`),
@@ -87,7 +128,7 @@ pub async fn start_logging(
 ) -> Result<Proc, StartFailure> {
     let path = bin_dir().join(name);
     if !path.exists() {
-        return Err(StartFailure(format!(
+        return Err(StartFailure::Failed(format!(
             "{} is not built: run `cargo build --workspace --bins` (make test does)",
             path.display()
         )));
@@ -95,7 +136,7 @@ pub async fn start_logging(
     if std::env::var_os("BLOCKID_BIN_DIR").is_none()
         && let Some(newer) = newer_source(&path)
     {
-        return Err(StartFailure(format!(
+        return Err(StartFailure::Failed(format!(
             "{} is older than {}: run `cargo build --workspace --bins` (make test does) so the test runs the code you have",
             path.display(),
             newer.display()
@@ -109,7 +150,7 @@ pub async fn start_logging(
                 .append(true)
                 .open(file)
                 .map(Stdio::from)
-                .map_err(|e| StartFailure(format!("{which} log {}: {e}", file.display()))),
+                .map_err(|e| StartFailure::Failed(format!("{which} log {}: {e}", file.display()))),
             None if log => Ok(Stdio::inherit()),
             None => Ok(Stdio::null()),
         }
@@ -122,22 +163,56 @@ pub async fn start_logging(
         .stdout(output("stdout")?)
         .stderr(output("stderr")?)
         .spawn()
-        .map_err(|e| StartFailure(format!("cannot start {}: {e}", path.display())))?;
+        .map_err(|e| StartFailure::Failed(format!("cannot start {}: {e}", path.display())))?;
     let mut proc = Proc { child, url: format!("http://127.0.0.1:{port}"), name };
-    let http =
-        reqwest::Client::builder().timeout(Duration::from_secs(2)).build().map_err(|e| StartFailure(e.to_string()))?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .map_err(|e| StartFailure::Failed(e.to_string()))?;
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if let Ok(Some(status)) = proc.child.try_wait() {
-            return Err(StartFailure(format!("{name} exited during start-up: {status}")));
+            let why = format!("{name} exited during start-up: {status}");
+            // It could not bind: someone else holds the port.
+            return Err(if TcpListener::bind(("127.0.0.1", port)).is_err() {
+                StartFailure::PortTaken(format!("{why}; port {port} is held by another process"))
+            } else {
+                StartFailure::Failed(why)
+            });
         }
         let healthy = http.get(format!("{}/healthz", proc.url)).send().await.is_ok_and(|r| r.status().is_success());
         if healthy {
-            return Ok(proc);
+            return match listener_owned_by(proc.child.id(), port) {
+                Some(false) => Err(StartFailure::PortTaken(format!(
+                    "/healthz on port {port} was answered by another process than the {name} started"
+                ))),
+                _ => Ok(proc),
+            };
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err(StartFailure(format!("{name} did not become healthy within 30 s")))
+    Err(StartFailure::Failed(format!("{name} did not become healthy within 30 s")))
+}
+
+/// [`start`] on a port [`free_port`] picks, again on another when one turns out taken.
+pub async fn start_on_free_port(name: &'static str, env: &[(String, String)]) -> Result<Proc, StartFailure> {
+    start_on_free_port_logging(name, env, None).await
+}
+
+/// [`start_on_free_port`], with the process's output written to `log` when given.
+pub async fn start_on_free_port_logging(
+    name: &'static str,
+    env: &[(String, String)],
+    log_file: Option<&std::path::Path>,
+) -> Result<Proc, StartFailure> {
+    let mut last = None;
+    for _ in 0..PORT_ATTEMPTS {
+        match start_logging(name, free_port(), env, log_file).await {
+            Err(StartFailure::PortTaken(why)) => last = Some(why),
+            done => return done,
+        }
+    }
+    Err(StartFailure::Failed(format!("{name}: no free port in {PORT_ATTEMPTS} attempts: {}", last.unwrap_or_default())))
 }
 
 /// The three services, wired to each other through the service directory.
@@ -165,7 +240,23 @@ impl Stack {
 
 /// Starts the whole system on the embedded default in a fresh data folder, plus `extra` env.
 pub async fn start_stack(extra: &[(&str, &str)]) -> Result<Stack, StartFailure> {
-    let data_dir = std::env::temp_dir().join(format!("blockid-e2e-{}", uuid::Uuid::new_v4().simple()));
+    let mut last = None;
+    for _ in 0..PORT_ATTEMPTS {
+        let data_dir = std::env::temp_dir().join(format!("blockid-e2e-{}", uuid::Uuid::new_v4().simple()));
+        match start_stack_in(&data_dir, extra).await {
+            Err(StartFailure::PortTaken(why)) => {
+                let _ = std::fs::remove_dir_all(&data_dir);
+                last = Some(why);
+            }
+            done => return done,
+        }
+    }
+    Err(StartFailure::Failed(format!("no free ports in {PORT_ATTEMPTS} attempts: {}", last.unwrap_or_default())))
+}
+
+/// The stack on fresh ports in `data_dir` (the services wired to these ports before they start).
+async fn start_stack_in(data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Result<Stack, StartFailure> {
+    let data_dir = data_dir.to_path_buf();
     let (um, aa, se) = (free_port(), free_port(), free_port());
     let directory = serde_json::json!({
         "users-mgmt": format!("http://127.0.0.1:{um}"),

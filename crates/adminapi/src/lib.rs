@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use kit::Settings;
 use kit::app::{Application, Platform, StartError};
+use kit::clock::{SystemClock, WallClock};
 use kit::db::Migrations;
 use kit::license::LocalLicenses;
 
@@ -118,10 +119,18 @@ pub struct State {
     /// The console's single logout page (`SAML_LOGOUT_URL`): where the SLO endpoint sends the
     /// user agent when the service provider has no `SingleLogoutService` of its own.
     pub saml_logout_url: Option<String>,
+    /// The time the rules go by (sessions, codes, tokens, invitations): the system's, or a
+    /// test's.
+    pub clock: Arc<dyn WallClock>,
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
 pub async fn build(settings: Settings) -> Result<Application, StartError> {
+    build_with_clock(settings, Arc::new(SystemClock)).await
+}
+
+/// [`build`] going by `clock` (tests move it instead of sleeping).
+pub async fn build_with_clock(settings: Settings, clock: Arc<dyn WallClock>) -> Result<Application, StartError> {
     let platform = Platform::start(settings, &[&ADMINAPI_MIGRATIONS]).await?;
     let stores = Stores::sql(&platform.db);
     let local = LocalLicenses::from_settings(&platform.settings)?;
@@ -140,7 +149,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
     );
     let ttl = platform.settings.parse_var("ADMIN_SESSION_TTL_SECONDS", 3600u64)?;
     let sessions = domain::login::LoginSessions::new(platform.durable.clone(), std::time::Duration::from_secs(ttl));
-    let gate = Arc::new(session::Gate::new(platform.keys.clone(), sessions.clone()));
+    let gate = Arc::new(session::Gate::new(platform.keys.clone(), sessions.clone(), clock.clone()));
     let config_ttl = platform.settings.parse_var("CONFIG_CACHE_TTL_SECONDS", 60u64)?;
     let configs = domain::config::Configs::new(
         stores.configs.clone(),
@@ -277,6 +286,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         saml,
         saml_login_url,
         saml_logout_url,
+        clock,
     };
     Application::bind(platform, state, routes::configure)
 }

@@ -12,6 +12,7 @@ use actix_web::{FromRequest, HttpMessage as _, HttpRequest};
 use envelope::{ApiError, Caller, KeyPair};
 use futures_util::future::LocalBoxFuture;
 use kit::access::{Describe, Requirement, SessionGate, require_session};
+use kit::clock::WallClock;
 
 use crate::domain::login::{LoginSession, LoginSessions};
 use crate::domain::roles::{self, Role, permission};
@@ -146,18 +147,19 @@ fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 pub struct Gate {
     keys: Arc<KeyPair>,
     sessions: LoginSessions,
+    clock: Arc<dyn WallClock>,
 }
 
 impl Gate {
-    /// Verifying tokens signed with `keys` against `sessions`.
-    pub fn new(keys: Arc<KeyPair>, sessions: LoginSessions) -> Self {
-        Self { keys, sessions }
+    /// Verifying tokens signed with `keys` against `sessions`, at `clock`'s time.
+    pub fn new(keys: Arc<KeyPair>, sessions: LoginSessions, clock: Arc<dyn WallClock>) -> Self {
+        Self { keys, sessions, clock }
     }
 
     /// The live session of `req`'s token, or the 401 saying why not.
     pub async fn session(&self, req: &HttpRequest) -> Result<LoginSession, ApiError> {
         let token = bearer(req)?;
-        let now = envelope::wire::now_epoch();
+        let now = self.clock.epoch_secs();
         match self.sessions.verify(self.keys.public(), &token, now).await {
             Ok(Ok(session)) => Ok(session),
             Ok(Err(refusal)) => {

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 /// The time a component goes by: epoch milliseconds.
-pub trait WallClock: Send + Sync {
+pub trait WallClock: Send + Sync + std::fmt::Debug {
     /// Milliseconds since the Unix epoch.
     fn epoch_ms(&self) -> i64;
 
@@ -55,6 +55,29 @@ impl WallClock for ManualClock {
     }
 }
 
+/// The system's clock, moved forward by hand: for tests of a whole service, where time must run
+/// (requests, stores, peers on the system clock) and a lifetime must also end without a sleep.
+#[derive(Debug, Default)]
+pub struct ShiftedClock(AtomicI64);
+
+impl ShiftedClock {
+    /// The system's time, not moved yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves the clock forward by `by`, for good.
+    pub fn advance(&self, by: Duration) {
+        self.0.fetch_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX), Ordering::SeqCst);
+    }
+}
+
+impl WallClock for ShiftedClock {
+    fn epoch_ms(&self) -> i64 {
+        SystemClock.epoch_ms().saturating_add(self.0.load(Ordering::SeqCst))
+    }
+}
+
 /// `ttl` after `now_ms`, saturating.
 pub fn after(now_ms: i64, ttl: Duration) -> i64 {
     now_ms.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
@@ -74,6 +97,16 @@ mod tests {
         assert_eq!(clock.epoch_secs(), 1_700_000_001);
         assert_eq!(after(5, Duration::from_secs(2)), 2005);
         assert_eq!(after(i64::MAX - 1, Duration::from_secs(2)), i64::MAX);
+    }
+
+    #[test]
+    fn a_shifted_clock_runs_with_the_system_and_jumps_when_told() {
+        let clock = ShiftedClock::new();
+        let (before, shown) = (SystemClock.epoch_ms(), clock.epoch_ms());
+        assert!(shown >= before && shown - before < 60_000, "{before} {shown}");
+        clock.advance(Duration::from_secs(3600));
+        let (before, shown) = (SystemClock.epoch_ms(), clock.epoch_ms());
+        assert!(shown >= before + 3_600_000 && shown - before < 3_660_000, "{before} {shown}");
     }
 
     #[test]

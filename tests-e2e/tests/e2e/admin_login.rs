@@ -6,7 +6,7 @@
 use std::process::Command;
 
 use serde_json::{Value, json};
-use tests_e2e::{bin_dir, blockid_call as call, free_port, start, start_stack};
+use tests_e2e::{bin_dir, blockid_call as call, start_on_free_port, start_stack};
 
 fn adminapi(data_dir: &std::path::Path, args: &[&str]) -> Value {
     let out = Command::new(bin_dir().join("adminapi")).args(args).env("DATA_DIR", data_dir).output().unwrap();
@@ -38,14 +38,13 @@ async fn the_bootstrap_admin_manages_a_user_through_adminapi_and_sessions_end_on
     let users = format!("{}/tenant/{tenant}/community/{community}", stack.users_mgmt.url);
 
     // A second adminapi on the same database and users-mgmt.
-    let port = free_port();
     let directory = json!({"users-mgmt": stack.users_mgmt.url, "licenses": stack.adminapi.url});
     let env: Vec<(String, String)> = vec![
         ("DATA_DIR".into(), stack.data_dir.display().to_string()),
         ("SERVICE_DIRECTORY".into(), directory.to_string()),
         ("INFRA_LICENSE_KEY".into(), infra.into()),
     ];
-    let second = start("adminapi", port, &env).await.unwrap();
+    let second = start_on_free_port("adminapi", &env).await.unwrap();
     let (one, two) = (stack.adminapi.url.as_str(), second.url.as_str());
 
     let login = |url: &str, username: &str, password: &str| {

@@ -7,6 +7,7 @@ mod foundation;
 mod invalidation;
 mod licenses;
 mod platform;
+mod ports;
 mod secrets_in_logs;
 mod sessions_flow;
 mod telemetry;

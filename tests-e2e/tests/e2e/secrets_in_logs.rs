@@ -8,7 +8,7 @@ use std::sync::Arc;
 use envelope::{Client, Curve, KeyPair};
 use reqwest::Method;
 use serde_json::{Value, json};
-use tests_e2e::{free_port, start_logging};
+use tests_e2e::{free_port, start_on_free_port_logging};
 
 const KEY: &str = "e2e-secrets-system-license";
 const TENANT: &str = "5f3d8d0cd866fa61019cf967";
@@ -44,7 +44,7 @@ async fn no_secret_reaches_the_logs() {
         ("LOCKOUT_THRESHOLD".into(), "3".into()),
         ("RUST_LOG".into(), "trace".into()),
     ];
-    let svc = start_logging("users-mgmt", free_port(), &env, Some(&log)).await.unwrap();
+    let svc = start_on_free_port_logging("users-mgmt", &env, Some(&log)).await.unwrap();
     let url = svc.url.as_str();
     let admin = Client::new(Arc::new(KeyPair::generate(Curve::Secp256k1).unwrap())).unwrap().license(KEY);
     let base = format!("/tenant/{TENANT}/community/{COMMUNITY}");

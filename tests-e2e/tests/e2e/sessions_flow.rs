@@ -6,7 +6,7 @@ use std::sync::Arc;
 use envelope::{Client, Curve, KeyPair};
 use reqwest::Method;
 use serde_json::{Value, json};
-use tests_e2e::{Proc, free_port, start};
+use tests_e2e::{Proc, start_on_free_port};
 
 const APP_KEY: &str = "e2e-sessions-app-license";
 /// The one community this standalone sessions knows (`LOCAL_COMMUNITIES`, no adminapi).
@@ -32,7 +32,7 @@ async fn start_sessions(data_dir: &std::path::Path, extra: &[(&str, &str)]) -> P
         ),
     ];
     env.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    start("sessions", free_port(), &env).await.unwrap()
+    start_on_free_port("sessions", &env).await.unwrap()
 }
 
 /// Polls session `session_id` as `browser`, with fresh signed headers.

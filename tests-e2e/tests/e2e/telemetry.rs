@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use tests_e2e::otlp::Collector;
-use tests_e2e::{free_port, start};
+use tests_e2e::start_on_free_port;
 
 #[tokio::test]
 async fn request_spans_are_exported_over_otlp_in_the_callers_trace() {
@@ -16,7 +16,7 @@ async fn request_spans_are_exported_over_otlp_in_the_callers_trace() {
         ("OTEL_EXPORTER_OTLP_ENDPOINT".to_owned(), collector.url.clone()),
         ("OTEL_BSP_SCHEDULE_DELAY".to_owned(), "100".to_owned()),
     ];
-    let sessions = start("sessions", free_port(), &env).await.unwrap();
+    let sessions = start_on_free_port("sessions", &env).await.unwrap();
 
     let trace_id = uuid::Uuid::new_v4();
     let traceparent = format!("00-{}-{}-01", trace_id.simple(), "00f067aa0ba902b7");

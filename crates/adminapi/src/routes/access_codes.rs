@@ -95,7 +95,7 @@ pub async fn fetch_access_code(
     platform: web::Data<Platform>,
 ) -> AppResult<HttpResponse> {
     let (record, community) = located(&state, &platform, &auth, &path.communityName, &path.code).await?;
-    let view = access_codes::view(&record, &community, envelope::wire::now_epoch());
+    let view = access_codes::view(&record, &community, state.clock.epoch_secs());
     Ok(auth.caller.reply(&view)?)
 }
 
@@ -153,7 +153,7 @@ pub async fn redeem_access_code(
     }
     let (record, _) = located(&state, &platform, &auth, &path.communityName, &path.code).await?;
     let result = json!({"publicKey": auth.caller.public_key(), "deviceId": r.deviceId, "deviceName": r.deviceName, "did": r.did});
-    let redeemed = state.access_codes.redeem(&record, &result.to_string(), envelope::wire::now_epoch()).await?;
+    let redeemed = state.access_codes.redeem(&record, &result.to_string(), state.clock.epoch_secs()).await?;
     tracing::info!(id = %redeemed.id, "access code redeemed");
     Ok(auth.caller.reply_like(encrypted, StatusCode::OK, &json!({"status": "redeemed", "id": redeemed.id}))?)
 }

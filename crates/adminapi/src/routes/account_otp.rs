@@ -32,7 +32,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 #[tracing::instrument(skip_all)]
 pub async fn generate_account_otp(admin: AdminSession<LoggedIn>, state: web::Data<State>) -> AppResult<HttpResponse> {
     let s = &admin.session;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let Some(otp) = state.account_otps.generate(&s.community_id, &s.uid, now).await? else {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

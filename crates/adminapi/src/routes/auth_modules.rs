@@ -237,7 +237,7 @@ pub async fn update_js(
     let module_id =
         module["_id"].as_str().map(str::to_owned).ok_or_else(|| ApiError::not_found("auth module not found"))?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let stored = module_scripts::set(
         &*state.stores.module_scripts,
         &state.scripts,

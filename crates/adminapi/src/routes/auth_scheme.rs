@@ -76,7 +76,7 @@ pub async fn set_default_modules(
         tenant_id: community.tenant_id.clone(),
         default_modules: auth_scheme::default_modules(&r.modules, &existing)?,
         updated_by: s.uid.clone(),
-        updated_at: envelope::wire::now_epoch(),
+        updated_at: state.clock.epoch_secs(),
     };
     state.stores.auth_schemes.put(&scheme).await?;
     tracing::info!(modules = scheme.default_modules.len(), "the community's default auth modules changed");

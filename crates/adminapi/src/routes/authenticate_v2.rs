@@ -152,7 +152,7 @@ pub async fn request_access(
             return Err(ApiError::bad_request("step_token goes with web_otp or any_otp (and no password)").into());
         };
         let community = locate(&**platform.directory, named).await?;
-        let now = envelope::wire::now_epoch();
+        let now = state.clock.epoch_secs();
         // A username given beside the token must be the token's user.
         let step = match user_token::open_any(&state.sealer, token, &community.tenant_id, &community.id, now) {
             Ok(Opened::Step(step))

@@ -110,7 +110,7 @@ pub async fn put_consent(
     let store = &state.stores.consents;
     let mut versions = store.history(&community.id, &document.consent_type, HISTORY_LIMIT).await?;
     if versions.first().map(|v| v.ipfs_hash.as_str()) != Some(ipfs_hash.as_str()) {
-        let now = envelope::wire::now_epoch();
+        let now = state.clock.epoch_secs();
         let json = |d: &ConsentDocument| serde_json::to_value(d).unwrap_or_default();
         let before = versions.first().map(|v| json(&v.document)).unwrap_or_else(|| serde_json::json!({}));
         let change = Change {

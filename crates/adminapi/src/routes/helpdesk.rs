@@ -95,7 +95,7 @@ pub async fn generate_passcode(
         state.users_mgmt.login_module(&community).await?.ok_or_else(|| ApiError::not_found("user not found"))?;
     let uid = uid_of(&state, &community, &module, user).await?;
     let mfa: MfaSettings = state.configs.get(&community.id).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let request = otp::Request {
         community_id: &community.id,
         user_id: user,

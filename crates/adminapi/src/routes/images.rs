@@ -117,7 +117,7 @@ pub async fn upload(
 ) -> AppResult<HttpResponse> {
     let community = home_of(&platform, &admin).await?;
     let bytes = read_image(form.0, state.assets.image_max_bytes).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let image = images::accept(bytes, now)?;
     let change = Change {
         tenant_id: community.tenant_id.clone(),

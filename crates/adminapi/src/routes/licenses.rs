@@ -67,6 +67,6 @@ pub async fn community_check(
     // The router has found the community (kit::directory::check_path).
     let community_id = ids::object_id("communityId", &community_id)?;
     let mut record = state.authority.record(presented(&caller)?).await.map_err(ApiError::from)?;
-    record.is_authorized = Some(licenses::authorized_for(&record, &community_id, envelope::wire::now_epoch()));
+    record.is_authorized = Some(licenses::authorized_for(&record, &community_id, state.clock.epoch_secs()));
     Ok(HttpResponse::Ok().json(record))
 }

@@ -50,7 +50,7 @@ pub async fn end_other_sessions(
     if !r.username.trim().eq_ignore_ascii_case(&s.username) || r.module_id.trim() != s.module_id {
         return Err(ApiError::forbidden("username and moduleId must be the logged-in user's").into());
     }
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let ended = state.sessions.close_all(&s.community_id, &s.module_id, &s.username, Some(&s.sid), now).await?;
     tracing::Span::current().record("ended", ended);
     Ok(HttpResponse::NoContent().finish())
@@ -93,7 +93,7 @@ pub async fn end_user_sessions(
         _ => return Err(ApiError::bad_request("username and moduleId go together").into()),
     };
     let ended =
-        state.sessions.close_all(&s.community_id, &module_id, &username, None, envelope::wire::now_epoch()).await?;
+        state.sessions.close_all(&s.community_id, &module_id, &username, None, state.clock.epoch_secs()).await?;
     tracing::Span::current().record("ended", ended);
     tracing::info!(ended, "an administrator ended a user's login sessions");
     Ok(HttpResponse::NoContent().finish())

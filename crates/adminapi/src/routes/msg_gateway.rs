@@ -101,7 +101,7 @@ pub async fn create_gateway(
     let community = required(&mut given, "communityId")?;
     let community = target(&platform, &admin, Some(&tenant), Some(&community)).await?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let gateway = state.gateways.create(owner, &admin.session.uid, given, now).await?;
     tracing::info!(gateway = %gateway.id, kind = %gateway.kind, "message gateway created");
     let reply = json!({"id": gateway.id, "status": "created"});
@@ -193,7 +193,7 @@ pub async fn update_gateway(
     let community = required(&mut given, "communityId")?;
     let community = target(&platform, &admin, Some(&tenant), Some(&community)).await?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let gateway = state.gateways.update(owner, &admin.session.uid, &id, given, now).await?;
     tracing::info!(gateway = %gateway.id, "message gateway updated");
     let reply = json!({"id": gateway.id, "status": "updated"});
@@ -224,7 +224,7 @@ pub async fn delete_gateway(
     let r = body.value;
     let community = target(&platform, &admin, Some(&r.tenant_id), Some(&r.community_id)).await?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
-    state.gateways.delete(owner, &admin.session.uid, &r.gateway_id, envelope::wire::now_epoch()).await?;
+    state.gateways.delete(owner, &admin.session.uid, &r.gateway_id, state.clock.epoch_secs()).await?;
     tracing::info!("message gateway deleted");
     Ok(HttpResponse::NoContent().finish())
 }

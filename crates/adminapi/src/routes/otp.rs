@@ -151,7 +151,7 @@ pub async fn generate_otp(
         validity_seconds: otp::DEFAULT_VALIDITY,
         max_attempts: mfa.otpMaxAttempts,
     };
-    let issued = state.otps.issue(&request, envelope::wire::now_epoch()).await?;
+    let issued = state.otps.issue(&request, state.clock.epoch_secs()).await?;
     // The user's names are not looked up (the user may live in any module): the username greets.
     let names = json!({"username": user, "firstname": user, "lastname": ""});
     let to = [(email, Channel::Email), (sms, Channel::Sms)];
@@ -234,7 +234,7 @@ pub async fn verify_otp(
     let Body { value: r, encrypted } = body;
     let community = licensed_community(&platform, &auth, &r.tenant_id, &r.community_id).await?;
     let user = user_id(&r.user_id)?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let mfa: MfaSettings = state.configs.get(&community.id).await?;
     // A hardware token's code first: a token code must not count as a wrong passcode.
     let token = mfa.show_otp_hardware

@@ -258,7 +258,7 @@ async fn link_device(
         return Err(ApiError::forbidden("the device answered for another user").into());
     }
     let user = active_user(state, community, &owner.module_id, &owner.username).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let device = Device {
         id: kit::ids::new_object_id(),
         tenant_id: community.tenant_id.clone(),

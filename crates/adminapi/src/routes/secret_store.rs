@@ -91,7 +91,7 @@ pub async fn create_secret(
     let community = community_of(&platform, &admin, &r.tenant_id, &r.community_id).await?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
     let actor = Actor { uid: &s.uid, username: &s.username };
-    let info = state.secrets.create(owner, actor, &r.tag, &r.value, envelope::wire::now_epoch()).await?;
+    let info = state.secrets.create(owner, actor, &r.tag, &r.value, state.clock.epoch_secs()).await?;
     tracing::info!("secret created");
     Ok(admin.caller.reply_like(encrypted, StatusCode::CREATED, &info)?)
 }
@@ -147,7 +147,7 @@ pub async fn delete_secret(
     let Body { value: r, encrypted } = body;
     let community = community_of(&platform, &admin, &r.tenant_id, &r.community_id).await?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
-    state.secrets.delete(owner, &admin.session.uid, &r.tag, envelope::wire::now_epoch()).await?;
+    state.secrets.delete(owner, &admin.session.uid, &r.tag, state.clock.epoch_secs()).await?;
     tracing::info!("secret deleted");
     let reply = json!({"message": "Secret deleted successfully"});
     Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &reply)?)

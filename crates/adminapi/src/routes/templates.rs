@@ -121,7 +121,7 @@ pub async fn put_templates(
     let community =
         community_of(&platform, &admin, tenant, r.community_id.as_deref().unwrap_or(&s.community_id)).await?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let list = templates::put(&*state.stores.templates, owner, &r.template_data, &s.uid, now).await?;
     let data = templates::to_template_data(&list, &[]);
     Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &data)?)
@@ -151,7 +151,7 @@ pub async fn delete_templates(
     let community =
         community_of(&platform, &admin, tenant, r.community_id.as_deref().unwrap_or(&s.community_id)).await?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     templates::delete(&*state.stores.templates, owner, &r.key_paths, &s.uid, now).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,11 +4,13 @@
 //! on every adminapi instance sharing the store at once; roles decide who may end whose sessions.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use adminapi::domain::{authz, tenancy};
 use adminapi::store::Stores;
 use envelope::wire::SealedBody;
 use envelope::{Client, Curve, KeyPair};
+use kit::clock::{ShiftedClock, WallClock};
 use kit::db::{Db, KIT_MIGRATIONS};
 use kit::testing::{INFRA_KEY, SERVICE_KEY, Storage, spawn_service, test_env};
 use reqwest::Method;
@@ -30,6 +32,8 @@ pub struct Platform {
     pub data_dir: String,
     /// The sessions service, when started ([`sessions_platform`]).
     pub sessions: Option<String>,
+    /// The clock of every adminapi instance: the system's until a test moves it forward.
+    pub clock: Arc<ShiftedClock>,
 }
 
 /// adminapi's environment on `storage` (with its INFRA key) and its database, migrated, holding a
@@ -109,10 +113,22 @@ async fn platform_with(
     }
     let data_dir = env["DATA_DIR"].clone();
     let mut admin = Vec::new();
+    let clock = Arc::new(ShiftedClock::new());
     for _ in 0..instances {
-        admin.push(spawn_service(adminapi::SERVICE, &env, adminapi::build).await.url);
+        let shared: Arc<dyn WallClock> = clock.clone();
+        admin.push(spawn_service(adminapi::SERVICE, &env, |s| adminapi::build_with_clock(s, shared)).await.url);
     }
-    let p = Platform { admin, users, tenant: t.id, community: c.id, module: String::new(), stores, data_dir, sessions };
+    let p = Platform {
+        admin,
+        users,
+        tenant: t.id,
+        community: c.id,
+        module: String::new(),
+        stores,
+        data_dir,
+        sessions,
+        clock,
+    };
     let module = p.users_call(Method::PUT, "/module/create", json!({"type": "db", "name": "Users"})).await["_id"]
         .as_str()
         .unwrap()
@@ -388,13 +404,20 @@ async fn roles_decide_who_ends_whose_sessions() {
 
 #[tokio::test]
 async fn a_token_expires_with_its_session() {
-    let Some(p) = platform(Storage::Embedded, "admin login expiry", 1, &[("ADMIN_SESSION_TTL_SECONDS", "1")]).await
+    let Some(p) = platform(Storage::Embedded, "admin login expiry", 1, &[("ADMIN_SESSION_TTL_SECONDS", "600")]).await
     else {
         return;
     };
-    let token = p.token("bob", "Violet-Harbor-58").await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let (s, r) = call(&p.admin[0], Method::GET, "/logout", Some(&bearer(&token)), None).await;
+    let (early, late) = (p.token("bob", "Violet-Harbor-58").await, p.token("bob", "Violet-Harbor-58").await);
+    let url = p.admin[0].as_str();
+    let logout = |token: String| async move { call(url, Method::GET, "/logout", Some(&bearer(&token)), None).await };
+    // Alive a minute before its end (the slack is for the real time the test takes)…
+    p.clock.advance(Duration::from_secs(540));
+    let (s, r) = logout(early).await;
+    assert_eq!(s, 204, "{r}");
+    // …and gone at it, although its record is still in the store (which goes by the system's clock).
+    p.clock.advance(Duration::from_secs(60));
+    let (s, r) = logout(late).await;
     assert_error(s, &r, 401, "expired");
 }
 

@@ -46,7 +46,7 @@ async fn community_and_user(
 ) -> AppResult<(CommunityRef, Opened)> {
     let named = Named { community_id, tenant_id: Some(tenant_id), community_name: None };
     let community = locate(&**platform.directory, named).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let opened = user_token::open_any(&state.sealer, token, &community.tenant_id, &community.id, now)
         .map_err(|e| ApiError::unauthorized(e.to_string()))?;
     Ok((community, opened))
@@ -141,7 +141,7 @@ async fn issue_and_send(
         validity_seconds: otp::DEFAULT_VALIDITY,
         max_attempts: mfa.otpMaxAttempts,
     };
-    let issued = state.otps.issue(&request, envelope::wire::now_epoch()).await?;
+    let issued = state.otps.issue(&request, state.clock.epoch_secs()).await?;
     let names = json!({
         "username": user.username,
         "firstname": record["firstname"].as_str().unwrap_or(&user.username),

@@ -171,7 +171,7 @@ pub(crate) async fn open_session(
         expires_at: 0,
         issued_at: 0,
     };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let age = state.configs.get::<SessionEnvironment>(&community.id).await?.sessionMaxAgeMinute;
     let ttl = age.map_or(state.sessions.ttl, |minutes| std::time::Duration::from_secs(minutes.saturating_mul(60)));
     let (session, token) = state.sessions.open_for(&platform.keys, session, now, ttl).await?;
@@ -236,7 +236,7 @@ pub async fn verify_user(
 #[utoipa::path(get, path = "/logout", responses((status = 204, description = "Logged out")))]
 #[tracing::instrument(skip_all)]
 pub async fn logout(admin: AdminSession<LoggedIn>, state: web::Data<State>) -> AppResult<HttpResponse> {
-    state.sessions.close(&admin.session, envelope::wire::now_epoch()).await?;
+    state.sessions.close(&admin.session, state.clock.epoch_secs()).await?;
     tracing::info!("user logged out");
     Ok(HttpResponse::NoContent().finish())
 }

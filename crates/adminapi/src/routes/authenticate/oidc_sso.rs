@@ -112,7 +112,7 @@ pub async fn oidc_sso(
     } else {
         s.expires_at.saturating_sub(i64::try_from(state.sessions.ttl.as_secs()).unwrap_or(0))
     };
-    if !request.accepts_login(auth_time, envelope::wire::now_epoch()) {
+    if !request.accepts_login(auth_time, state.clock.epoch_secs()) {
         return Err(ApiError::new(
             reauthenticate(),
             "the application asks for a fresh login: sign in again, then complete the OIDCRequest",

@@ -142,7 +142,7 @@ pub(crate) async fn log_in(
                     uid: checked.uid.clone(),
                     username: checked.username.clone(),
                 };
-                let token = user_token::issue_step(&state.sealer, &user, envelope::wire::now_epoch())?;
+                let token = user_token::issue_step(&state.sealer, &user, state.clock.epoch_secs())?;
                 tracing::info!("password accepted: a one-time passcode must follow");
                 Ok(Outcome::Next { user: checked.user, token, allowed_factors })
             }
@@ -196,7 +196,7 @@ pub(crate) async fn finish(
     (field, step): (&str, &Step),
     passcode: &str,
 ) -> AppResult<SignedIn> {
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     if !user_token::spend(&*platform.durable, step, now).await? {
         tracing::info!("login refused: the step token was already used");
         return Err(ApiError::unauthorized(format!("{field} has already been used: sign in again")).into());

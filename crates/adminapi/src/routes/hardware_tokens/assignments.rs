@@ -46,7 +46,7 @@ async fn assign_all(
     mut outcome: Outcome,
 ) -> AppResult<Outcome> {
     let module = state.users_mgmt.login_module(community).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     for (row, serial, username) in rows {
         let uid = match &module {
             Some(module) => match uid_of(state, community, module, username.trim()).await {
@@ -237,7 +237,7 @@ pub async fn unassign_list(
     let Body { value: r, encrypted } = body;
     let rows = listed(r.list)?;
     let community = home_of(&platform, &admin).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let mut outcome = Outcome::default();
     for (row, serial, username) in rows {
         let result = state.hardware_tokens.unassign(&community.id, &admin.session.uid, &serial, &username, now).await;

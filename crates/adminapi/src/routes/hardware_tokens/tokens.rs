@@ -136,7 +136,7 @@ pub async fn import_tokens_file(
     let community = home_of(&platform, &admin).await?;
     let text = form.text().await?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
-    let outcome = state.hardware_tokens.import(owner, &admin.session.uid, &text, envelope::wire::now_epoch()).await?;
+    let outcome = state.hardware_tokens.import(owner, &admin.session.uid, &text, state.clock.epoch_secs()).await?;
     tracing::info!(applied = outcome.applied, errors = outcome.errors.len(), "hardware tokens imported");
     Ok(admin.caller.reply(&outcome)?)
 }
@@ -173,7 +173,7 @@ pub async fn import_tokens_text(
     let community = home_of(&platform, &admin).await?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
     let outcome =
-        state.hardware_tokens.import(owner, &admin.session.uid, &r.csv_text, envelope::wire::now_epoch()).await?;
+        state.hardware_tokens.import(owner, &admin.session.uid, &r.csv_text, state.clock.epoch_secs()).await?;
     tracing::info!(applied = outcome.applied, errors = outcome.errors.len(), "hardware tokens imported");
     Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &outcome)?)
 }
@@ -217,7 +217,7 @@ pub async fn edit_token(
     let community = home_of(&platform, &admin).await?;
     let format = seed_format(r.seed_format.as_deref())?;
     let seed = r.seed.as_deref().map(|s| (s, format));
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let token = state.hardware_tokens.edit(&community.id, &admin.session.uid, &id, seed, r.counter, now).await?;
     tracing::info!("hardware token edited");
     Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &TokenInfo::from(&token))?)
@@ -255,7 +255,7 @@ pub async fn delete_tokens(
         return Err(ApiError::bad_request("serialNumbers must hold 1 to 1000 serial numbers").into());
     }
     let community = home_of(&platform, &admin).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let mut deleted = 0u64;
     for serial in &r.serial_numbers {
         match state.hardware_tokens.delete(&community.id, &admin.session.uid, serial, now).await {
@@ -304,7 +304,7 @@ pub async fn resync_token(
     let Body { value: r, encrypted } = body;
     let community = home_of(&platform, &admin).await?;
     let codes = [r.code1.as_str(), r.code2.as_str(), r.code3.as_str()];
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let token = state.hardware_tokens.resync(&community.id, &admin.session.uid, &r.serial_number, codes, now).await?;
     tracing::info!("hardware token resynchronised");
     let reply = json!({"message": "hardware token resynchronised", "counter": token.counter});

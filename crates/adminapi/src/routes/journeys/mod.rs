@@ -121,7 +121,7 @@ pub(crate) async fn create(
     views::check_id(&parts, None)?;
     let draft = views::draft(parts, view)?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
-    let journey = state.journeys.create(owner, &admin.session.uid, draft, envelope::wire::now_epoch()).await?;
+    let journey = state.journeys.create(owner, &admin.session.uid, draft, state.clock.epoch_secs()).await?;
     tracing::info!(journey = %journey.id, "authentication journey created");
     Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &views::render(&journey, view))?)
 }
@@ -142,8 +142,7 @@ pub(crate) async fn update(
     views::check_id(&parts, Some(&stored.id))?;
     let draft = views::draft(parts, view)?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
-    let journey =
-        state.journeys.update(owner, &admin.session.uid, &stored.id, draft, envelope::wire::now_epoch()).await?;
+    let journey = state.journeys.update(owner, &admin.session.uid, &stored.id, draft, state.clock.epoch_secs()).await?;
     tracing::info!(journey = %journey.id, "authentication journey updated");
     Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &views::render(&journey, view))?)
 }
@@ -158,7 +157,7 @@ pub(crate) async fn delete(
 ) -> AppResult<HttpResponse> {
     let community = target(platform, &admin, body.tenant_id.as_deref(), body.community_id.as_deref()).await?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
-    state.journeys.delete(owner, &admin.session.uid, id, envelope::wire::now_epoch()).await?;
+    state.journeys.delete(owner, &admin.session.uid, id, state.clock.epoch_secs()).await?;
     tracing::info!("authentication journey deleted");
     Ok(HttpResponse::NoContent().finish())
 }

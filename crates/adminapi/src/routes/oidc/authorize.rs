@@ -73,7 +73,7 @@ pub async fn authorize(
     let Some(sp) = sp.filter(|s| s.community_id == community.id) else {
         return Err(ApiError::bad_request("client_id is not an OpenID Connect client of this community").into());
     };
-    let request = match authorize::check(&params, &sp, envelope::wire::now_epoch()) {
+    let request = match authorize::check(&params, &sp, state.clock.epoch_secs()) {
         Ok(r) => r,
         Err(r) => return refused(r),
     };

@@ -146,7 +146,7 @@ pub async fn jwks(
     platform: web::Data<Platform>,
 ) -> AppResult<HttpResponse> {
     let community = community(&platform, &path).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     for alg in oidc_client::ID_TOKEN_ALGORITHMS {
         state.oidc.keys.signer(&community.tenant_id, &community.id, alg, now).await?;
     }

@@ -108,7 +108,7 @@ pub async fn token(
         return Ok(oauth_error(&e));
     }
     let issuer = issuer(&state, &req, &community);
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let result = match rules::single(&form, "grant_type") {
         Err(e) => return Ok(oauth_error(&e)),
         Ok(Some("authorization_code")) => state.oidc.exchange_code(&sp, &form, &issuer, now).await,

@@ -89,7 +89,7 @@ pub async fn generate_saml_request(
     let acs_url = join(&base, &["community", &community.name, "saml", "acs"]);
     let credential = state.saml.credentials.of(&community.tenant_id, &community.id, &community.name).await?;
     let request =
-        AuthnRequest { issuer: &urls.entity_id, destination, acs_url: &acs_url, now: envelope::wire::now_epoch() };
+        AuthnRequest { issuer: &urls.entity_id, destination, acs_url: &acs_url, now: state.clock.epoch_secs() };
     let (request_id, saml_request) = authn::signed(&request, &credential)?;
     state.saml.remember_sent(&community.id, &idp.id, &request_id).await?;
     tracing::info!("SAML AuthnRequest made for an external IdP");

@@ -155,7 +155,7 @@ pub async fn oidc_callback(
         .find(|p| p.enabled)
         .ok_or_else(gone)?;
     let secret = state.external_idps.client_secret(&community.id, &idp.id).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let identity =
         external::complete(&state.outbound, &idp, secret.as_deref().map(String::as_str), &code, &login, now).await?;
     let verified = Verified { name_id: identity.username, attributes: identity.claims };

@@ -113,7 +113,7 @@ async fn respond(
         Some(e) => e.to_owned(),
         None => IdpUrls::of(&base_url(state, req), &community).entity_id,
     };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     // The login session's index, so that the provider's LogoutRequest can end it.
     let session_index = state.saml.session_index(&s.sid, now, s.expires_at).await?;
     let assertion = Assertion {

@@ -52,7 +52,7 @@ async fn single_logout(
     let (sp, community) = super::provider(state, platform, req, community_name, &issuer, SpType::Saml).await?;
     let urls = IdpUrls::of(&base_url(state, req), &community);
     let idp = IdpLogout { entity_id: &urls.entity_id, sso_url: &urls.sso, slo_url: &urls.slo };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let checked = logout::check(&idp, &sp, &incoming, now)?;
     let window = Duration::from_secs(MAX_AGE.unsigned_abs().saturating_mul(2));
     if !state.saml.first_logout(&sp.id, &checked.request_id, window).await? {

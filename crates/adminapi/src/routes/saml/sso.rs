@@ -55,7 +55,7 @@ async fn begin(
     let (sp, community) = super::provider(state, platform, req, community_name, &issuer, SpType::Saml).await?;
     let urls = IdpUrls::of(&base_url(state, req), &community);
     let idp = IdpEndpoints { entity_id: urls.entity_id, sso_url: urls.sso };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let pending = request::check(&idp, &sp, &community.name, &incoming, force_authn, now)?;
     let handle = state.saml.begin(&pending).await?;
     tracing::info!(sp_id = %sp.id, "SAML AuthnRequest accepted, waiting for the login");

@@ -281,7 +281,7 @@ pub async fn wsfed_sso(
         .collect();
     let credential = state.saml.credentials.of(&community.tenant_id, &community.id, &community.name).await?;
     let issuer = IdpUrls::of(&base_url(&state, &req), &community).entity_id;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let lifetime = i64::try_from(state.saml.ttls.assertion).unwrap_or(300);
     let assertion = Assertion {
         issuer: &issuer,

@@ -212,7 +212,7 @@ async fn create(
         Some(c) if !c.is_public() => Some(oidc_client::new_client_secret()?),
         _ => None,
     };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let created = ServiceProvider {
         id: ids::new_object_id(),
         tenant_id: community.tenant_id.clone(),
@@ -272,7 +272,7 @@ pub async fn update_service_provider(
     let community = home_of(&platform, &admin).await?;
     let before = find(&state, &community.id, &id).await?;
     let document = sp::check(value, Some(&before.document))?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let fields = sp::changed(Some(&before.document), &document);
     let after = ServiceProvider { document, version: before.version + 1, updated_at: now, ..before.clone() };
     let record = change(&after, "update", fields, &admin.session.uid, now);
@@ -306,7 +306,7 @@ pub async fn delete_service_provider(
 ) -> AppResult<HttpResponse> {
     let community = home_of(&platform, &admin).await?;
     let found = find(&state, &community.id, &id).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let record = change(&found, "delete", Vec::new(), &admin.session.uid, now);
     if !state.stores.service_providers.delete(&community.id, &found.id, &record).await? {
         return Err(ApiError::not_found("no such service provider in the community").into());

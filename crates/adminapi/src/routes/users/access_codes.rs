@@ -99,7 +99,7 @@ pub async fn fetch_access_codes(
         None => Some(own),
     };
     let codes = state.access_codes.list(&community.id, uids.as_deref()).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let data: Vec<Value> = codes.iter().map(|c| access_codes::view(c, &community, now)).collect();
     tracing::info!(count = data.len(), "access codes listed");
     Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &json!({ "data": data }))?)
@@ -129,7 +129,7 @@ pub async fn delete_access_code(
     let unknown = || ApiError::not_found("no such access code");
     let record = state.access_codes.find_by_id_or_code(&code).await?.ok_or_else(unknown)?;
     community_of(&platform, &admin, &record.tenant_id, &record.community_id).await.map_err(|_| unknown())?;
-    state.access_codes.delete(&record, &admin.session.uid, envelope::wire::now_epoch()).await?;
+    state.access_codes.delete(&record, &admin.session.uid, state.clock.epoch_secs()).await?;
     tracing::info!(id = %record.id, "access code deleted");
     Ok(HttpResponse::NoContent().finish())
 }

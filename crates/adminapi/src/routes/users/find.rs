@@ -114,7 +114,7 @@ fn entry(state: &State, community: &CommunityRef, module: &str, searched: &Searc
         uid: uid.to_owned(),
         username: username.to_owned(),
     };
-    let token = user_token::issue(&state.sealer, &user, envelope::wire::now_epoch())?;
+    let token = user_token::issue(&state.sealer, &user, state.clock.epoch_secs())?;
     out.insert("user_token".into(), json!(token));
     Ok(Value::Object(out))
 }

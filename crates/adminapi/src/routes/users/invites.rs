@@ -176,7 +176,7 @@ pub async fn invite_user(
         created_by: s.username.clone(),
         created_by_uid: s.uid.clone(),
     };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let issued = state.access_codes.issue(draft, now).await?;
     let user = json!({"firstname": first, "lastname": last, "username": issued.record.username});
     let (results, link) = deliver(&state, &community, &issued, &choice, &user, now).await?;
@@ -247,7 +247,7 @@ pub async fn resend_invite(
     human_or_licensed(&state, &community, "captchaToken", given(r.captchaToken.as_ref()), given(r.license.as_ref()))
         .await?;
     let choice = message::template_choice(&old.template_key).unwrap_or(TemplateChoice::Default);
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let s = &admin.session;
     let issued = state.access_codes.reissue(&old, to, (s.username.as_str(), s.uid.as_str()), now).await?;
     let user = json!({"firstname": first, "lastname": last, "username": issued.record.username});
@@ -311,7 +311,7 @@ pub async fn request_invite(
     let Body { value: r, encrypted } = body;
     let named = Named { community_id: &r.communityId, tenant_id: Some(&r.tenantId), community_name: None };
     let community = locate(&**platform.directory, named).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let user = user_token::open(&state.sealer, &r.user_token, &community.tenant_id, &community.id, now)
         .map_err(|e| ApiError::unauthorized(e.to_string()))?;
     let field = match r.deliveryMethod.trim() {

@@ -135,7 +135,7 @@ pub async fn update_phone_numbers(
         let otp = r.otp.as_deref().map(str::trim).filter(|o| !o.is_empty());
         let otp = otp.ok_or_else(|| ApiError::bad_request("otp is required to add a phone number"))?;
         let name = user["username"].as_str().unwrap_or(username);
-        if !state.otps.verify(&community.id, name, otp, envelope::wire::now_epoch()).await? {
+        if !state.otps.verify(&community.id, name, otp, state.clock.epoch_secs()).await? {
             tracing::info!("a phone number was not added: the passcode was refused");
             return Err(ApiError::unauthorized("otp is invalid, used or expired").into());
         }

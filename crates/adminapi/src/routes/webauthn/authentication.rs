@@ -191,7 +191,7 @@ pub async fn authenticate_with_security_key(
     let assertion: PublicKeyCredential =
         envelope::deser::from_value(raw).map_err(|e| ApiError::bad_request(format!("the assertion: {e}")))?;
     let challenge = challenge_of(assertion.response.client_data_json.as_ref())?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let asserted = state
         .webauthn
         .finish_authentication(&community.id, &r.username, &assertion, &challenge, |kind| kind.check(&fido), now)

@@ -234,7 +234,7 @@ pub async fn register_security_key(
         .map_err(|e| ApiError::bad_request(format!("the credential of navigator.credentials.create(): {e}")))?;
     let challenge = challenge_of(credential.response.client_data_json.as_ref())?;
     let fido: FidoSettings = state.configs.get(&subject.community_id).await?;
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let stored = state
         .webauthn
         .finish_registration(&subject, &credential, &challenge, labels, |kind| kind.check(&fido), now)

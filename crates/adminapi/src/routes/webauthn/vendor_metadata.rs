@@ -116,7 +116,7 @@ pub async fn put_vendor_metadata(
     let community = path_community(&platform, &admin, &community_id).await?;
     let owner = Owner { tenant_id: &community.tenant_id, community_id: &community.id };
     let fields = Fields { metadata: &r.metadata, name: &r.name, disabled: r.disabled, updated_by: &r.updated_by };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let vendor = state.webauthn.vendors.put(owner, &r.aaguid, fields, &admin.session.uid, now).await?;
     tracing::info!(disabled = vendor.disabled, "webauthn vendor metadata written");
     Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &json!({"aaguid": vendor.aaguid, "id": vendor.id}))?)
@@ -162,7 +162,7 @@ pub async fn patch_vendor_metadata(
     let (community_id, aaguid) = path.into_inner();
     let community = path_community(&platform, &admin, &community_id).await?;
     let fields = Fields { metadata: &r.metadata, name: &r.name, disabled: r.disabled, updated_by: &r.updated_by };
-    let now = envelope::wire::now_epoch();
+    let now = state.clock.epoch_secs();
     let vendor = state.webauthn.vendors.update(&community.id, &aaguid, fields, &admin.session.uid, now).await?;
     tracing::info!(disabled = vendor.disabled, "webauthn vendor metadata updated");
     Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &json!({"status": "ok"}))?)
