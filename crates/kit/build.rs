@@ -15,11 +15,13 @@ fn main() {
     for var in ["GIT_TAG", "GIT_COMMIT", "BUILD_EPOCH"] {
         println!("cargo:rerun-if-env-changed={var}");
     }
-    // --git-path, not --git-dir: in a worktree the refs live in the common directory, and a path
-    // that does not exist makes cargo rerun this script (and rebuild kit and its dependents) on
-    // every build.
-    for path in ["HEAD", "refs/tags", "refs/heads"] {
-        if let Some(file) = git(&["rev-parse", "--git-path", path]) {
+    // --git-path, not --git-dir: in a worktree the refs live in the common directory. Only HEAD,
+    // the branch it names, the packed refs and the tags: a commit on another branch (another
+    // worktree) must not rebuild kit and every service. A path that does not exist would make
+    // cargo rerun this script on every build, so only existing ones are named.
+    let branch = git(&["symbolic-ref", "-q", "HEAD"]);
+    for path in ["HEAD", "packed-refs", "refs/tags"].into_iter().chain(branch.as_deref()) {
+        if let Some(file) = git(&["rev-parse", "--git-path", path]).filter(|f| std::path::Path::new(f).exists()) {
             println!("cargo:rerun-if-changed={file}");
         }
     }

@@ -216,4 +216,44 @@ mod tests {
         assert_eq!(requirement_of::<(Licensed<AnyLevel>, Caller)>().auth.accept(), Some(AnyLevel::ACCEPT));
         assert_eq!(requirement_of::<()>(), Requirement::default());
     }
+
+    #[test]
+    fn each_extractor_says_what_it_reads() {
+        let only = |auth, body, path, query| Requirement { auth, body, path, query, session: None };
+        let plain = Auth::PlainLicense(SystemOnly::ACCEPT);
+        assert_eq!(requirement_of::<(PlainLicensed<SystemOnly>,)>(), only(plain, false, false, false));
+        assert_eq!(requirement_of::<(Caller,)>(), only(Auth::Caller, false, false, false));
+        assert_eq!(requirement_of::<(OptionalCaller,)>(), only(Auth::OptionalCaller, false, false, false));
+        for body in [requirement_of::<(Body<()>,)>(), requirement_of::<(Sealed<()>,)>()] {
+            assert_eq!(body, only(Auth::None, true, false, false));
+        }
+        for body in [requirement_of::<(web::Json<()>,)>(), requirement_of::<(web::Form<()>,)>()] {
+            assert_eq!(body, only(Auth::None, true, false, false));
+        }
+        assert_eq!(requirement_of::<(web::Path<String>,)>(), only(Auth::None, false, true, false));
+        assert_eq!(requirement_of::<(web::Query<()>,)>(), only(Auth::None, false, false, true));
+        type Neutral = (web::Data<()>, HttpRequest, PlainLicense, crate::directory::Located);
+        assert_eq!(requirement_of::<Neutral>(), Requirement::default());
+    }
+
+    #[test]
+    fn a_weaker_or_equal_authentication_does_not_replace_a_stronger_one() {
+        let r = requirement_of::<(Licensed<SystemOnly>, Caller, OptionalCaller, PlainLicensed<AnyLevel>)>();
+        assert_eq!(r.auth, Auth::Licensed(SystemOnly::ACCEPT));
+        // Of two of the same rank, the first stays.
+        let r = requirement_of::<(Licensed<SystemOnly>, Licensed<AnyLevel>)>();
+        assert_eq!(r.auth, Auth::Licensed(SystemOnly::ACCEPT));
+        let r = requirement_of::<(PlainLicensed<SystemOnly>, PlainLicensed<AnyLevel>)>();
+        assert_eq!(r.auth, Auth::PlainLicense(SystemOnly::ACCEPT));
+    }
+
+    #[test]
+    fn a_session_needs_a_verified_caller_and_names_its_permission() {
+        let mut r = requirement_of::<(web::Path<String>,)>();
+        require_session(&mut r, "users.read");
+        assert_eq!((r.session, r.auth, r.path), (Some("users.read"), Auth::Caller, true));
+        let mut r = requirement_of::<(Licensed<SystemOnly>,)>();
+        require_session(&mut r, "");
+        assert_eq!((r.session, r.auth), (Some(""), Auth::Licensed(SystemOnly::ACCEPT)));
+    }
 }
