@@ -55,6 +55,30 @@ impl WallClock for ManualClock {
     }
 }
 
+/// The system's clock moved by an offset that tests change while the service runs: the rules
+/// that read it see time pass (a report window, a job's age) while the wire's own checks (the
+/// `requestid` timestamp, token expiry) still go by the system's time.
+#[derive(Debug, Default)]
+pub struct ShiftedClock(AtomicI64);
+
+impl ShiftedClock {
+    /// The system's time, not shifted yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves the clock forward by `by` (on top of earlier shifts).
+    pub fn shift(&self, by: Duration) {
+        self.0.fetch_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX), Ordering::SeqCst);
+    }
+}
+
+impl WallClock for ShiftedClock {
+    fn epoch_ms(&self) -> i64 {
+        SystemClock.epoch_ms().saturating_add(self.0.load(Ordering::SeqCst))
+    }
+}
+
 /// `ttl` after `now_ms`, saturating.
 pub fn after(now_ms: i64, ttl: Duration) -> i64 {
     now_ms.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
@@ -74,6 +98,16 @@ mod tests {
         assert_eq!(clock.epoch_secs(), 1_700_000_001);
         assert_eq!(after(5, Duration::from_secs(2)), 2005);
         assert_eq!(after(i64::MAX - 1, Duration::from_secs(2)), i64::MAX);
+    }
+
+    #[test]
+    fn a_shifted_clock_is_the_system_time_plus_its_shifts() {
+        let clock = ShiftedClock::new();
+        assert!((clock.epoch_ms() - SystemClock.epoch_ms()).abs() < 5_000);
+        clock.shift(Duration::from_secs(86_400));
+        clock.shift(Duration::from_secs(86_400));
+        let ahead = clock.epoch_ms() - SystemClock.epoch_ms();
+        assert!((172_795_000..=172_800_000).contains(&ahead), "{ahead}");
     }
 
     #[test]
