@@ -118,10 +118,38 @@ pub struct State {
     /// The console's single logout page (`SAML_LOGOUT_URL`): where the SLO endpoint sends the
     /// user agent when the service provider has no `SingleLogoutService` of its own.
     pub saml_logout_url: Option<String>,
+    /// The time the reports go by (their window, event and job times): the system's, or a test's.
+    pub clock: Clock,
+}
+
+/// The wall clock of [`State`]: `state.clock.epoch_ms()`.
+#[derive(Clone)]
+pub struct Clock(pub Arc<dyn kit::clock::WallClock>);
+
+impl std::ops::Deref for Clock {
+    type Target = dyn kit::clock::WallClock;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Clock").field(&self.0.epoch_ms()).finish()
+    }
 }
 
 /// Starts storage and binds the HTTP server (`PORT=0` picks a free port).
 pub async fn build(settings: Settings) -> Result<Application, StartError> {
+    build_with_clock(settings, Arc::new(kit::clock::SystemClock)).await
+}
+
+/// [`build`] going by `clock` for the reports (tests move time with it).
+pub async fn build_with_clock(
+    settings: Settings,
+    clock: Arc<dyn kit::clock::WallClock>,
+) -> Result<Application, StartError> {
     let platform = Platform::start(settings, &[&ADMINAPI_MIGRATIONS]).await?;
     let stores = Stores::sql(&platform.db);
     let local = LocalLicenses::from_settings(&platform.settings)?;
@@ -277,6 +305,7 @@ pub async fn build(settings: Settings) -> Result<Application, StartError> {
         saml,
         saml_login_url,
         saml_logout_url,
+        clock: Clock(clock),
     };
     Application::bind(platform, state, routes::configure)
 }

@@ -51,25 +51,30 @@ async fn admin_env(
 }
 
 pub async fn platform(storage: Storage, test: &str, instances: usize, extra: &[(&str, &str)]) -> Option<Platform> {
-    platform_with(storage, test, instances, extra, false, false).await
+    platform_with(storage, test, instances, extra, false, false, None).await
+}
+
+/// [`platform`] with one adminapi instance going by `clock` (`State::clock`).
+pub async fn clocked_platform(storage: Storage, test: &str, clock: Arc<dyn kit::clock::WallClock>) -> Option<Platform> {
+    platform_with(storage, test, 1, &[], false, false, Some(clock)).await
 }
 
 /// [`platform`] with one adminapi instance and the sessions service beside it (in adminapi's
 /// `SERVICE_DIRECTORY`), for the QR logins.
 pub async fn sessions_platform(storage: Storage, test: &str) -> Option<Platform> {
-    platform_with(storage, test, 1, &[], false, true).await
+    platform_with(storage, test, 1, &[], false, true, None).await
 }
 
 /// [`platform`] with one adminapi instance that users-mgmt knows (`SERVICE_DIRECTORY`), so that
 /// users-mgmt asks it to verify one-time passcodes (with its INFRA key). adminapi's port is
 /// chosen before users-mgmt starts (a free port, released and taken again by adminapi).
 pub async fn linked_platform(storage: Storage, test: &str) -> Option<Platform> {
-    platform_with(storage, test, 1, &[], true, false).await
+    platform_with(storage, test, 1, &[], true, false, None).await
 }
 
 /// [`linked_platform`] with `extra` settings for both services.
 pub async fn linked_platform_with(storage: Storage, test: &str, extra: &[(&str, &str)]) -> Option<Platform> {
-    platform_with(storage, test, 1, extra, true, false).await
+    platform_with(storage, test, 1, extra, true, false, None).await
 }
 
 async fn platform_with(
@@ -79,6 +84,7 @@ async fn platform_with(
     extra: &[(&str, &str)],
     linked: bool,
     with_sessions: bool,
+    clock: Option<Arc<dyn kit::clock::WallClock>>,
 ) -> Option<Platform> {
     let (mut env, stores, t, c) = admin_env(storage, test).await?;
 
@@ -110,7 +116,11 @@ async fn platform_with(
     let data_dir = env["DATA_DIR"].clone();
     let mut admin = Vec::new();
     for _ in 0..instances {
-        admin.push(spawn_service(adminapi::SERVICE, &env, adminapi::build).await.url);
+        let service = match &clock {
+            Some(c) => spawn_service(adminapi::SERVICE, &env, |s| adminapi::build_with_clock(s, c.clone())).await,
+            None => spawn_service(adminapi::SERVICE, &env, adminapi::build).await,
+        };
+        admin.push(service.url);
     }
     let p = Platform { admin, users, tenant: t.id, community: c.id, module: String::new(), stores, data_dir, sessions };
     let module = p.users_call(Method::PUT, "/module/create", json!({"type": "db", "name": "Users"})).await["_id"]
