@@ -10,8 +10,8 @@ pub mod metrics;
 pub mod window;
 
 use async_trait::async_trait;
-use kit::StoreError;
-use serde_json::Value;
+use kit::{DomainError, StoreError};
+use serde_json::{Map, Value};
 
 pub use jobs::{Job, JobSort, JobStatus, JobStore};
 
@@ -136,5 +136,84 @@ pub const MAX_ROWS: u64 = 100_000;
 pub async fn record_quietly(store: &dyn EventStore, event: &Event) {
     if let Err(e) = store.insert(event).await {
         tracing::warn!(event = %event.event_name, error = %e, "report event not recorded");
+    }
+}
+
+/// The largest event, serialised.
+pub const MAX_EVENT_BYTES: usize = 16 * 1024;
+/// The longest text of a required field.
+const MAX_FIELD: usize = 1024;
+
+/// Checks the `eventData` of `PUT /reports/event`, naming the first field that is wrong: `type`,
+/// `eventName` (`E_` and capitals, digits, `_`), `event_id`, `caller_user_agent` and `version`
+/// are required strings; the filtered fields, when given, strings; the whole at most
+/// [`MAX_EVENT_BYTES`].
+pub fn check_event_data(data: &Map<String, Value>) -> Result<(), DomainError> {
+    for field in ["type", "eventName", "event_id", "caller_user_agent", "version"] {
+        match data.get(field) {
+            Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= MAX_FIELD => {}
+            Some(Value::String(_)) | None | Some(Value::Null) => {
+                return Err(DomainError::Invalid(format!(
+                    "eventData.{field} is required (1 to {MAX_FIELD} characters)"
+                )));
+            }
+            Some(_) => return Err(DomainError::Invalid(format!("eventData.{field} must be a string"))),
+        }
+    }
+    let name = data.get("eventName").and_then(Value::as_str).unwrap_or_default();
+    let well_formed = name.len() <= 100
+        && name.starts_with("E_")
+        && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    if !well_formed {
+        return Err(DomainError::Invalid("eventData.eventName must be E_ followed by capitals, digits and _".into()));
+    }
+    for field in ["user_id", "outcome", "session_id", "broker_id", "auth_method", "application"] {
+        match data.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.len() <= MAX_FIELD => {}
+            Some(_) => {
+                return Err(DomainError::Invalid(format!(
+                    "eventData.{field} must be a string of at most {MAX_FIELD} characters"
+                )));
+            }
+        }
+    }
+    if serde_json::to_string(data).map_or(true, |t| t.len() > MAX_EVENT_BYTES) {
+        return Err(DomainError::Invalid(format!("eventData must be at most {MAX_EVENT_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn event(extra: Value) -> Map<String, Value> {
+        let mut base = json!({"type": "event", "eventName": "E_LOGIN_VISITED", "event_id": "e1",
+            "caller_user_agent": "ua", "version": "1"});
+        base.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        base.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_written_event_needs_its_fields_and_a_well_formed_name() {
+        assert!(check_event_data(&event(json!({"user_id": "jane", "anything": {"nested": [1]}}))).is_ok());
+        let message = |extra: Value| check_event_data(&event(extra)).unwrap_err().to_string();
+        assert_eq!(message(json!({"event_id": ""})), "eventData.event_id is required (1 to 1024 characters)");
+        assert_eq!(message(json!({"version": 1})), "eventData.version must be a string");
+        assert_eq!(
+            message(json!({"eventName": "login"})),
+            "eventData.eventName must be E_ followed by capitals, digits and _"
+        );
+        assert_eq!(message(json!({"user_id": 7})), "eventData.user_id must be a string of at most 1024 characters");
+        assert_eq!(message(json!({"blob": "x".repeat(MAX_EVENT_BYTES)})), "eventData must be at most 16384 bytes");
+        let mut missing = event(json!({}));
+        missing.remove("caller_user_agent");
+        assert_eq!(
+            check_event_data(&missing).unwrap_err().to_string(),
+            "eventData.caller_user_agent is required (1 to 1024 characters)"
+        );
     }
 }

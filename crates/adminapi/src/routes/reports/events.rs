@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use envelope::{ApiError, Body, Caller};
+use kit::AppResult;
 use kit::app::Platform;
 use kit::directory::{Named, locate};
 use kit::openapi::{ErrorBody, Sealable};
-use kit::{AppResult, DomainError};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
@@ -18,7 +18,7 @@ use super::{DownloadRequest, Export, JobRequest, notification_list, start_job};
 use crate::State;
 use crate::domain::audit::{ChangeQuery, audit_event};
 use crate::domain::reports::window::{DAY_MS, FUTURE_SLACK_MS, MAX_DAYS_BACK, Page, Window};
-use crate::domain::reports::{Event, EventQuery, names};
+use crate::domain::reports::{Event, EventQuery, check_event_data, names};
 use crate::domain::roles::permission;
 use crate::routes::users::community_of;
 use crate::session::{AdminSession, Administrator, LoggedIn};
@@ -194,48 +194,6 @@ pub struct StoreEventRequest {
     serverEventData: Option<ServerEventData>,
 }
 
-/// The largest event, serialised.
-pub const MAX_EVENT_BYTES: usize = 16 * 1024;
-/// The longest text of a required field.
-const MAX_FIELD: usize = 1024;
-
-/// Checks a written event's fields, naming the first that is wrong.
-fn check_event(data: &Map<String, Value>) -> Result<(), DomainError> {
-    for field in ["type", "eventName", "event_id", "caller_user_agent", "version"] {
-        match data.get(field) {
-            Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= MAX_FIELD => {}
-            Some(Value::String(_)) | None | Some(Value::Null) => {
-                return Err(DomainError::Invalid(format!(
-                    "eventData.{field} is required (1 to {MAX_FIELD} characters)"
-                )));
-            }
-            Some(_) => return Err(DomainError::Invalid(format!("eventData.{field} must be a string"))),
-        }
-    }
-    let name = data.get("eventName").and_then(Value::as_str).unwrap_or_default();
-    let well_formed = name.len() <= 100
-        && name.starts_with("E_")
-        && name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
-    if !well_formed {
-        return Err(DomainError::Invalid("eventData.eventName must be E_ followed by capitals, digits and _".into()));
-    }
-    for field in ["user_id", "outcome", "session_id", "broker_id", "auth_method", "application"] {
-        match data.get(field) {
-            None | Some(Value::Null) => {}
-            Some(Value::String(s)) if s.len() <= MAX_FIELD => {}
-            Some(_) => {
-                return Err(DomainError::Invalid(format!(
-                    "eventData.{field} must be a string of at most {MAX_FIELD} characters"
-                )));
-            }
-        }
-    }
-    if serde_json::to_string(data).map_or(true, |t| t.len() > MAX_EVENT_BYTES) {
-        return Err(DomainError::Invalid(format!("eventData must be at most {MAX_EVENT_BYTES} bytes")));
-    }
-    Ok(())
-}
-
 /// Store Event.
 ///
 /// Keeps one event of the community for the reports. `eventData` as described on its schema;
@@ -264,7 +222,7 @@ pub async fn store_event(
     let named = Named { community_id: &r.communityId, tenant_id: Some(&r.tenantId), community_name: None };
     let community = locate(&**platform.directory, named).await?;
     let mut data = r.eventData.ok_or_else(|| ApiError::bad_request("eventData is required"))?;
-    check_event(&data)?;
+    check_event_data(&data)?;
     let server = r.serverEventData.unwrap_or_default();
     let now = state.clock.epoch_ms();
     let event_ts = match (server.event_ts, data.get("event_ts")) {
@@ -394,36 +352,4 @@ pub async fn login_activity(
     let activity: Vec<Value> = activity.into_iter().map(|e| e.data).collect();
     let reply = json!({"page": page.reply(total), "data": {"activityEvents": activity, "loginEvents": logins}});
     Ok(admin.caller.reply_like(encrypted, StatusCode::OK, &reply)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn event(extra: Value) -> Map<String, Value> {
-        let mut base = json!({"type": "event", "eventName": "E_LOGIN_VISITED", "event_id": "e1",
-            "caller_user_agent": "ua", "version": "1"});
-        base.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-        base.as_object().unwrap().clone()
-    }
-
-    #[test]
-    fn a_written_event_needs_its_fields_and_a_well_formed_name() {
-        assert!(check_event(&event(json!({"user_id": "jane", "anything": {"nested": [1]}}))).is_ok());
-        let message = |extra: Value| check_event(&event(extra)).unwrap_err().to_string();
-        assert_eq!(message(json!({"event_id": ""})), "eventData.event_id is required (1 to 1024 characters)");
-        assert_eq!(message(json!({"version": 1})), "eventData.version must be a string");
-        assert_eq!(
-            message(json!({"eventName": "login"})),
-            "eventData.eventName must be E_ followed by capitals, digits and _"
-        );
-        assert_eq!(message(json!({"user_id": 7})), "eventData.user_id must be a string of at most 1024 characters");
-        assert_eq!(message(json!({"blob": "x".repeat(MAX_EVENT_BYTES)})), "eventData must be at most 16384 bytes");
-        let mut missing = event(json!({}));
-        missing.remove("caller_user_agent");
-        assert_eq!(
-            check_event(&missing).unwrap_err().to_string(),
-            "eventData.caller_user_agent is required (1 to 1024 characters)"
-        );
-    }
 }
