@@ -32,6 +32,7 @@ pub mod otp;
 pub mod platform_health;
 pub mod qr_login;
 pub mod radius;
+pub mod reports;
 pub mod roles;
 pub mod saml;
 pub mod scripts;

@@ -37,6 +37,7 @@ pub mod platform_health;
 pub mod qr_session;
 pub mod radius;
 pub mod registration_config;
+pub mod reports;
 pub mod saml;
 pub mod secret_store;
 pub mod service_providers;
@@ -117,6 +118,7 @@ pub fn table() -> Table {
         .with(auth_proxy::endpoints())
         .with(broker::endpoints())
         .with(notices::endpoints())
+        .with(reports::endpoints())
 }
 
 /// Mounts the route table, with the session gate the router runs for the routes that need a

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use kit::StoreError;
 use kit::db::Db;
 
-use crate::domain::audit::{AuditLog, Change};
+use crate::domain::audit::{AuditLog, Change, ChangeQuery};
 
 /// The SQL implementation.
 #[derive(Debug, Clone)]
@@ -85,21 +85,51 @@ impl AuditLog for SqlAudit {
         .bind(i64::from(limit))
         .fetch_all(self.db.pool())
         .await?;
-        rows.into_iter()
-            .map(|r| {
-                let fields = serde_json::from_str(&r.fields)
-                    .map_err(|e| StoreError::Corrupt(format!("config_changes.fields: {e}")))?;
-                Ok(Change {
-                    tenant_id: r.tenant_id,
-                    community_id: r.community_id,
-                    kind: r.kind,
-                    record: r.record,
-                    action: r.action,
-                    fields,
-                    actor: r.actor,
-                    at: r.at,
-                })
-            })
-            .collect()
+        rows.into_iter().map(Row::change).collect()
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn page(&self, q: &ChangeQuery<'_>, offset: u64, limit: u64) -> Result<(u64, Vec<Change>), StoreError> {
+        let by_actor = if q.actor.is_some() { " AND actor = $4" } else { "" };
+        let filter = format!("WHERE community_id = $1 AND at >= $2 AND at <= $3{by_actor}");
+        let count_sql = format!("SELECT COUNT(*) AS n FROM config_changes {filter}");
+        let mut count =
+            sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(count_sql)).bind(q.community_id).bind(q.from).bind(q.to);
+        let (l, o) = if q.actor.is_some() { ("$5", "$6") } else { ("$4", "$5") };
+        let sql = format!(
+            "SELECT tenant_id, community_id, kind, record, action, fields, actor, at FROM config_changes {filter} \
+             ORDER BY at DESC, id DESC LIMIT {l} OFFSET {o}"
+        );
+        let mut page = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql)).bind(q.community_id).bind(q.from).bind(q.to);
+        if let Some(actor) = q.actor {
+            count = count.bind(actor);
+            page = page.bind(actor);
+        }
+        let (n,) = count.fetch_one(self.db.pool()).await?;
+        let rows = page
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+            .fetch_all(self.db.pool())
+            .await?;
+        let changes = rows.into_iter().map(Row::change).collect::<Result<_, _>>()?;
+        Ok((u64::try_from(n).unwrap_or_default(), changes))
+    }
+}
+
+impl Row {
+    fn change(self) -> Result<Change, StoreError> {
+        let r = self;
+        let fields =
+            serde_json::from_str(&r.fields).map_err(|e| StoreError::Corrupt(format!("config_changes.fields: {e}")))?;
+        Ok(Change {
+            tenant_id: r.tenant_id,
+            community_id: r.community_id,
+            kind: r.kind,
+            record: r.record,
+            action: r.action,
+            fields,
+            actor: r.actor,
+            at: r.at,
+        })
     }
 }

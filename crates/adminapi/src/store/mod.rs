@@ -10,7 +10,8 @@
 //! [`crate::domain::journeys::JourneyStore`], [`crate::domain::access_codes::AccessCodeStore`],
 //! [`crate::domain::webauthn::CredentialStore`], [`crate::domain::webauthn::vendors::VendorStore`],
 //! [`crate::domain::service_providers::ServiceProviderStore`],
-//! [`crate::domain::oidc::keys::SigningKeyStore`] and
+//! [`crate::domain::oidc::keys::SigningKeyStore`],
+//! [`crate::domain::reports::EventStore`] and [`crate::domain::reports::JobStore`] (one table each) and
 //! [`crate::domain::radius::ProxyConfigStore`] (RADIUS and Auth Proxy, a table each).
 
 mod access_codes;
@@ -29,6 +30,7 @@ mod module_scripts;
 mod msg_gateways;
 mod oidc_keys;
 mod radius;
+mod reports;
 mod saml_keys;
 mod secrets;
 mod service_providers;
@@ -56,6 +58,7 @@ pub use module_scripts::SqlModuleScripts;
 pub use msg_gateways::SqlGateways;
 pub use oidc_keys::SqlOidcKeys;
 pub use radius::SqlProxyConfigs;
+pub use reports::SqlReports;
 pub use saml_keys::SqlSamlKeys;
 pub use secrets::SqlSecrets;
 pub use service_providers::SqlServiceProviders;
@@ -113,6 +116,8 @@ pub struct Stores {
     pub identity_providers: Arc<dyn crate::domain::identity_providers::ProviderStore>,
     pub external_idps: Arc<dyn crate::domain::identity_providers::ProviderStore>,
     pub saml_keys: Arc<dyn crate::domain::saml::keys::SamlKeyStore>,
+    pub report_events: Arc<dyn crate::domain::reports::EventStore>,
+    pub report_jobs: Arc<dyn crate::domain::reports::JobStore>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -150,6 +155,8 @@ impl Stores {
             identity_providers: Arc::new(SqlProviders::new(db.clone(), crate::domain::identity_providers::Kind::Idp)),
             external_idps: Arc::new(SqlProviders::new(db.clone(), crate::domain::identity_providers::Kind::External)),
             saml_keys: Arc::new(SqlSamlKeys::new(db.clone())),
+            report_events: Arc::new(SqlReports::new(db.clone())),
+            report_jobs: Arc::new(SqlReports::new(db.clone())),
         }
     }
 }

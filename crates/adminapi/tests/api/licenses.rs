@@ -340,6 +340,7 @@ fn routes_outside_the_catalog_are_the_sdk_calls_and_the_document() {
             "GET /tenant/{tenantId}/community/{communityId}/external_idp/oidc/login",
             "GET /tenant/{tenantId}/community/{communityId}/external_idp/oidc/callback",
             "POST /infra/community_notice",
+            "GET /downloads/reports/tenant/{tenantId}/community/{communityId}/job/{jobId}/report.csv",
         ]
     );
     assert!(table.catalog_mismatches().is_empty());

@@ -31,6 +31,7 @@ mod phones;
 mod platform_health;
 mod qr_login;
 mod radius;
+mod reports;
 mod route_table;
 mod saml;
 mod saml_federation;

@@ -23,9 +23,9 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::State;
-use crate::domain::authz;
 use crate::domain::community_settings::SessionEnvironment;
 use crate::domain::login::LoginSession;
+use crate::domain::{authz, reports};
 use crate::session::{AdminSession, LoggedIn};
 use crate::users_mgmt::{Factors, UsersMgmt};
 
@@ -176,6 +176,15 @@ pub(crate) async fn open_session(
     let ttl = age.map_or(state.sessions.ttl, |minutes| std::time::Duration::from_secs(minutes.saturating_mul(60)));
     let (session, token) = state.sessions.open_for(&platform.keys, session, now, ttl).await?;
     tracing::info!(role = %session.role, "user signed in");
+    let event = reports::login_event(
+        reports::names::LOGIN_SUCCEEDED,
+        &community.tenant_id,
+        &community.id,
+        &session.username,
+        &session.sid,
+        state.clock.epoch_ms(),
+    );
+    reports::record_quietly(&*state.stores.report_events, &event).await;
     user["roles"] = json!([session.role]);
     Ok(SignedIn { user, token })
 }

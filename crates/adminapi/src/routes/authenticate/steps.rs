@@ -28,6 +28,7 @@ use serde_json::Value;
 use super::{Checked, SignedIn, check, open_session};
 use crate::State;
 use crate::domain::journeys::evaluate::{self, LoginFacts, Verdict};
+use crate::domain::reports;
 use crate::domain::user_token::{self, Step, UserRef};
 use crate::users_mgmt::Factors;
 
@@ -61,14 +62,20 @@ fn text(v: Option<Value>) -> Option<String> {
     v.as_ref().and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty() && s.len() <= 256).map(str::to_owned)
 }
 
+/// The client's address: the connection's peer, or the `Forwarded` / `X-Forwarded-For` one when
+/// `TRUST_FORWARDED_HEADERS` says a proxy sets them.
+pub(crate) fn client_ip(req: &HttpRequest, state: &State) -> Option<IpAddr> {
+    if state.trust_forwarded {
+        req.connection_info().realip_remote_addr().and_then(address)
+    } else {
+        req.peer_addr().map(|p| p.ip())
+    }
+}
+
 impl RequestFacts {
     /// The facts of `req` from `caller` (see the module for the client's address).
     pub(crate) fn of(req: &HttpRequest, caller: &Caller, state: &State) -> Result<Self, ApiError> {
-        let ip = if state.trust_forwarded {
-            req.connection_info().realip_remote_addr().and_then(address)
-        } else {
-            req.peer_addr().map(|p| p.ip())
-        };
+        let ip = client_ip(req, state);
         let header = envelope::server::header(req.headers(), "facts")?
             .map(|sealed| {
                 let bad = || ApiError::bad_request("facts header must be a JSON object encrypted with the shared key");
@@ -115,7 +122,24 @@ pub(crate) async fn log_in(
     factors: Factors<'_>,
     uid: Option<&str>,
 ) -> AppResult<Outcome> {
-    let checked = check(state, community, username, factors, uid).await?;
+    let checked = match check(state, community, username, factors, uid).await {
+        Ok(checked) => checked,
+        Err(e) => {
+            if actix_web::ResponseError::status_code(&e) == actix_web::http::StatusCode::UNAUTHORIZED {
+                let name = reports::names::LOGIN_FAILED;
+                let event = reports::login_event(
+                    name,
+                    &community.tenant_id,
+                    &community.id,
+                    username,
+                    "",
+                    state.clock.epoch_ms(),
+                );
+                reports::record_quietly(&*state.stores.report_events, &event).await;
+            }
+            return Err(e);
+        }
+    };
     let journeys = state.journeys.list(&community.id).await?;
     let chosen = evaluate::choose(&journeys, &facts.for_user(&checked));
     if let Some(j) = chosen {

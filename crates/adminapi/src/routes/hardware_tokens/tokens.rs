@@ -36,7 +36,7 @@ pub struct FetchTokensRequest {
 }
 
 /// Whether `serial` is named by one of `wanted` (`/text/`: contains text, without case).
-fn named(serial: &str, wanted: &[String]) -> bool {
+pub(crate) fn named(serial: &str, wanted: &[String]) -> bool {
     wanted.iter().any(|w| match w.strip_prefix('/').and_then(|w| w.strip_suffix('/')) {
         Some(part) => serial.to_lowercase().contains(&part.to_lowercase()),
         None => serial == w,

@@ -9,7 +9,7 @@
 mod access_codes;
 mod devices;
 mod find;
-mod invitations;
+pub(crate) mod invitations;
 mod invites;
 mod locks;
 mod phones;
