@@ -48,13 +48,18 @@ soak:
 # MUTANTS_ARGS="--shard 1/4" and so on).
 MUTANTS_PACKAGES ?= envelope kit
 MUTANTS_ARGS ?=
+# Every mutant's tests name their PostgreSQL databases with one TEST_RUN_ID, dropped at the end.
+MUTANTS_RUN = run=m$$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n'); export TEST_RUN_ID=$$run; \
+	$(CARGO) mutants --no-shuffle $(1) $(MUTANTS_ARGS); status=$$?; \
+	scripts/drop-test-databases.sh $$run; exit $$status
+
 mutants:
 	@command -v cargo-mutants >/dev/null || $(CARGO) install cargo-mutants --locked
-	$(CARGO) mutants --no-shuffle $(foreach p,$(MUTANTS_PACKAGES),--package $(p)) $(MUTANTS_ARGS)
+	@$(call MUTANTS_RUN,$(foreach p,$(MUTANTS_PACKAGES),--package $(p)))
 
 mutants-all:
 	@command -v cargo-mutants >/dev/null || $(CARGO) install cargo-mutants --locked
-	$(CARGO) mutants --no-shuffle $(foreach p,$(MUTANTS_PACKAGES),--package $(p) --file 'crates/$(p)/src/**') $(MUTANTS_ARGS)
+	@$(call MUTANTS_RUN,$(foreach p,$(MUTANTS_PACKAGES),--package $(p) --file 'crates/$(p)/src/**'))
 
 # One image per service from deploy/Dockerfile, named as the chart names them (blockid/<service>,
 # tagged with the commit and the chart's appVersion). With a Docker engine BuildKit compiles them;
