@@ -243,3 +243,53 @@ impl LocalLicenses {
         self.keys.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn local(env: &[(&str, &str)]) -> LocalLicenses {
+        let env: BTreeMap<String, String> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let settings = crate::config::Settings::from_source(&env, "kit-test", 0).unwrap();
+        LocalLicenses::from_settings(&settings).unwrap()
+    }
+
+    #[test]
+    fn a_license_limited_to_communities_allows_only_those() {
+        let (one, two, other) = ("5f3d8d0cd866fa61019cf969", "6b16d06a48dc1927170000cc", "5f3d8d0cd866fa61019cf96a");
+        let mut license =
+            License { level: Level::App, key_type: KeyType::Hawk, tag: String::new(), communities: None, infra: false };
+        assert!(license.allows_community(other), "without a list: every community");
+        license.communities = Some(vec![one.into(), two.into()]);
+        assert!(license.allows_community(one) && license.allows_community(two));
+        assert!(!license.allows_community(other));
+        license.communities = Some(Vec::new());
+        assert!(!license.allows_community(one), "an empty list: none");
+    }
+
+    #[tokio::test]
+    async fn configured_keys_are_year_long_hawk_records_changed_only_where_configured() {
+        let none = local(&[]);
+        assert!(none.is_empty() && none.records().is_empty());
+        let keys = local(&[("INFRA_LICENSE_KEY", "infra-key-1"), ("LICENSE_KEYS", "app:app-key-1, system:sys-key-1")]);
+        assert!(!keys.is_empty());
+        assert_eq!(format!("{keys:?}"), "LocalLicenses(3 keys)", "the count, never a key");
+        let records = keys.records();
+        let levels: Vec<Level> = records.iter().map(|r| r.auth_level).collect();
+        assert_eq!(levels, [Level::Service, Level::App, Level::System]);
+        let year = envelope::wire::now_epoch() + 365 * 86_400;
+        for r in &records {
+            assert!((year - 5..=year).contains(&r.expiry), "{}", r.expiry);
+            assert!(r.key_type == KeyType::Hawk && !r.disabled && r.communities.is_none());
+        }
+        assert_eq!(records[1].key_id, secret_hash("app-key-1"));
+        let caller = LicenseKey::new("sys-key-1");
+        assert_eq!(keys.service_keys(&caller).await.unwrap().len(), 3);
+        let configured = keys.reset_service_key(&caller, &records[1].key_id).await.unwrap_err();
+        assert_eq!(configured.status().as_u16(), 409, "{}", configured.message());
+        let unknown = keys.reset_service_key(&caller, &secret_hash("not-configured")).await.unwrap_err();
+        assert_eq!(unknown.status().as_u16(), 404);
+    }
+}
