@@ -146,3 +146,18 @@ async fn replicas_keep_the_shared_store_and_a_single_process_the_window() {
     let zero = [("REPLAY_CACHE_MAX_ENTRIES".to_owned(), "0".to_owned())].into();
     assert!(guard_for(&Settings::from_source(&zero, "sessions", 0).unwrap(), &shared).is_err());
 }
+
+#[test]
+fn the_monotonic_clock_runs_and_the_guard_shows_its_bounds_not_its_fingerprints() {
+    let clock = MonotonicClock::default();
+    let start = clock.now_ms();
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(clock.now_ms() >= start + 20, "{start} {}", clock.now_ms());
+
+    let (w, _) = window(7);
+    assert_eq!(w.max_entries(), 7);
+    assert_eq!(w.check(&fp(1), TTL), Ok(true));
+    let shown = format!("{w:?}");
+    assert!(shown.starts_with("ReplayWindow { bucket_ms: 15125, max_entries: 7"), "{shown}");
+    assert!(!shown.contains("fingerprint"), "{shown}");
+}
