@@ -19,9 +19,9 @@ use serde_json::{Value, json};
 use crate::login::{Platform, assert_error, bearer, call, call_plain, platform, uid_of};
 use crate::msg_gateway::{edit, email_gateway, http_receiver, sms_gateway, smtp_server};
 
-const CAPTCHA_SECRET: &str = "captcha-secret-7f3e91d2c4";
-const HUMAN: &str = "human-token-5b8a0c6e";
-const ROBOT: &str = "robot-token-19d4e7aa";
+pub(crate) const CAPTCHA_SECRET: &str = "captcha-secret-7f3e91d2c4";
+pub(crate) const HUMAN: &str = "human-token-5b8a0c6e";
+pub(crate) const ROBOT: &str = "robot-token-19d4e7aa";
 const BROKEN: &str = "broken-token-0aa1";
 const BASE: &str = "https://invite.example.com/{community}/accept";
 
@@ -60,7 +60,7 @@ async fn verifier() -> (String, Arc<AtomicUsize>) {
 }
 
 /// The text of a mail's body, its transfer encoding undone.
-fn body_of(data: &str) -> String {
+pub(crate) fn body_of(data: &str) -> String {
     let (head, body) = data.split_once("\r\n\r\n").unwrap();
     if head.contains("Content-Transfer-Encoding: base64") {
         let joined: String = body.split_whitespace().collect();
@@ -127,7 +127,7 @@ fn invite_body(p: &Platform, user: &str, uid: &str, extra: Value) -> Value {
 }
 
 /// adminapi with the stub verifier and an SMTP gateway; jane's bearer and the mailbox.
-async fn setup(
+pub(crate) async fn setup(
     test: &str,
     storage: Storage,
     extra: &[(&str, &str)],
@@ -148,7 +148,7 @@ async fn setup(
     Some((p, jane, mails, calls))
 }
 
-async fn add_captcha_secret(p: &Platform, jane: &str) {
+pub(crate) async fn add_captcha_secret(p: &Platform, jane: &str) {
     let secret =
         json!({"tenantId": p.tenant, "communityId": p.community, "tag": "captcha_secret", "value": CAPTCHA_SECRET});
     let (s, r) = call(&p.admin[0], Method::POST, "/secret-store/create", Some(jane), Some(&secret)).await;

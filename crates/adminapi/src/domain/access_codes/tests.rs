@@ -56,6 +56,15 @@ impl AccessCodeStore for Memory {
             })
             .is_some())
     }
+    async fn release(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let mut codes = self.codes.lock().unwrap();
+        let found = codes.iter_mut().find(|c| c.id == id && c.status == Status::Redeemed);
+        Ok(found
+            .map(|c| {
+                (c.status, c.updated_at, c.redeemed_at, c.redeem_result) = (Status::Active, now, None, None);
+            })
+            .is_some())
+    }
     async fn delete(&self, id: &str, change: &Change) -> Result<bool, StoreError> {
         let mut codes = self.codes.lock().unwrap();
         let before = codes.len();
