@@ -128,3 +128,55 @@ fn edit_token(mut body: Value, token: &str) -> Value {
     body["user_token"] = json!(token);
     body
 }
+
+#[tokio::test]
+async fn the_communitys_settings_may_want_an_otp_and_requests_are_limited() {
+    let env = [("PASSWORD_RESET_BASE_URL", RESET_BASE)];
+    let Some((p, jane, mut mails, _)) = setup("self reset otp", Storage::Embedded, &env).await else { return };
+    let url = p.admin[0].as_str();
+    let dan = json!({"authModule": p.module, "users": [{"username": "dan", "password": OLD, "email1": ADDRESS}]});
+    assert_eq!(p.users_call(Method::PUT, "/users/create", dan).await["created"], 1);
+    let settings = json!({"default_input_method": "username", "sspr": {"enabled": true, "otp": "email"}});
+    let (s, r) = call(url, Method::PUT, "/config/authentication/password_reset", Some(&jane), Some(&settings)).await;
+    assert_eq!(s, 200, "{r}");
+    let token = find_dan(&p).await;
+    let ask = json!({"tenantId": p.tenant, "communityId": p.community, "user_token": token, "destination": "email1",
+        "license": SERVICE_KEY});
+    let (s, r) = call(url, Method::PUT, "/password_reset/sendverify", None, Some(&ask)).await;
+    assert_eq!(s, 200, "{r}");
+    let code = code_in(&mails.recv().await.unwrap().data);
+    let fetch = json!({"tenantId": p.tenant, "communityId": p.community, "code": code});
+    let (s, r) = call(url, Method::POST, "/password_reset/user/fetch", None, Some(&fetch)).await;
+    assert_eq!(s, 200, "{r}");
+    let reset = |otp: Option<&str>| {
+        json!({"tenantId": p.tenant, "communityId": p.community, "code": code, "newPassword": NEW,
+            "user_token": r["user_token"], "otp": otp})
+    };
+    let (s, r) = call(url, Method::POST, "/password_reset", None, Some(&reset(None))).await;
+    assert_error(s, &r, 400, "otp is required");
+    let (s, r) = call(url, Method::POST, "/password_reset", None, Some(&reset(Some("123456")))).await;
+    assert_error(s, &r, 401, "otp is invalid, used or expired");
+
+    // A passcode of dan's, as the SDKs ask for one.
+    let sdk =
+        envelope::Client::new(std::sync::Arc::new(envelope::KeyPair::generate(envelope::Curve::Secp256k1).unwrap()))
+            .unwrap()
+            .app_id("sdk")
+            .license(SERVICE_KEY);
+    let generate = json!({"userId": "dan", "tenantId": p.tenant, "communityId": p.community, "emailTo": ADDRESS});
+    let reply = sdk.call(Method::POST, url, "/api/r2/otp/generate", Some(&generate)).await.unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let otp = crate::otp::code_in(&mails.recv().await.unwrap().data);
+    let (s, r) = call(url, Method::POST, "/password_reset", None, Some(&reset(Some(&otp)))).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(p.verify_user(0, p.credentials("dan", NEW)).await.0, 200);
+
+    // Five requests per user per hour: the license bypasses the CAPTCHA, not the limit.
+    for _ in 0..4 {
+        let (s, r) = call(url, Method::PUT, "/password_reset/sendverify", None, Some(&ask)).await;
+        assert_eq!(s, 200, "{r}");
+        mails.recv().await.unwrap();
+    }
+    let (s, r) = call(url, Method::PUT, "/password_reset/sendverify", None, Some(&ask)).await;
+    assert_error(s, &r, 429, "too many password resets were requested");
+}
