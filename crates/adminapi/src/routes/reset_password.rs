@@ -234,8 +234,10 @@ pub async fn fetch_user(
     let now = state.clock.epoch_secs();
     let code = state.access_codes.find_reset(&r.code).await?.ok_or(Refusal::Unknown)?;
     self_reset::check_code(&code, &community.id, None, now)?;
-    let record =
-        user_record(&state, &community, &code.module_id, &code.username).await.map_err(|_| Refusal::Unknown)?;
+    // A user gone since the code was made: as an unknown code; users-mgmt's other failures stand.
+    let record = user_record(&state, &community, &code.module_id, &code.username).await.map_err(|e| {
+        if actix_web::ResponseError::status_code(&e) == StatusCode::NOT_FOUND { Refusal::Unknown.into() } else { e }
+    })?;
     let user = UserRef {
         tenant_id: community.tenant_id.clone(),
         community_id: community.id.clone(),

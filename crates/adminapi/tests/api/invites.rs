@@ -557,5 +557,23 @@ async fn the_access_code_store_behaves_alike_on_every_database() {
         let audit = p.stores.audit.changes(&p.community, 10).await.unwrap();
         let actions: Vec<&str> = audit.iter().filter(|c| c.kind == "access_code").map(|c| c.action.as_str()).collect();
         assert_eq!(actions, ["delete", "resend", "create", "create"], "{storage:?}");
+        // A password reset code: its own purpose and lifetime, redeemed, released, redeemed again.
+        let codes = codes.with_reset_ttl(50);
+        let r = codes.issue_reset(draft("u3"), 2000).await.unwrap();
+        assert_eq!(codes.find_reset(&r.code).await.unwrap().unwrap(), r.record, "{storage:?}: read back as written");
+        assert_eq!(r.record.expires_at, 2050);
+        assert!(codes.find(&r.code).await.unwrap().is_none(), "not an invitation");
+        assert!(codes.find_by_id_or_code(&r.record.id).await.unwrap().is_none(), "not an invitation");
+        assert!(!codes.list(&p.community, None).await.unwrap().iter().any(|c| c.id == r.record.id));
+        let used = codes.redeem(&r.record, "{}", 2001).await.unwrap();
+        codes.release(&used, 2002).await.unwrap();
+        let back = codes.find_reset(&r.code).await.unwrap().unwrap();
+        assert_eq!(
+            (back.state(2003), back.redeemed_at, back.redeem_result.clone()),
+            (State::Active, None, None),
+            "{storage:?}"
+        );
+        codes.redeem(&back, "{}", 2004).await.unwrap();
+        assert_eq!(codes.find_reset(&r.code).await.unwrap().unwrap().state(2005), State::Redeemed);
     }
 }
