@@ -95,10 +95,13 @@ pub struct State {
     /// The client of the APIs administrators configure (the password reset's user profile API):
     /// a 10 s timeout, no redirects followed.
     pub outbound: reqwest::Client,
-    /// Access codes (invitations), MACed by the sealer, living `INVITATION_TTL_SECONDS`.
+    /// Access codes (invitations and password resets), MACed by the sealer, living
+    /// `INVITATION_TTL_SECONDS` and `PASSWORD_RESET_TTL_SECONDS`.
     pub access_codes: domain::access_codes::AccessCodes,
     /// The links of invitations (`INVITATION_BASE_URL`).
     pub invitation_links: domain::access_codes::message::Links,
+    /// The links of password resets (`PASSWORD_RESET_BASE_URL`).
+    pub reset_links: domain::access_codes::message::Links,
     /// The CAPTCHA verifier of the invitation endpoints (`CAPTCHA_VERIFY_URL`), over `outbound`.
     pub captcha: domain::captcha::Verifier,
     /// The communities' OpenID Connect providers: pending requests, codes and tokens in the
@@ -212,8 +215,12 @@ pub async fn build_with_clock(settings: Settings, clock: Arc<dyn WallClock>) -> 
         sealer.clone(),
         platform.durable.clone(),
         platform.settings.parse_var("INVITATION_TTL_SECONDS", domain::access_codes::DEFAULT_TTL)?,
+    )
+    .with_reset_ttl(
+        platform.settings.parse_var("PASSWORD_RESET_TTL_SECONDS", domain::access_codes::DEFAULT_RESET_TTL)?,
     );
     let invitation_links = domain::access_codes::message::Links::from_settings(&platform.settings)?;
+    let reset_links = domain::access_codes::message::Links::reset_from_settings(&platform.settings)?;
     let captcha = domain::captcha::Verifier::new(domain::captcha::url_setting(&platform.settings)?, outbound.clone());
     let oidc = oidc_provider(&platform, &stores, &sealer)?;
     let oidc_login_url = platform.settings.var("OIDC_LOGIN_URL")?;
@@ -279,6 +286,7 @@ pub async fn build_with_clock(settings: Settings, clock: Arc<dyn WallClock>) -> 
         outbound,
         access_codes,
         invitation_links,
+        reset_links,
         captcha,
         oidc,
         oidc_login_url,

@@ -37,6 +37,7 @@ pub mod roles;
 pub mod saml;
 pub mod scripts;
 pub mod secrets;
+pub mod self_reset;
 pub mod service_providers;
 pub mod templates;
 pub mod tenancy;

@@ -38,6 +38,7 @@ pub mod qr_session;
 pub mod radius;
 pub mod registration_config;
 pub mod reports;
+pub mod reset_password;
 pub mod saml;
 pub mod secret_store;
 pub mod service_providers;
@@ -87,6 +88,7 @@ pub fn table() -> Table {
         .with(auth_scheme::endpoints())
         .with(login_settings::endpoints())
         .with(password_reset::endpoints())
+        .with(reset_password::endpoints())
         .with(branding::endpoints())
         .with(registration_config::endpoints())
         .with(registration_config::instance_endpoints())

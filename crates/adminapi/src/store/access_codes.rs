@@ -203,6 +203,21 @@ impl AccessCodeStore for SqlAccessCodes {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn release(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE access_codes SET status = $1, redeemed_at = NULL, updated_at = $2, redeem_result = NULL \
+             WHERE id = $3 AND status = $4",
+        )
+        .bind(Status::Active.as_str())
+        .bind(now)
+        .bind(id.to_owned())
+        .bind(Status::Redeemed.as_str())
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn delete(&self, id: &str, change: &Change) -> Result<bool, StoreError> {
         let statement = sqlx::query("DELETE FROM access_codes WHERE id = $1").bind(id.to_owned());
         execute_recorded(&self.db, statement, change).await

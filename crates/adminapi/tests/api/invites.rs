@@ -19,9 +19,9 @@ use serde_json::{Value, json};
 use crate::login::{Platform, assert_error, bearer, call, call_plain, platform, uid_of};
 use crate::msg_gateway::{edit, email_gateway, http_receiver, sms_gateway, smtp_server};
 
-const CAPTCHA_SECRET: &str = "captcha-secret-7f3e91d2c4";
-const HUMAN: &str = "human-token-5b8a0c6e";
-const ROBOT: &str = "robot-token-19d4e7aa";
+pub(crate) const CAPTCHA_SECRET: &str = "captcha-secret-7f3e91d2c4";
+pub(crate) const HUMAN: &str = "human-token-5b8a0c6e";
+pub(crate) const ROBOT: &str = "robot-token-19d4e7aa";
 const BROKEN: &str = "broken-token-0aa1";
 const BASE: &str = "https://invite.example.com/{community}/accept";
 
@@ -60,7 +60,7 @@ async fn verifier() -> (String, Arc<AtomicUsize>) {
 }
 
 /// The text of a mail's body, its transfer encoding undone.
-fn body_of(data: &str) -> String {
+pub(crate) fn body_of(data: &str) -> String {
     let (head, body) = data.split_once("\r\n\r\n").unwrap();
     if head.contains("Content-Transfer-Encoding: base64") {
         let joined: String = body.split_whitespace().collect();
@@ -127,7 +127,7 @@ fn invite_body(p: &Platform, user: &str, uid: &str, extra: Value) -> Value {
 }
 
 /// adminapi with the stub verifier and an SMTP gateway; jane's bearer and the mailbox.
-async fn setup(
+pub(crate) async fn setup(
     test: &str,
     storage: Storage,
     extra: &[(&str, &str)],
@@ -148,7 +148,7 @@ async fn setup(
     Some((p, jane, mails, calls))
 }
 
-async fn add_captcha_secret(p: &Platform, jane: &str) {
+pub(crate) async fn add_captcha_secret(p: &Platform, jane: &str) {
     let secret =
         json!({"tenantId": p.tenant, "communityId": p.community, "tag": "captcha_secret", "value": CAPTCHA_SECRET});
     let (s, r) = call(&p.admin[0], Method::POST, "/secret-store/create", Some(jane), Some(&secret)).await;
@@ -557,5 +557,23 @@ async fn the_access_code_store_behaves_alike_on_every_database() {
         let audit = p.stores.audit.changes(&p.community, 10).await.unwrap();
         let actions: Vec<&str> = audit.iter().filter(|c| c.kind == "access_code").map(|c| c.action.as_str()).collect();
         assert_eq!(actions, ["delete", "resend", "create", "create"], "{storage:?}");
+        // A password reset code: its own purpose and lifetime, redeemed, released, redeemed again.
+        let codes = codes.with_reset_ttl(50);
+        let r = codes.issue_reset(draft("u3"), 2000).await.unwrap();
+        assert_eq!(codes.find_reset(&r.code).await.unwrap().unwrap(), r.record, "{storage:?}: read back as written");
+        assert_eq!(r.record.expires_at, 2050);
+        assert!(codes.find(&r.code).await.unwrap().is_none(), "not an invitation");
+        assert!(codes.find_by_id_or_code(&r.record.id).await.unwrap().is_none(), "not an invitation");
+        assert!(!codes.list(&p.community, None).await.unwrap().iter().any(|c| c.id == r.record.id));
+        let used = codes.redeem(&r.record, "{}", 2001).await.unwrap();
+        codes.release(&used, 2002).await.unwrap();
+        let back = codes.find_reset(&r.code).await.unwrap().unwrap();
+        assert_eq!(
+            (back.state(2003), back.redeemed_at, back.redeem_result.clone()),
+            (State::Active, None, None),
+            "{storage:?}"
+        );
+        codes.redeem(&back, "{}", 2004).await.unwrap();
+        assert_eq!(codes.find_reset(&r.code).await.unwrap().unwrap().state(2005), State::Redeemed);
     }
 }

@@ -27,6 +27,7 @@ mod modules;
 mod msg_gateway;
 mod oidc;
 mod otp;
+mod password_reset_self;
 mod phones;
 mod platform_health;
 mod qr_login;

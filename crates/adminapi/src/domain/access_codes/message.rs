@@ -17,6 +17,8 @@ use crate::domain::templates::{self, Channel, Purpose, Rendered, TemplateStore, 
 
 /// The default of `INVITATION_BASE_URL`.
 pub const DEFAULT_BASE_URL: &str = "https://{dns}/{community}/invitation";
+/// The default of `PASSWORD_RESET_BASE_URL`, the base of password reset links.
+pub const DEFAULT_RESET_BASE_URL: &str = "https://{dns}/{community}/password_reset";
 /// The `templateKeyPath` of the community's default template.
 pub const DEFAULT_TEMPLATE: &str = "default";
 
@@ -53,6 +55,13 @@ impl Links {
     /// From `INVITATION_BASE_URL`.
     pub fn from_settings(settings: &Settings) -> Result<Self, ConfigError> {
         Self::new(settings.var("INVITATION_BASE_URL")?.as_deref().unwrap_or(DEFAULT_BASE_URL))
+    }
+
+    /// The links of password resets, from `PASSWORD_RESET_BASE_URL`.
+    pub fn reset_from_settings(settings: &Settings) -> Result<Self, ConfigError> {
+        let base = settings.var("PASSWORD_RESET_BASE_URL")?;
+        Self::new(base.as_deref().unwrap_or(DEFAULT_RESET_BASE_URL))
+            .map_err(|_| ConfigError("PASSWORD_RESET_BASE_URL must be an http(s) URL without spaces".into()))
     }
 
     /// The link of `code` in `community`.

@@ -1,6 +1,9 @@
 //! Access codes: one-time codes a user redeems, issued by an invitation (`PUT /users/invite`,
 //! `POST /users/resend/invite`, `POST /users/request/invite`) and redeemed through the helper
-//! SDKs' `BIDAccessCodes` calls.
+//! SDKs' `BIDAccessCodes` calls, or by a user's own password reset
+//! (`PUT /password_reset/sendverify`, redeemed by `POST /password_reset`). The two purposes never
+//! mix: the invitation lookups and lists see invitations only, [`AccessCodes::find_reset`] reset
+//! codes only, and a reset code lives its own, shorter time.
 //!
 //! A code is 192 random bits from the operating system's generator, written in URL-safe base64
 //! (32 characters). It is answered and sent once, when it is made, and never stored: the store
@@ -44,6 +47,9 @@ const MAC_PURPOSE: &str = "access_code.v1";
 pub const REQUEST_LIMIT: i64 = 5;
 /// The window of [`REQUEST_LIMIT`].
 pub const REQUEST_WINDOW: Duration = Duration::from_secs(3600);
+/// How long a password reset code lives unless configured otherwise
+/// (`PASSWORD_RESET_TTL_SECONDS`): 1 hour.
+pub const DEFAULT_RESET_TTL: u64 = 3600;
 
 /// Where codes are kept (`crate::store::SqlAccessCodes`). Writes that take a [`Change`] record
 /// it in the same transaction.
@@ -65,6 +71,9 @@ pub trait AccessCodeStore: Send + Sync {
     /// Marks the code redeemed at `now` with `result`, when it is active and unexpired at
     /// `now`: whether it was.
     async fn redeem(&self, id: &str, now: i64, result: &str) -> Result<bool, StoreError>;
+    /// Makes a redeemed code active again (what it was redeemed for failed): whether it was
+    /// redeemed.
+    async fn release(&self, id: &str, now: i64) -> Result<bool, StoreError>;
     /// Deletes the code: whether there was one.
     async fn delete(&self, id: &str, change: &Change) -> Result<bool, StoreError>;
 }
@@ -91,6 +100,7 @@ pub struct AccessCodes {
     sealer: Arc<Sealer>,
     limits: Arc<dyn Ephemeral>,
     ttl: u64,
+    reset_ttl: u64,
 }
 
 impl std::fmt::Debug for AccessCodes {
@@ -129,7 +139,12 @@ impl AccessCodes {
     /// Codes in `store`, MACed with `sealer`, living `ttl` seconds (at least 1); request limits
     /// counted in `limits` (the durable ephemeral store, shared by every instance).
     pub fn new(store: Arc<dyn AccessCodeStore>, sealer: Arc<Sealer>, limits: Arc<dyn Ephemeral>, ttl: u64) -> Self {
-        Self { store, sealer, limits, ttl: ttl.max(1) }
+        Self { store, sealer, limits, ttl: ttl.max(1), reset_ttl: DEFAULT_RESET_TTL }
+    }
+
+    /// The same, with password reset codes living `ttl` seconds (at least 1).
+    pub fn with_reset_ttl(self, ttl: u64) -> Self {
+        Self { reset_ttl: ttl.max(1), ..self }
     }
 
     /// Seconds a code lives.
@@ -141,13 +156,14 @@ impl AccessCodes {
         hex::encode(self.sealer.mac(MAC_PURPOSE, &[code]))
     }
 
-    fn record(&self, d: Draft, code_hash: String, now: i64) -> AccessCode {
+    fn record(&self, d: Draft, purpose: Purpose, code_hash: String, now: i64) -> AccessCode {
+        let ttl = if purpose == Purpose::PasswordReset { self.reset_ttl } else { self.ttl };
         AccessCode {
             id: super::ids::new_object_id(),
             code_hash,
             tenant_id: d.tenant_id,
             community_id: d.community_id,
-            purpose: Purpose::Invitation,
+            purpose,
             uid: d.uid,
             username: d.username,
             module_id: d.module_id,
@@ -157,7 +173,7 @@ impl AccessCodes {
             created_by: d.created_by,
             created_by_uid: d.created_by_uid,
             created_at: now,
-            expires_at: now.saturating_add(i64::try_from(self.ttl).unwrap_or(i64::MAX)),
+            expires_at: now.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
             status: Status::Active,
             updated_at: now,
             redeemed_at: None,
@@ -167,9 +183,18 @@ impl AccessCodes {
 
     /// Makes and stores an invitation code for `draft` at `now`.
     pub async fn issue(&self, draft: Draft, now: i64) -> Result<Issued, DomainError> {
+        self.issue_for(Purpose::Invitation, draft, now).await
+    }
+
+    /// Makes and stores a password reset code for `draft` at `now`.
+    pub async fn issue_reset(&self, draft: Draft, now: i64) -> Result<Issued, DomainError> {
+        self.issue_for(Purpose::PasswordReset, draft, now).await
+    }
+
+    async fn issue_for(&self, purpose: Purpose, draft: Draft, now: i64) -> Result<Issued, DomainError> {
         let code = new_code()?;
         let actor = draft.created_by_uid.clone();
-        let record = self.record(draft, self.hash(&code), now);
+        let record = self.record(draft, purpose, self.hash(&code), now);
         self.store.insert(&record, &change(&record, "create", &actor, &["uid", "expiresAt"], now)).await?;
         Ok(Issued { code, record })
     }
@@ -201,7 +226,7 @@ impl AccessCodes {
             created_by: by.0.to_owned(),
             created_by_uid: by.1.to_owned(),
         };
-        let record = self.record(draft, self.hash(&code), now);
+        let record = self.record(draft, old.purpose, self.hash(&code), now);
         let change = change(&record, "resend", by.1, &["uid", "expiresAt", "replaces"], now);
         if !self.store.replace(&old.id, &record, &change).await? {
             return Err(refused());
@@ -215,20 +240,31 @@ impl AccessCodes {
         Ok(())
     }
 
-    /// The code `given` names, when it has a code's shape and exists.
-    pub async fn find(&self, given: &str) -> Result<Option<AccessCode>, DomainError> {
+    /// The code of `purpose` `given` names, when it has a code's shape and exists.
+    async fn find_of(&self, purpose: Purpose, given: &str) -> Result<Option<AccessCode>, DomainError> {
         let given = given.trim();
         if !looks_like_code(given) {
             return Ok(None);
         }
-        Ok(self.store.by_hash(&self.hash(given)).await?)
+        Ok(self.store.by_hash(&self.hash(given)).await?.filter(|c| c.purpose == purpose))
     }
 
-    /// The code `given` names: its id (24 hex digits) or the code itself.
+    /// The invitation code `given` names, when it has a code's shape and exists.
+    pub async fn find(&self, given: &str) -> Result<Option<AccessCode>, DomainError> {
+        self.find_of(Purpose::Invitation, given).await
+    }
+
+    /// The password reset code `given` names, when it has a code's shape and exists.
+    pub async fn find_reset(&self, given: &str) -> Result<Option<AccessCode>, DomainError> {
+        self.find_of(Purpose::PasswordReset, given).await
+    }
+
+    /// The invitation code `given` names: its id (24 hex digits) or the code itself.
     pub async fn find_by_id_or_code(&self, given: &str) -> Result<Option<AccessCode>, DomainError> {
         let given = given.trim();
         if kit::ids::is_object_id(given) {
-            return Ok(self.store.by_id(&given.to_ascii_lowercase()).await?);
+            let found = self.store.by_id(&given.to_ascii_lowercase()).await?;
+            return Ok(found.filter(|c| c.purpose == Purpose::Invitation));
         }
         self.find(given).await
     }
@@ -257,9 +293,17 @@ impl AccessCodes {
         })
     }
 
-    /// The community's codes (of `uids` only, when given), newest first.
+    /// Makes `record`, redeemed, active again: what it was redeemed for failed.
+    pub async fn release(&self, record: &AccessCode, now: i64) -> Result<(), DomainError> {
+        self.store.release(&record.id, now).await?;
+        Ok(())
+    }
+
+    /// The community's invitation codes (of `uids` only, when given), newest first.
     pub async fn list(&self, community_id: &str, uids: Option<&[String]>) -> Result<Vec<AccessCode>, DomainError> {
-        Ok(self.store.list(community_id, uids).await?)
+        let mut codes = self.store.list(community_id, uids).await?;
+        codes.retain(|c| c.purpose == Purpose::Invitation);
+        Ok(codes)
     }
 
     /// Deletes `record`, by the user `actor_uid`.
@@ -271,9 +315,20 @@ impl AccessCodes {
         }
     }
 
-    /// Counts a request for an invitation by the user `uid`: 429 past [`REQUEST_LIMIT`].
+    /// Counts a request for an invitation by the user `uid`: whether it is within
+    /// [`REQUEST_LIMIT`] per [`REQUEST_WINDOW`].
     pub async fn count_request(&self, community_id: &str, uid: &str) -> Result<bool, DomainError> {
-        let key = format!("invite-request:{}:{}", community_id.to_ascii_lowercase(), uid);
+        self.count("invite-request", community_id, uid).await
+    }
+
+    /// Counts a request for a password reset for the user `uid`: whether it is within
+    /// [`REQUEST_LIMIT`] per [`REQUEST_WINDOW`].
+    pub async fn count_reset_request(&self, community_id: &str, uid: &str) -> Result<bool, DomainError> {
+        self.count("reset-request", community_id, uid).await
+    }
+
+    async fn count(&self, what: &str, community_id: &str, uid: &str) -> Result<bool, DomainError> {
+        let key = format!("{what}:{}:{}", community_id.to_ascii_lowercase(), uid);
         Ok(self.limits.incr(&key, REQUEST_WINDOW).await? <= REQUEST_LIMIT)
     }
 }

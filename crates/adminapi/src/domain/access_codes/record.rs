@@ -9,6 +9,8 @@ use super::DomainError;
 pub enum Purpose {
     /// An invitation of a user of the community.
     Invitation,
+    /// A user's own password reset (`PUT /password_reset/sendverify`).
+    PasswordReset,
 }
 
 impl Purpose {
@@ -16,6 +18,7 @@ impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Invitation => "invitation",
+            Self::PasswordReset => "password_reset",
         }
     }
 
@@ -23,11 +26,12 @@ impl Purpose {
     pub fn wire_type(self) -> &'static str {
         match self {
             Self::Invitation => "user_invitation",
+            Self::PasswordReset => "password_reset",
         }
     }
 
     fn parse(text: &str) -> Option<Self> {
-        (text == "invitation").then_some(Self::Invitation)
+        [Self::Invitation, Self::PasswordReset].into_iter().find(|p| p.as_str() == text)
     }
 }
 

@@ -56,6 +56,15 @@ impl AccessCodeStore for Memory {
             })
             .is_some())
     }
+    async fn release(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let mut codes = self.codes.lock().unwrap();
+        let found = codes.iter_mut().find(|c| c.id == id && c.status == Status::Redeemed);
+        Ok(found
+            .map(|c| {
+                (c.status, c.updated_at, c.redeemed_at, c.redeem_result) = (Status::Active, now, None, None);
+            })
+            .is_some())
+    }
     async fn delete(&self, id: &str, change: &Change) -> Result<bool, StoreError> {
         let mut codes = self.codes.lock().unwrap();
         let before = codes.len();
@@ -154,4 +163,26 @@ async fn lists_filter_by_user_and_requests_are_limited() {
     }
     assert!(!codes.count_request("c", "u1").await.unwrap(), "past the limit");
     assert!(codes.count_request("c", "u2").await.unwrap(), "per user");
+}
+
+#[tokio::test]
+async fn reset_codes_live_their_own_time_and_stay_apart_from_invitations() {
+    let store = Arc::new(Memory::default());
+    let codes = service(store, DEFAULT_TTL).with_reset_ttl(30);
+    let invite = codes.issue(draft("u1"), 1000).await.unwrap();
+    let reset = codes.issue_reset(draft("u1"), 1000).await.unwrap();
+    assert_eq!((reset.record.purpose, reset.record.expires_at), (Purpose::PasswordReset, 1030));
+    assert!(codes.find(&reset.code).await.unwrap().is_none());
+    assert!(codes.find_by_id_or_code(&reset.record.id).await.unwrap().is_none());
+    assert!(codes.find_reset(&invite.code).await.unwrap().is_none());
+    assert_eq!(codes.find_reset(&reset.code).await.unwrap().unwrap().id, reset.record.id);
+    let listed: Vec<String> = codes.list("c", None).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert_eq!(listed, vec![invite.record.id]);
+    // A redeem whose purpose failed is released: the code redeems again, once.
+    let used = codes.redeem(&reset.record, "{}", 1001).await.unwrap();
+    codes.release(&used, 1002).await.unwrap();
+    let back = codes.find_reset(&reset.code).await.unwrap().unwrap();
+    assert_eq!(back.state(1002), State::Active);
+    codes.redeem(&back, "{}", 1003).await.unwrap();
+    assert!(matches!(codes.redeem(&back, "{}", 1004).await, Err(RedeemOutcome::Refused(RedeemError::Redeemed))));
 }

@@ -46,7 +46,7 @@ fn name(field: &str, value: &str) -> Result<String, ApiError> {
 }
 
 /// The record of `username` in `module` at users-mgmt (404 when there is none).
-async fn user_record(
+pub(crate) async fn user_record(
     state: &State,
     community: &kit::directory::CommunityRef,
     module: &str,

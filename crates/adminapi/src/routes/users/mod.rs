@@ -10,7 +10,7 @@ mod access_codes;
 mod devices;
 mod find;
 pub(crate) mod invitations;
-mod invites;
+pub(crate) mod invites;
 mod locks;
 mod phones;
 mod profile;
