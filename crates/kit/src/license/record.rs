@@ -131,6 +131,18 @@ mod tests {
     use crate::license::Level;
 
     #[test]
+    fn secrets_are_the_same_only_byte_for_byte_and_key_types_keep_their_wire_names() {
+        assert!(same_secret("a-secret-1", "a-secret-1"));
+        assert!(!same_secret("a-secret-1", "a-secret-2"));
+        assert!(!same_secret("a-secret-1", "a-secret-10"), "a prefix is not the secret");
+        assert!(!same_secret("", "a-secret-1"));
+        assert_eq!((KeyType::Ecdsa.name(), KeyType::Hawk.name()), ("ecdsa", "hawk"));
+        assert_eq!(KeyType::from_name(" HAWK "), Some(KeyType::Hawk));
+        assert_eq!(KeyType::from_name("ecdsa"), Some(KeyType::Ecdsa));
+        assert_eq!(KeyType::from_name("rsa"), None);
+    }
+
+    #[test]
     fn records_read_and_write_the_sdk_shape() {
         let json = serde_json::json!({
             "keyId": "id", "keySecret": "s", "type": "hawk", "authLevel": "service_ext",
